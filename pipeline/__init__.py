@@ -1,0 +1,1 @@
+"""cnpii pipeline: policy, discovery, actions, Parquet I/O with an atomic commit, verification, reports."""

@@ -1,0 +1,92 @@
+"""Administrative division codes (GB/T 2260) to province, city and county names.
+
+The table is python-stdnum's `cn/loc.dat`, which keeps abolished codes with their years (崇文区 110103,
+abolished 2010, still printed on IDs). It is used to describe a region when generalizing, never to reject
+an ID: the code on an ID is the one valid at registration, not at birth (see the guide, section 5).
+
+>>> division("110105").province, division("440305").city
+('北京市', '深圳市')
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from stdnum import numdb
+
+_YEARS = re.compile(r"^\[[0-9-]*\]")
+
+# Province-level codes in use (GB/T 2260), plus 71 Taiwan and the 81/82/83 residence-permit prefixes.
+PROVINCES: dict[str, str] = {
+    "11": "北京市",
+    "12": "天津市",
+    "13": "河北省",
+    "14": "山西省",
+    "15": "内蒙古自治区",
+    "21": "辽宁省",
+    "22": "吉林省",
+    "23": "黑龙江省",
+    "31": "上海市",
+    "32": "江苏省",
+    "33": "浙江省",
+    "34": "安徽省",
+    "35": "福建省",
+    "36": "江西省",
+    "37": "山东省",
+    "41": "河南省",
+    "42": "湖北省",
+    "43": "湖南省",
+    "44": "广东省",
+    "45": "广西壮族自治区",
+    "46": "海南省",
+    "50": "重庆市",
+    "51": "四川省",
+    "52": "贵州省",
+    "53": "云南省",
+    "54": "西藏自治区",
+    "61": "陕西省",
+    "62": "甘肃省",
+    "63": "青海省",
+    "64": "宁夏回族自治区",
+    "65": "新疆维吾尔自治区",
+    "71": "台湾省",
+    "81": "香港特别行政区",
+    "82": "澳门特别行政区",
+    "83": "台湾省",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Division:
+    """Names for a 6-digit division code; a level is '' when the table does not know it."""
+
+    province: str
+    city: str
+    county: str
+
+
+@functools.cache
+def _loc() -> numdb.NumDB:
+    return numdb.get("cn/loc")
+
+
+def _name(code: str, level: str) -> str:
+    for part, props in _loc().info(code)[1:]:
+        if part and level in props:
+            # Renamed units list their names oldest first: "南头区办事处,[1990-]南山区".
+            return _YEARS.sub("", props[level].split(",")[-1])
+    return ""
+
+
+@functools.lru_cache(maxsize=8192)
+def division(code: str) -> Division:
+    """Province, city and county names for the first six digits of `code`."""
+    code = code[:6]
+    province = PROVINCES.get(code[:2], "")
+    city = _name(code[:4] + "00", "county") if code[2:4] != "00" else ""
+    if city in ("", "市辖区", "县"):  # municipalities list their districts under a placeholder city
+        city = province if code[:2] in ("11", "12", "31", "50") else ""
+    county = _name(code, "county") if code[4:6] != "00" else ""
+    return Division(province, city, county)
