@@ -91,6 +91,8 @@ _GROUPED = (
 # Card numbers are not glued to Latin letters, while tracking numbers (SF…, JD…) and USCC codes are.
 _NUMBER = re.compile(rf"(?<![0-9A-Za-z])(?:{_GROUPED}|[0-9]{{15,19}})(?![0-9A-Za-z]|\.[0-9])")
 
+_SHAPE = re.compile(rf"(?:{_GROUPED}|[0-9]{{15,19}})")
+
 # Card networks that issue in China, by IIN prefix.
 _NETWORK = re.compile(r"62|4|5[1-5]|2(?:2[2-9]|[3-6][0-9]|7[01])|35(?:2[89]|[3-8][0-9])|3[47]")
 # Prefixes whose Luhn-valid numbers count as validated without a known BIN: UnionPay at any length, and
@@ -154,6 +156,15 @@ def network(number: str) -> str:
         if re.match(pattern, digits):
             return name
     return ""
+
+
+def written_as_card(run: str) -> bool:
+    """Whether a run of digit groups is laid out like a card number: 15-19 digits, plain or in card
+    groups (4-4-4-4, 6-13, 4-6-5), not starting with 0 (no card network's IIN does; a landline's
+    trunk 0 does: `0755-8600-1234-8023` is a phone with its extension)."""
+    return (
+        run[:1] != "0" and bool(_SHAPE.fullmatch(run)) and len(digits_of(run)) in LENGTHS
+    )
 
 
 def validate(number: str) -> str:

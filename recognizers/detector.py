@@ -8,6 +8,7 @@ recognizers and the Parquet pipeline both call this function, so both report the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from recognizers import bank_card, phone, resident_id
@@ -19,6 +20,12 @@ FORMATS = (resident_id, phone, bank_card)
 """The entity modules, most specific check first (the tie-break order)."""
 
 ENTITIES: tuple[str, ...] = tuple(module.ENTITY for module in FORMATS)
+
+
+@functools.lru_cache(maxsize=4096)
+def _column_context(column: str | None) -> frozenset[str]:
+    """Entities a column name is evidence for (cached: a column's values all share its name)."""
+    return frozenset(m.ENTITY for m in FORMATS if column_supports(column, m.COLUMN_HINTS))
 
 
 def detect(
@@ -37,8 +44,9 @@ def detect(
     wanted = set(ENTITIES if entities is None else entities)
     folded = fold(text)
     scored = []
+    supported = _column_context(column)
     for rank, module in enumerate(FORMATS):
-        column_context = column_supports(column, module.COLUMN_HINTS)
+        column_context = module.ENTITY in supported
         for candidate in module.find(folded):
             context = (
                 Context.FOR

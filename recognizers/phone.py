@@ -23,6 +23,7 @@ from collections.abc import Iterator
 
 import phone as phone_db
 
+from recognizers import bank_card
 from recognizers.errors import InvalidFormat
 from recognizers.findings import Candidate, Strength
 from recognizers.text import FoldedText, digits_of, fold
@@ -157,15 +158,16 @@ def segment_info(number: str) -> dict[str, str]:
     }
 
 
-# Digit groups joined by single separators: `6226 0936 9012 6792` is one card-length number, not a
-# landline after a stray group; `138 0013 8000 139 1234 5678` is 22 digits, so two phones.
+# Digit groups joined by single separators: `6226 0936 9012 6792` is one card number, not a landline
+# after a stray group; `138 0013 8000 139 1234 5678` is 22 digits, so two phones; a tab-separated row
+# `13800138000<TAB>518000` is a phone and a postcode, because no card is written 11-6.
 _GROUP_RUN = re.compile(r"[0-9]+(?:[ -][0-9]+)*")
 
 
-def _inside_card_length_run(text: str, start: int, end: int) -> bool:
+def _inside_card_number(text: str, start: int, end: int) -> bool:
     for run in _GROUP_RUN.finditer(text, max(0, start - 24), min(len(text), end + 24)):
         if run.start() <= start and end <= run.end() and (run.start(), run.end()) != (start, end):
-            return len(digits_of(run.group())) in range(15, 20)
+            return bank_card.written_as_card(run.group())
     return False
 
 
@@ -174,7 +176,7 @@ def find(folded: FoldedText) -> Iterator[Candidate]:
     text = folded.text
     for match in _MOBILE.finditer(text):
         digits = digits_of(match.group("body"))
-        if _inside_card_length_run(text, match.start(), match.end()):
+        if _inside_card_number(text, match.start(), match.end()):
             continue
         if MOBILE_SEGMENT.fullmatch(digits):
             yield Candidate(ENTITY, match.start(), match.end(), digits, "mobile", Strength.VALIDATED)
@@ -188,7 +190,7 @@ def find(folded: FoldedText) -> Iterator[Candidate]:
         if (
             area not in area_codes()
             or not 7 <= len(local) <= 8
-            or _inside_card_length_run(text, match.start(), match.end())
+            or _inside_card_number(text, match.start(), match.end())
         ):
             continue
         # Separators or brackets are how people write phone numbers; a bare digit run is weaker proof.

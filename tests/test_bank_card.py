@@ -36,3 +36,20 @@ def test_network_and_product():
     assert bank_card.network("6222020000000000000") == "UnionPay"
     assert bank_card.network("4111111111111111") == "Visa"
     assert bank_card.card_product("6217000001234567891") == "龙卡通"
+
+
+@pytest.mark.parametrize(
+    ("run", "expected"),
+    [
+        ("6226 0936 9012 6792", True),
+        ("6222 0200 0000 0000 000", True),
+        ("622202 0000000000000", True),
+        ("3714 496353 98431", True),
+        ("6222020000000000000", True),
+        ("0755-8600-1234-8023", False),  # a landline with its extension: no IIN starts with 0
+        ("13800138000 518000", False),  # a phone and a postcode: 11-6 is no card layout
+        ("6226 0936 9012", False),  # too short
+    ],
+)
+def test_written_as_card(run, expected):
+    assert bank_card.written_as_card(run) is expected

@@ -3,6 +3,7 @@
 import pytest
 
 from recognizers import phone
+from recognizers.text import fold
 
 
 @pytest.mark.parametrize(
@@ -82,3 +83,20 @@ def test_area_codes_come_from_the_segment_table():
     codes = phone.area_codes()
     assert {"010", "021", "0755", "0891"} <= codes
     assert "0000" not in codes and len(codes) > 300
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("电话0755-8600-1234-8023", (2, 16)),  # dash extension: 16 digits, but no card starts with 0
+        ("电话020 2303 6804-8023", (2, 15)),
+        ("李雷\t13800138000\t518000\t深圳", (3, 14)),  # a tab-separated row: no card is written 11-6
+    ],
+)
+def test_phone_followed_by_a_short_group_is_not_a_card_fragment(text, span):
+    assert [(c.start, c.end) for c in phone.find(fold(text))] == [span]
+
+
+def test_phone_inside_a_card_grouped_number_is_not_reported():
+    assert list(phone.find(fold("卡号6226 0936 9012 6792"))) == []
+    assert list(phone.find(fold("卡号622202 13800138000"))) == []  # BIN, then the rest (6-11)
