@@ -191,6 +191,8 @@ def is_valid(number: str) -> bool:
 
 
 def _strength(digits: str) -> Strength | None:
+    if digits[0] == "0":
+        return None  # ISO/IEC 7812: major industry identifier 0 is not a payment card (cnpii's own tokens)
     bin_known = known_bin(digits) is not None
     if len(digits) == 15 and not (bin_known or digits[:2] in ("34", "37")):
         return None  # 15 digits is mostly IMEIs and legacy IDs; only AmEx and known BINs qualify

@@ -1,0 +1,196 @@
+"""mask: show an entity the way Chinese finance apps display it, `138****5678`.
+
+Masking works on the span as written: separators, brackets, a `+86` / `0086` prefix and the width of the
+digits (full-width stays full-width) are kept, and only characters of the number itself are replaced.
+Presets (guide, section 5; PCI DSS 4.0 req. 3.4.1 for cards):
+
+- phone: a mobile or 13-digit IoT number keeps its first 3 and last 4 digits (`+86 138-****-5678`);
+  a landline keeps its area code and last 4 digits (`010-****5678`);
+- bank card: at most the BIN (first 6) and the last 4 digits (`6222 02** **** 1234`);
+- resident ID (also residence permits and the foreign permanent resident ID): first 1 and last 1
+  (`1****************X`). Digits 7-14, the birth date (7-12 in a 15-digit legacy number), are masked
+  whatever the parameters; a 港澳 travel permit has no birth date but is short, so it never shows more
+  than its first and last character.
+
+`keep_first` / `keep_last` replace the preset counts for every entity the action is used for; counts
+that would show more than the presets allow are refused. A value of a declared column that does not
+parse as its entity is masked whole (every character but whitespace), unless it is already a masked
+display of the entity; that keeps masking idempotent, and masked output is never detected again.
+
+>>> from pipeline.actions.base import Target, build_action
+>>> mask = build_action("mask", {}, None)
+>>> mask.replace(Target("CN_PHONE", "13812345678", "mobile", "+86 138-1234-5678"))
+'+86 138-****-5678'
+>>> mask.replace(Target("CN_BANK_CARD", "6222020000001234", "UnionPay", "6222 0200 0000 1234"))
+'6222 02** **** 1234'
+>>> mask.replace(Target("CN_PHONE", "无", "declared", "无", True))
+'*'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from pydantic import ValidationInfo, field_validator
+
+from pipeline.actions.base import Action, ActionConfigError, Params, Target, register
+from recognizers import bank_card, phone, resident_id
+from recognizers.text import fold
+
+DECLARED = "declared"
+"""The subtype of a declared column's value that did not parse as its entity."""
+
+
+CAPS: dict[str, tuple[int, int]] = {
+    phone.ENTITY: (3, 4),
+    bank_card.ENTITY: (6, 4),  # PCI DSS: at most the BIN and the last 4
+    resident_id.ENTITY: (6, 4),  # the division code, and sequence + check character: never the birth date
+}
+"""The most of each end of a number that `keep_first` / `keep_last` may show, per entity."""
+MAX_FIRST = max(first for first, _ in CAPS.values())
+MAX_LAST = max(last for _, last in CAPS.values())
+
+_COUNTRY_PREFIX = re.compile(r"\s*(?:\(\+?86\)|\+86|0086)")
+_SEPARATORS = frozenset(" -+()")
+
+
+class MaskParams(Params):
+    """`keep_first` / `keep_last`: characters shown at each end instead of the preset (None: the preset);
+    `char`: the mask character."""
+
+    keep_first: int | None = None
+    keep_last: int | None = None
+    char: str = "*"
+
+    @field_validator("keep_first", "keep_last")
+    @classmethod
+    def _within_caps(cls, count: int | None, info: ValidationInfo) -> int | None:
+        most = MAX_FIRST if info.field_name == "keep_first" else MAX_LAST
+        if count is not None and not 0 <= count <= most:
+            raise ValueError(
+                f"must be between 0 and {most}: a card shows at most its first 6 and last 4 digits, "
+                "a phone its first 3 and last 4, an ID never its birth date"
+            )
+        return count
+
+    @field_validator("char")
+    @classmethod
+    def _one_plain_character(cls, char: str) -> str:
+        # A digit or letter would read as part of the number; a separator or a character that folding
+        # changes or drops would be read by the recognizers as something else.
+        plain = len(char) == 1 and not (char.isalnum() or char.isspace() or char in _SEPARATORS)
+        if not plain or fold(char).text != char:
+            raise ValueError("must be one character that is not a digit, letter, space or separator")
+        return char
+
+
+class _Number(NamedTuple):
+    """The characters of the number itself in a written span: their folded text and their positions, and
+    the folded characters around them (separators, brackets, text), without a phone's country prefix."""
+
+    text: str
+    positions: list[int]
+    around: str
+
+
+def _number_in(written: str, entity: str, char: str) -> _Number:
+    """Letters, digits and mask characters of the number, after a phone's country prefix."""
+    folded = fold(written)
+    text, start = folded.text, 0
+    if entity == phone.ENTITY and (prefix := _COUNTRY_PREFIX.match(text)):
+        start = prefix.end()
+    found = [i for i, ch in enumerate(text) if i >= start and (ch == char or (ch.isascii() and ch.isalnum()))]
+    number = "".join(text[i] for i in found)
+    inside = set(found)
+    around = "".join(text[i] for i in range(start, len(text)) if i not in inside)
+    if entity == phone.ENTITY and len(number) == 13 and number.startswith("86"):
+        found, number = found[2:], number[2:]  # `86` + a mobile; 13-digit IoT numbers start with 14
+    positions = [folded.origin[i] for i in found] if folded.origin else found
+    return _Number(number, positions, around)
+
+
+def _area_code_length(number: str) -> int:
+    """Digits of a landline's area code as written: 010 and 02x have 3, others 4; one less after +86."""
+    trunk = number[0] == "0"
+    short = number[1 if trunk else 0] in "12"
+    return (3 if short else 4) - (0 if trunk else 1)
+
+
+class _Layout(NamedTuple):
+    """Where a number may show characters: the preset counts and the range that is always masked."""
+
+    preset_first: int
+    preset_last: int
+    hidden_from: int
+    hidden_to: int
+
+
+def _layout(entity: str, number: str) -> _Layout | None:
+    """The layout for a number of this entity and shape; None when the shape is not one of the entity's."""
+    n = len(number)
+    if entity == phone.ENTITY:
+        if n == 13 or (n == 11 and number[0] not in "023456789"):  # IoT; mobile (maybe masked from digit 1)
+            return _Layout(3, 4, 3, n - 4)
+        if 9 <= n <= 12:  # landline: area code with or without the trunk 0, 7-8 digits
+            area = _area_code_length(number)
+            return _Layout(area, 4, area, n - 4)
+        return None
+    if entity == bank_card.ENTITY:
+        return _Layout(6, 4, 6, n - 4) if n in bank_card.LENGTHS else None
+    if entity == resident_id.ENTITY:
+        birth_date = {18: (6, 14), 15: (6, 12)}.get(n)
+        if birth_date is not None:
+            return _Layout(1, 1, *birth_date)
+        return _Layout(1, 1, 1, n - 1) if n in (9, 11) else None  # 港澳 travel permit: H/M + 8 or 10 digits
+    return None
+
+
+def _mask_all(written: str, char: str) -> str:
+    return "".join(ch if ch.isspace() else char for ch in written)
+
+
+@register
+class Mask(Action):
+    """Replace the middle of a number by the mask character, keeping its written form."""
+
+    name = "mask"
+    Params = MaskParams
+
+    def check_entity(self, entity: str) -> None:
+        """Refuse counts that show more of `entity` than its display convention allows (a phone shows at
+        most 3 + 4); ActionConfigError names the parameter and the entity."""
+        most_first, most_last = CAPS.get(entity, (MAX_FIRST, MAX_LAST))
+        for param, count, most in (
+            ("keep_first", self.params.keep_first, most_first),
+            ("keep_last", self.params.keep_last, most_last),
+        ):
+            if count is not None and count > most:
+                raise ActionConfigError(f"mask: {param}={count} shows too much of a {entity} (most: {most})")
+
+    def replace(self, target: Target) -> str:
+        """The span as written with the middle of the number masked (see the module docstring)."""
+        self.check_entity(target.entity)
+        char = self.params.char
+        number = _number_in(target.written, target.entity, char)
+        layout = _layout(target.entity, number.text)
+        if layout is None:
+            return _mask_all(target.written, char)
+        first = self.params.keep_first if self.params.keep_first is not None else layout.preset_first
+        last = self.params.keep_last if self.params.keep_last is not None else layout.preset_last
+        first, last = min(first, layout.hidden_from), min(last, len(number.text) - layout.hidden_to)
+        masked = list(target.written)
+        for i in number.positions[first : len(number.positions) - last]:
+            masked[i] = char
+        result = "".join(masked)
+        if target.subtype != DECLARED:
+            return result
+        # A declared value that did not parse stays only if it is already this mask's display of the
+        # entity, with separators around it and nothing else: then masking it again changes nothing.
+        already_masked = (
+            char in number.text
+            and result == target.written
+            and all(ch.isspace() or ch in _SEPARATORS for ch in number.around)
+        )
+        return target.written if already_masked else _mask_all(target.written, char)
+
