@@ -1,19 +1,41 @@
 """The `cnpii` command line.
 
-Exit codes: 0 ok; 1 the data failed a check (residual PII, verify failed, a quality floor missed);
-2 usage or policy error; 3 runtime error. Logs go to stderr; stdout carries the command's output.
+Exit codes: 0 ok; 1 the data failed a check (residual personal data, verify failed, a quality floor
+missed); 2 usage or policy error; 3 runtime error. Logs go to stderr. `scan`, `run` and `verify` print a
+one-line JSON summary as the last stdout line (and to `--summary-path`, e.g. Airflow's
+/airflow/xcom/return.json); `detect` writes JSON Lines.
+
+The pipeline modules are imported inside the handlers: they bring in Dask (over a second of start-up),
+which `cnpii detect` and `--help` should not pay.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import logging
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 from recognizers import DEFAULT_THRESHOLD, ENTITIES, detect
 
 EXIT_OK, EXIT_DATA_CHECK, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
+
+# Sub-commands that parse their own arguments: the rest of the command line is handed over as it is.
+DELEGATED = {
+    "eval": ("recognizers.evaluation", "precision / recall / F1 per type on labeled corpora"),
+    "sample-data": ("pipeline.sample_data", "write synthetic Chinese financial Parquet tables"),
+    "detokenize": (
+        "pipeline.detokenize",
+        "turn reversible tokens back into values (authorised re-identification)",
+    ),
+}
+
+log = logging.getLogger("cnpii")
 
 
 def _entity_list(value: str) -> list[str]:
@@ -22,6 +44,16 @@ def _entity_list(value: str) -> list[str]:
     if unknown:
         raise argparse.ArgumentTypeError(f"unknown entities {unknown}; choose from {list(ENTITIES)}")
     return names
+
+
+def _storage_options(value: str) -> dict[str, Any]:
+    try:
+        options = json.loads(value)
+    except json.JSONDecodeError:
+        raise argparse.ArgumentTypeError("--storage-options takes a JSON object") from None
+    if not isinstance(options, dict):
+        raise argparse.ArgumentTypeError("--storage-options takes a JSON object")
+    return options
 
 
 def run_detect(args: argparse.Namespace) -> int:
@@ -49,15 +81,44 @@ def run_detect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _delegate(module: str):
-    """Sub-commands with their own argparse: hand them the rest of the command line."""
+def _pipeline_command(function: Callable[..., Any]) -> Callable[[argparse.Namespace], int]:
+    """Run a pipeline API call and turn its outcome into a summary line and an exit code."""
 
-    def run(args: argparse.Namespace) -> int:
-        import importlib
+    def handler(args: argparse.Namespace) -> int:
+        from pipeline import api
 
-        return importlib.import_module(module).main(args.rest)
+        summary = function(api, args)
+        line = json.dumps(summary.to_dict(), ensure_ascii=False)
+        if args.summary_path:
+            Path(args.summary_path).write_text(line + "\n", encoding="utf-8")
+        print(line)
+        return EXIT_OK if summary.status == "ok" else EXIT_DATA_CHECK
 
-    return run
+    return handler
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", metavar="POLICY", help="policy YAML (default: the fail-closed default policy)"
+    )
+    parser.add_argument(
+        "--storage-options",
+        type=_storage_options,
+        default=None,
+        metavar="JSON",
+        help="fsspec storage options, e.g. '{\"anon\": false}' (credentials: use the environment)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="dask.distributed scheduler to use, e.g. tcp://10.0.0.5:8786 (default: local)",
+    )
+    parser.add_argument(
+        "--report", metavar="PATH", help="write the JSON report here (and a Markdown rendering)"
+    )
+    parser.add_argument(
+        "--summary-path", metavar="PATH", help="also write the JSON summary line to this file"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,8 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cnpii",
         description="Find Chinese personal information (resident IDs, phones, bank cards) in Parquet "
-        "exports and de-identify it before sharing.",
+        "exports and de-identify it before sharing. Exit codes: 0 ok, 1 data failed a check, "
+        "2 usage or policy error, 3 runtime error.",
     )
+    parser.add_argument("--log-format", choices=("text", "json"), default="text", help="stderr log format")
+    parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     det = commands.add_parser(
@@ -86,28 +150,135 @@ def build_parser() -> argparse.ArgumentParser:
     )
     det.set_defaults(handler=run_detect)
 
-    for name, module, text in (
-        (
-            "eval",
-            "recognizers.evaluation",
-            "precision/recall/F1 per type on labeled corpora (see `cnpii eval -h`)",
-        ),
-        ("sample-data", "pipeline.sample_data", "write synthetic Chinese financial Parquet tables"),
-    ):
-        sub = commands.add_parser(name, help=text, add_help=False)
-        sub.add_argument("rest", nargs=argparse.REMAINDER)
-        sub.set_defaults(handler=_delegate(module))
+    scan = commands.add_parser(
+        "scan",
+        help="discover which columns hold which entities (writes nothing but the report)",
+        description="Per column: entities found, rows and share of non-null rows, whole-value or free text, "
+        "confidence with its evidence, display-masked examples. Never raw values.",
+    )
+    scan.add_argument(
+        "input", metavar="INPUT", help="Parquet file, folder or hive dataset (path or fsspec URL)"
+    )
+    _common(scan)
+    scan.set_defaults(
+        handler=_pipeline_command(
+            lambda api, a: api.scan(
+                a.input, a.config, storage_options=a.storage_options, scheduler=a.scheduler, report=a.report
+            )
+        )
+    )
+
+    run = commands.add_parser(
+        "run",
+        help="de-identify INPUT into OUTPUT by a policy, verify, then commit",
+        description="Transform into a staging area inside OUTPUT, re-scan it, and commit (manifest, then "
+        "_SUCCESS last) only if no personal data remains where the policy forbids it. Exit 1 when verify "
+        "fails: nothing is committed and a previous output is left as it was.",
+    )
+    run.add_argument("input", metavar="INPUT")
+    run.add_argument("output", metavar="OUTPUT")
+    _common(run)
+    run.add_argument(
+        "--mode",
+        choices=("error", "overwrite"),
+        default="error",
+        help="when OUTPUT already holds a committed result (default: error)",
+    )
+    run.set_defaults(
+        handler=_pipeline_command(
+            lambda api, a: api.run(
+                a.input,
+                a.output,
+                a.config,
+                storage_options=a.storage_options,
+                scheduler=a.scheduler,
+                mode=a.mode,
+                report=a.report,
+            )
+        )
+    )
+
+    ver = commands.add_parser(
+        "verify",
+        help="re-scan a de-identified dataset; exit 1 if personal data remains",
+        description="Values already masked (138****5678) are not leaks; entities the policy keeps "
+        "are allowed.",
+    )
+    ver.add_argument("output", metavar="OUTPUT")
+    _common(ver)
+    ver.set_defaults(
+        handler=_pipeline_command(
+            lambda api, a: api.verify(
+                a.output, a.config, storage_options=a.storage_options, scheduler=a.scheduler, report=a.report
+            )
+        )
+    )
+
+    for name, (_, text) in DELEGATED.items():
+        commands.add_parser(name, help=f"{text} (see `cnpii {name} --help`)", add_help=False)
     return parser
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(
+            {
+                "time": self.formatTime(record),
+                "level": record.levelname,
+                "logger": record.name,
+                "message": record.getMessage(),
+            },
+            ensure_ascii=False,
+        )
+
+
+def _configure_logging(fmt: str, level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        _JsonFormatter() if fmt == "json" else logging.Formatter("%(levelname)s %(name)s: %(message)s")
+    )
+    root = logging.getLogger("cnpii")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def _report_error(error: Exception) -> int:
+    """Log an error and choose the exit code. Our own errors name file, column and reason, never a value;
+    anything else may quote data (pyarrow does), so only its type and stack frames are logged."""
+    from pipeline.partition import DataError
+    from pipeline.policy import PolicyError
+    from pipeline.storage import InputError, OutputExistsError, StorageError
+
+    if isinstance(error, PolicyError | InputError | OutputExistsError):
+        log.error("%s", error)
+        return EXIT_USAGE
+    if isinstance(error, StorageError | DataError):
+        log.error("%s", error)
+        return EXIT_RUNTIME
+    log.error(
+        "unexpected %s (message withheld: it may quote data; --log-level DEBUG shows where)",
+        type(error).__name__,
+    )
+    log.debug("%s", "".join(traceback.format_tb(error.__traceback__)))
+    return EXIT_RUNTIME
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `cnpii` console script; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in DELEGATED:
+        return importlib.import_module(DELEGATED[argv[0]][0]).main(argv[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return EXIT_OK if exit_.code == 0 else EXIT_USAGE
-    return args.handler(args)
+    _configure_logging(args.log_format, args.log_level)
+    try:
+        return args.handler(args)
+    except Exception as error:
+        return _report_error(error)
 
 
 if __name__ == "__main__":

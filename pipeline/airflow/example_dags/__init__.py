@@ -1,0 +1,1 @@
+"""Example DAGs that ship with cnpii (listed by the provider metadata)."""

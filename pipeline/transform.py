@@ -1,0 +1,171 @@
+"""Transform one batch of rows: detect entities in every planned column and apply the policy's actions.
+
+The hot path works on Arrow arrays and touches each distinct value once: exports repeat IDs and phones
+across rows, and a dictionary-encoded column or `value_counts` gives the distinct values with their row
+counts. Only values with enough digits to hold an entity reach Python detection (an RE2 count over the
+distinct values); the rest map to themselves. Spans inside free text are replaced in place, so the
+surrounding text stays byte-identical.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.actions import Target, build_action
+from pipeline.actions.generalize import generalize_amounts, generalize_dates
+from pipeline.plan import ColumnPlan, Mode, output_schema
+from recognizers import detect
+
+MIN_DIGITS = 8
+"""The fewest digits any entity has (a 港澳 permit: letter + 8 digits): shorter values cannot hold one."""
+_DIGIT = "[0-9\uff10-\uff19]"
+EXAMPLES_PER_ENTITY = 3
+_DISPLAY_MASK = build_action("mask", {}, None)
+"""Examples in reports are shown as finance apps display them (`138****5678`), never raw."""
+
+
+@dataclass
+class ColumnStats:
+    """What was found in one column; counts are rows, examples are display-masked, values never kept."""
+
+    rows: int = 0
+    non_null: int = 0
+    rows_with: Counter[str] = field(default_factory=Counter)
+    findings: Counter[str] = field(default_factory=Counter)
+    validated: Counter[str] = field(default_factory=Counter)
+    whole_value: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, other: ColumnStats) -> None:
+        """Fold another batch's statistics into these."""
+        self.rows += other.rows
+        self.non_null += other.non_null
+        for mine, theirs in (
+            (self.rows_with, other.rows_with),
+            (self.findings, other.findings),
+            (self.validated, other.validated),
+            (self.whole_value, other.whole_value),
+        ):
+            mine.update(theirs)
+        for entity, examples in other.examples.items():
+            self._example(entity, examples)
+
+    def _example(self, entity: str, examples: list[str]) -> None:
+        mine = self.examples.setdefault(entity, [])
+        mine.extend(e for e in examples if e not in mine)
+        del mine[EXAMPLES_PER_ENTITY:]
+
+    def record(self, target: Target, weight: int, validated: bool) -> None:
+        """Count one finding that occurs in `weight` rows, keeping a masked example."""
+        self.findings[target.entity] += weight
+        if validated:
+            self.validated[target.entity] += weight
+        if target.whole_value:
+            self.whole_value[target.entity] += weight
+        if len(self.examples.get(target.entity, ())) < EXAMPLES_PER_ENTITY:
+            self._example(target.entity, [_DISPLAY_MASK.replace(target) or ""])
+
+
+def _scan_value(text: str, plan: ColumnPlan, stats: ColumnStats, weight: int) -> str | None:
+    """`text` with every entity found replaced by its action's output; None when a whole value is nulled."""
+    findings = detect(text, plan.entities, column=plan.name, threshold=plan.threshold)
+    if not findings:
+        return text
+    stripped = text.strip()
+    pieces, cursor = [], 0
+    for finding in findings:
+        written = text[finding.start : finding.end]
+        target = Target(finding.entity, finding.value, finding.subtype, written, written == stripped)
+        stats.record(target, weight, validated="validated" in finding.evidence)
+        replacement = plan.actions[finding.entity].replace(target)
+        if replacement is None:  # only a whole value may become null
+            return None
+        pieces += [text[cursor : finding.start], replacement]
+        cursor = finding.end
+    for entity in {f.entity for f in findings}:
+        stats.rows_with[entity] += weight
+    return "".join(pieces) + text[cursor:]
+
+
+def _declared_value(text: str, plan: ColumnPlan, stats: ColumnStats, weight: int) -> str | None:
+    """A value of a column declared to hold one entity: the whole value is the target, found or not."""
+    found = detect(text, [plan.entity], threshold=0.0)
+    whole = found[0] if len(found) == 1 and text[found[0].start : found[0].end] == text.strip() else None
+    value = whole.value if whole else "".join(text.split())
+    target = Target(plan.entity, value, whole.subtype if whole else "declared", text, True)
+    stats.record(target, weight, validated=whole is not None and "validated" in whole.evidence)
+    stats.rows_with[plan.entity] += weight
+    return plan.actions[plan.entity].replace(target)
+
+
+def _map_distinct(distinct: pa.Array, counts: np.ndarray, plan: ColumnPlan, stats: ColumnStats) -> pa.Array:
+    """Transform each distinct (non-null) string once; values too short to hold an entity stay as they are."""
+    values = distinct.to_pylist()
+    transform: Callable[[str, ColumnPlan, ColumnStats, int], str | None]
+    if plan.mode is Mode.DECLARED:
+        transform, todo = _declared_value, range(len(values))
+    else:
+        digits = pc.count_substring_regex(distinct, _DIGIT).to_numpy(zero_copy_only=False)
+        transform, todo = _scan_value, np.flatnonzero(digits >= MIN_DIGITS)
+    for i in todo:
+        if values[i] is not None and counts[i]:
+            values[i] = transform(values[i], plan, stats, int(counts[i]))
+    return pa.array(values, pa.string())
+
+
+def _as_text(array: pa.Array) -> pa.Array:
+    if pa.types.is_string(array.type):
+        return array
+    return pc.cast(array, pa.string())  # large_string, and integer columns scanned as their digits
+
+
+def _transform_values(array: pa.Array, plan: ColumnPlan, stats: ColumnStats) -> pa.Array:
+    if pa.types.is_dictionary(array.type):
+        indices = array.indices.drop_null().to_numpy(zero_copy_only=False)
+        counts = np.bincount(indices, minlength=len(array.dictionary))
+        dictionary = _map_distinct(_as_text(array.dictionary), counts, plan, stats)
+        return pa.DictionaryArray.from_arrays(array.indices, dictionary)
+    text = _as_text(array)
+    counted = pc.value_counts(text)
+    distinct, counts = counted.field("values"), counted.field("counts").to_numpy(zero_copy_only=False)
+    mapped = _map_distinct(distinct, counts, plan, stats)
+    return pc.take(mapped, pc.index_in(text, value_set=distinct))
+
+
+def _whole_column(array: pa.Array, plan: ColumnPlan) -> pa.Array:
+    rule = plan.whole
+    assert rule is not None
+    if rule.action == "redact":
+        if rule.marker is None:
+            return pa.nulls(len(array), plan.output_type)
+        return pc.if_else(
+            pc.is_null(array), pa.scalar(None, pa.string()), pa.scalar(rule.marker, pa.string())
+        )
+    if rule.to is not None:
+        return generalize_dates(array, rule.to)
+    return generalize_amounts(array, list(rule.edges or ()))
+
+
+def transform_column(array: pa.Array, plan: ColumnPlan) -> tuple[pa.Array, ColumnStats]:
+    """The column as the plan says it leaves, and what was found in it."""
+    stats = ColumnStats(rows=len(array), non_null=len(array) - array.null_count)
+    if plan.mode is Mode.KEEP:
+        return array, stats
+    if plan.mode is Mode.WHOLE:
+        return _whole_column(array, plan), stats
+    return _transform_values(array, plan, stats).cast(plan.output_type), stats
+
+
+def transform_table(table: pa.Table, plans: list[ColumnPlan]) -> tuple[pa.Table, dict[str, ColumnStats]]:
+    """Apply every column's plan to a table (one batch); returns the new table and per-column stats."""
+    columns, stats = [], {}
+    for plan in plans:
+        array, stats[plan.name] = transform_column(table.column(plan.name).combine_chunks(), plan)
+        columns.append(array)
+    return pa.Table.from_arrays(columns, schema=output_schema(table.schema, plans)), stats

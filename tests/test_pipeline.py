@@ -1,0 +1,320 @@
+"""The main job end to end: scan, run and verify on Parquet, through the Python API and the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline import api
+from pipeline.cli import main as cli
+from pipeline.policy import PolicyError, parse_policy
+from pipeline.storage import InputError, OutputExistsError, is_complete, read_manifest
+from recognizers import detect
+from recognizers.resident_id import calc_check_digit
+
+SAMPLE = Path(__file__).parent.parent / "sample_data"
+CONFIGS = Path(__file__).parent.parent / "configs"
+KEY = "test-key-" + "0123456789abcdef" * 3
+
+
+def _id(body17: str) -> str:
+    return body17 + calc_check_digit(body17)
+
+
+ID_A, ID_B = _id("11010519491231003"), _id("44030419900307124")
+PHONE_A, PHONE_B = "13812345678", "15987654321"
+CARD_A = "6222021234567890128"  # ICBC BIN, Luhn-valid
+
+
+def _table() -> pa.Table:
+    """Whole-value and free-text columns, as strings and integers, with rows that repeat."""
+    return pa.table(
+        {
+            "customer_id": pa.array([1, 2, 3, 4], pa.int64()),
+            "id_number": [ID_A, ID_B, ID_A, None],
+            "mobile": [PHONE_A, "+86 159-8765-4321", PHONE_A, "无"],
+            "phone_int": pa.array([int(PHONE_A), int(PHONE_B), None, int(PHONE_A)], pa.int64()),
+            "id_int": pa.array([int(ID_A), None, int(ID_A), None], pa.int64()),
+            "card": [CARD_A, "6222 0212 3456 7890 128", None, CARD_A],
+            "note": [
+                f"客户手机{PHONE_A}，身份证{ID_A}。",
+                "客户来电咨询还款日期。",
+                f"卡号{CARD_A}已冻结",
+                None,
+            ],
+            "amount": pa.array([100, 2500, 99000, None], pa.int32()),
+            "city": ["深圳市", "北京市", "深圳市", "上海市"],
+        }
+    )
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    folder = tmp_path / "input"
+    folder.mkdir()
+    table = _table()
+    pq.write_table(table.slice(0, 2), folder / "part-0.parquet")
+    pq.write_table(table.slice(2), folder / "part-1.parquet")
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _key(monkeypatch):
+    monkeypatch.setenv("CNPII_KEY", KEY)
+
+
+def _read(folder: Path) -> pa.Table:
+    files = sorted(p for p in folder.glob("*.parquet"))
+    return pa.concat_tables(pq.read_table(p) for p in files)
+
+
+def _raw_values() -> set[str]:
+    return {ID_A, ID_B, PHONE_A, PHONE_B, CARD_A}
+
+
+def _cells(table: pa.Table) -> list[str]:
+    return [str(v) for column in table.columns for v in column.to_pylist() if v is not None]
+
+
+def _leaks(table: pa.Table) -> list[str]:
+    """Raw values of the fixture found anywhere in a table, as text or digits."""
+    return [
+        raw
+        for cell in _cells(table)
+        for raw in _raw_values()
+        if raw in cell.replace(" ", "").replace("-", "")
+    ]
+
+
+def test_default_policy_masks_everything_and_commits(dataset, tmp_path):
+    out = tmp_path / "out"
+    summary = api.run(str(dataset), str(out), None)
+    assert summary.status == "ok", summary
+    assert is_complete(str(out), None)
+    result, original = _read(out), _read(dataset)
+    assert result.num_rows == original.num_rows
+    assert _leaks(result) == []
+    assert result.column("customer_id").equals(original.column("customer_id"))
+    assert result.column("amount").equals(original.column("amount"))
+    assert result.column("city").equals(original.column("city"))
+    assert result.schema.field("amount").type == pa.int32()
+    assert result.column("mobile").to_pylist()[0] == "138****5678"
+    assert result.column("mobile").to_pylist()[1] == "+86 159-****-4321"
+    assert result.column("mobile").to_pylist()[3] == "无"
+    assert result.column("note").to_pylist()[1] == "客户来电咨询还款日期。"  # no PII: byte-identical
+    assert result.column("note").to_pylist()[0].startswith("客户手机138****5678，身份证")
+    assert result.column("phone_int").to_pylist()[0] == "138****5678"  # an integer column holding phones
+    manifest = read_manifest(str(out), None)
+    assert manifest["verify"]["status"] == "passed"
+    assert {o["relative_path"] for o in manifest["outputs"]} == {"part-0.parquet", "part-1.parquet"}
+    assert manifest["entities"]["CN_PHONE"]["rows"] >= 4
+    assert api.verify(str(out)).status == "ok"
+
+
+def test_each_file_keeps_its_rows_and_name(dataset, tmp_path):
+    out = tmp_path / "out"
+    api.run(str(dataset), str(out), None)
+    for name in ("part-0.parquet", "part-1.parquet"):
+        assert pq.read_metadata(out / name).num_rows == pq.read_metadata(dataset / name).num_rows
+
+
+ACTION_CASES = {
+    "mask": {"action": "mask"},
+    "tokenize_hmac": {"action": "tokenize", "format": "hmac"},
+    "tokenize_preserving": {"action": "tokenize", "format": "preserving"},
+    "tokenize_reversible": {"action": "tokenize", "format": "reversible"},
+    "redact": {"action": "redact"},
+    "fake": {"action": "fake"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(ACTION_CASES))
+def test_each_action_on_whole_values_free_text_and_integers(case, dataset, tmp_path):
+    rule = ACTION_CASES[case]
+    policy = parse_policy(
+        {
+            "key": {"env": "CNPII_KEY"},
+            "actions": {e: rule for e in ("CN_RESIDENT_ID", "CN_PHONE", "CN_BANK_CARD")},
+        }
+    )
+    out = tmp_path / "out"
+    summary = api.run(str(dataset), str(out), policy)
+    assert summary.status == "ok"
+    result = _read(out)
+    assert _leaks(result) == []
+    notes = result.column("note").to_pylist()
+    assert notes[1] == "客户来电咨询还款日期。"
+    assert notes[0].startswith("客户手机") and "，身份证" in notes[0] and notes[0].endswith("。")
+    assert notes[2].startswith("卡号") and notes[2].endswith("已冻结")
+    mobile, phone_int = result.column("mobile").to_pylist(), result.column("phone_int").to_pylist()
+    if case == "redact":
+        assert mobile[0] is None and phone_int[0] is None and "<CN_PHONE>" in notes[0]
+    else:
+        assert mobile[0] and mobile[0] == mobile[2] == phone_int[0]  # same value, same output everywhere
+    if case.startswith("tokenize") or case == "fake":
+        assert mobile[0] == mobile[2] and mobile[1] != mobile[0]
+        assert result.column("id_number").to_pylist()[0] == result.column("id_int").to_pylist()[0]
+
+
+def test_generalize_on_whole_values_and_text(dataset, tmp_path):
+    policy = parse_policy(
+        {
+            "actions": {
+                "CN_RESIDENT_ID": {"action": "generalize", "to": "birth_year"},
+                "CN_PHONE": {"action": "generalize", "to": "province"},
+                "CN_BANK_CARD": {"action": "generalize", "to": "bank"},
+            },
+            "columns": {"amount": {"action": "generalize", "edges": [1000, 10000]}},
+        }
+    )
+    out = tmp_path / "out"
+    assert api.run(str(dataset), str(out), policy).status == "ok"
+    result = _read(out)
+    assert _leaks(result) == []
+    assert result.column("id_number").to_pylist()[:2] == ["1949年", "1990年"]
+    assert result.column("id_int").to_pylist()[0] == "1949年"
+    assert "1949年" in result.column("note").to_pylist()[0]
+    assert result.column("amount").to_pylist() == ["<1000", "1000-10000", ">=10000", None]
+
+
+def test_same_key_same_output_across_runs(dataset, tmp_path):
+    policy = CONFIGS / "analytics_vendor.yaml"
+    first, second = tmp_path / "a", tmp_path / "b"
+    api.run(str(dataset), str(first), None)
+    api.run(str(dataset), str(second), None)
+    assert _read(first).equals(_read(second))
+    shutil.rmtree(first), shutil.rmtree(second)
+    for out in (first, second):
+        api.run(str(SAMPLE / "customers"), str(out), policy)
+    assert _read(first).equals(_read(second))
+
+
+def test_verify_fails_a_planted_phone(dataset, tmp_path, capsys):
+    out = tmp_path / "out"
+    api.run(str(dataset), str(out), None)
+    table = pq.read_table(out / "part-1.parquet")
+    notes = table.column("note").to_pylist()
+    notes[1] = "回访电话 13912345678"
+    pq.write_table(
+        table.set_column(table.schema.get_field_index("note"), "note", pa.array(notes)),
+        out / "part-1.parquet",
+    )
+    assert api.verify(str(out)).status == "leak"
+    assert cli(["verify", str(out)]) == 1
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["status"] == "leak" and summary["leaks"] == 1
+    assert "13912345678" not in json.dumps(summary)
+
+
+def test_masked_values_are_not_leaks(tmp_path):
+    folder = tmp_path / "masked"
+    folder.mkdir()
+    pq.write_table(
+        pa.table({"mobile": ["138****5678", "+86 159-****-4321"], "id": ["1****************2", None]}),
+        folder / "part-0.parquet",
+    )
+    assert api.verify(str(folder)).status == "ok"
+
+
+def test_declared_and_kept_columns(dataset, tmp_path):
+    policy = parse_policy(
+        {
+            "columns": {
+                "customer_id": "keep",
+                "city": "keep",
+                "mobile": {"entity": "CN_PHONE", "action": "mask"},
+            }
+        }
+    )
+    out = tmp_path / "out"
+    assert api.run(str(dataset), str(out), policy).status == "ok"
+    mobile = _read(out).column("mobile").to_pylist()
+    assert mobile[0] == "138****5678"
+    assert mobile[3] == "*"  # a declared column: what does not parse is masked whole (fail closed)
+
+
+def test_refusals_happen_before_any_output(dataset, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    monkeypatch.delenv("CNPII_KEY")
+    with pytest.raises(PolicyError, match="CNPII_KEY"):
+        api.run(str(dataset), str(out), parse_policy({"actions": {"CN_PHONE": {"action": "tokenize"}}}))
+    assert not out.exists()
+    with pytest.raises(InputError):
+        api.run(str(dataset), str(dataset / "inside"), None)
+    with pytest.raises(PolicyError, match="nosuchcolumn"):
+        api.run(str(dataset), str(out), parse_policy({"columns": {"nosuchcolumn": "keep"}}))
+    assert not out.exists()
+    api.run(str(dataset), str(out), None)
+    with pytest.raises(OutputExistsError):
+        api.run(str(dataset), str(out), None)
+    assert api.run(str(dataset), str(out), None, mode="overwrite").status == "ok"
+
+
+def test_scan_reports_columns_without_raw_values(dataset, tmp_path):
+    report = tmp_path / "scan.json"
+    summary = api.scan(str(dataset), report=report)
+    document = json.loads(report.read_text(encoding="utf-8"))
+    columns = document["columns"]
+    assert columns["mobile"]["entities"]["CN_PHONE"]["layout"] == "whole_value"
+    assert columns["mobile"]["entities"]["CN_PHONE"]["confidence"] == "high"
+    assert columns["note"]["entities"]["CN_PHONE"]["layout"] == "free_text"
+    assert columns["phone_int"]["entities"]["CN_PHONE"]["rows"] == 3
+    assert "city" not in columns or not columns["city"]["entities"]
+    text = report.read_text(encoding="utf-8") + report.with_suffix(".md").read_text(encoding="utf-8")
+    assert not [raw for raw in _raw_values() if raw in text]
+    assert summary.entities["CN_RESIDENT_ID"]["rows"] >= 3
+
+
+def test_cli_run_prints_the_summary_last(dataset, tmp_path, capsys):
+    out = tmp_path / "out"
+    summary_file = tmp_path / "summary.json"
+    code = cli(
+        [
+            "run",
+            str(dataset),
+            str(out),
+            "--config",
+            str(CONFIGS / "default.yaml"),
+            "--summary-path",
+            str(summary_file),
+        ]
+    )
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert code == 0
+    summary = json.loads(lines[-1])
+    assert summary == json.loads(summary_file.read_text(encoding="utf-8"))
+    assert (
+        summary["status"] == "ok" and summary["rows"] == 4 and summary["manifest"].endswith("_MANIFEST.json")
+    )
+    assert cli(["run", str(dataset), str(out)]) == 2  # output exists
+    assert cli(["run", str(dataset), str(tmp_path / "x"), "--config", str(tmp_path / "missing.yaml")]) == 2
+
+
+def test_integer_columns_without_pii_keep_their_type(tmp_path):
+    folder = tmp_path / "ints"
+    folder.mkdir()
+    pq.write_table(
+        pa.table(
+            {
+                "loan_id": pa.array([50000001, 50000002], pa.int64()),
+                "ts": pa.array([1700000000123, 1700000000456], pa.int64()),
+            }
+        ),
+        folder / "p.parquet",
+    )
+    out = tmp_path / "out"
+    assert api.run(str(folder), str(out), None).status == "ok"
+    assert _read(out).equals(_read(folder))
+
+
+def test_detect_finds_nothing_raw_in_sample_output(tmp_path):
+    out = tmp_path / "customers"
+    assert api.run(str(SAMPLE / "customers"), str(out), None).status == "ok"
+    table = _read(out)
+    for name in ("id_number", "mobile", "bank_card", "remark"):
+        assert not [v for v in table.column(name).to_pylist() if v and detect(v)]

@@ -1,0 +1,115 @@
+"""Policy loading and validation: errors name the file, the key and the allowed values, never data."""
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.policy import Policy, PolicyError, build_actions, load_policy, parse_policy
+
+CONFIGS = Path(__file__).parent.parent / "configs"
+
+
+def test_default_yaml_is_the_built_in_default():
+    assert load_policy(CONFIGS / "default.yaml").digest == load_policy(None).digest == Policy().digest
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_policies_are_valid(path, monkeypatch):
+    monkeypatch.setenv("CNPII_KEY", "k" * 64)
+    policy = load_policy(path)
+    _, actions = build_actions(policy, str(path))
+    assert set(actions) >= {f"actions.{e}" for e in policy.entities}
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ({"colums": {}}, "colums"),  # unknown top-level key
+        ({"threshold": "high"}, "threshold"),
+        ({"threshold": 1.5}, "threshold"),
+        ({"entities": ["CN_PASSPORT"]}, "CN_PASSPORT"),
+        (
+            {"actions": {"CN_PHONE": {"action": "maks"}}},
+            "allowed: fake, generalize, keep, mask, redact, tokenize",
+        ),
+        ({"columns": {"memo": "drop"}}, "columns.memo"),
+        ({"columns": {"id": {"entity": "CN_ID"}}}, "CN_ID"),
+        ({"columns": {"id": {"entity": "CN_PHONE"}}}, "needs an action"),
+        ({"columns": {"d": {"action": "generalize", "to": "week"}}}, "columns.d"),
+        ({"columns": {"d": {"action": "mask"}}}, "columns.d"),
+        ({"columns": {"d": {"keep": True, "action": "mask"}}}, "'keep' takes no other keys"),
+    ],
+)
+def test_errors_name_the_key(document, expected):
+    with pytest.raises(PolicyError) as info:
+        parse_policy(document, "p.yaml")
+    assert "p.yaml" in str(info.value) and expected in str(info.value)
+
+
+def test_bad_action_parameter_is_refused_before_work(monkeypatch):
+    policy = parse_policy({"actions": {"CN_PHONE": {"action": "mask", "no_such_param": 1}}}, "p.yaml")
+    with pytest.raises(PolicyError) as info:
+        build_actions(policy, "p.yaml")
+    assert "actions.CN_PHONE" in str(info.value) and "no_such_param" in str(info.value)
+
+
+def test_missing_key_is_refused_and_named(monkeypatch):
+    monkeypatch.delenv("CNPII_KEY", raising=False)
+    policy = parse_policy({"actions": {"CN_PHONE": {"action": "tokenize"}}}, "p.yaml")
+    with pytest.raises(PolicyError) as info:
+        build_actions(policy, "p.yaml")
+    assert "CNPII_KEY" in str(info.value)
+
+
+def test_weak_key_is_refused_without_showing_it(monkeypatch):
+    monkeypatch.setenv("CNPII_KEY", "secret-but-short")
+    policy = parse_policy({"actions": {"CN_PHONE": {"action": "tokenize"}}}, "p.yaml")
+    with pytest.raises(PolicyError) as info:
+        build_actions(policy, "p.yaml")
+    assert "secret-but-short" not in str(info.value)
+
+
+def test_mask_needs_no_key(monkeypatch):
+    monkeypatch.delenv("CNPII_KEY", raising=False)
+    keyring, actions = build_actions(Policy(), "default")
+    assert keyring is None and actions["actions.CN_PHONE"].name == "mask"
+
+
+def test_key_is_never_part_of_a_policy():
+    with pytest.raises(PolicyError):
+        parse_policy({"key": {"value": "0" * 64}}, "p.yaml")
+
+
+def test_yaml_errors_name_file_and_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("actions:\n  CN_PHONE: {action: mask\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    assert str(path) in str(info.value) and "line" in str(info.value)
+
+
+def test_allowed_entities_and_verify_policy():
+    policy = parse_policy(
+        {
+            "actions": {
+                "CN_PHONE": {"action": "keep"},
+                "CN_BANK_CARD": {"action": "tokenize", "format": "hmac"},
+            },
+            "columns": {
+                "notes": {"actions": {"CN_PHONE": {"action": "mask"}}},
+                "raw": "keep",
+                "id": {"entity": "CN_RESIDENT_ID", "action": "fake"},
+                "card": {
+                    "actions": {
+                        "CN_BANK_CARD": {"action": "tokenize", "format": "preserving", "keep_bin": True}
+                    }
+                },
+            },
+        }
+    )
+    assert policy.allowed_entities("mobile") == {"CN_PHONE"}
+    assert policy.allowed_entities("notes") == set()
+    assert policy.allowed_entities("raw") == {"CN_RESIDENT_ID", "CN_PHONE", "CN_BANK_CARD"}
+    assert policy.allowed_entities("id") == {"CN_PHONE", "CN_RESIDENT_ID"}  # a fake ID looks real
+    assert policy.allowed_entities("card") == {"CN_PHONE", "CN_BANK_CARD"}  # a real BIN + Luhn is a card
+    assert set(policy.for_verify().columns) == {"raw"}
