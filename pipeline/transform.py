@@ -9,6 +9,7 @@ surrounding text stays byte-identical.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,10 +22,17 @@ from pipeline.actions import Target, build_action
 from pipeline.actions.generalize import generalize_amounts, generalize_dates
 from pipeline.plan import ColumnPlan, Mode, output_schema
 from recognizers import detect
+from recognizers.columnar import BareFindings, find_bare
 
-MIN_DIGITS = 8
-"""The fewest digits any entity has (a 港澳 permit: letter + 8 digits): shorter values cannot hold one."""
-_DIGIT = "[0-9\uff10-\uff19]"
+_DIGIT = r"[0-9\x{ff10}-\x{ff19}]"
+_BETWEEN_DIGITS = (
+    r"[\s\x{3000}\x{a0}\x{2007}\x{2009}\x{202f}\-\x{ff0d}\x{2010}-\x{2015}\x{2212}\x{fe63}"
+    r"()\x{ff08}\x{ff09}+\x{ff0b}\x{200b}-\x{200d}\x{2060}\x{feff}\x{ad}]{0,3}"
+)
+MAY_HOLD_ENTITY = f"{_DIGIT}(?:{_BETWEEN_DIGITS}{_DIGIT}){{7}}"
+"""RE2 prefilter: eight digits (the fewest any entity has: a 港澳 permit's H/M + 8) joined by at most three
+spaces, dashes, brackets, plus signs or invisible characters, as numbers are written. Values without
+such a run cannot hold an entity and skip `detect`; a masked `622188*********8080` has none."""
 EXAMPLES_PER_ENTITY = 3
 _DISPLAY_MASK = build_action("mask", {}, None)
 """Examples in reports are shown as finance apps display them (`138****5678`), never raw."""
@@ -104,15 +112,45 @@ def _declared_value(text: str, plan: ColumnPlan, stats: ColumnStats, weight: int
     return plan.actions[plan.entity].replace(target)
 
 
+def _apply_bare(bare: BareFindings, distinct: pa.Array, values: list[str | None], counts: np.ndarray,
+                plan: ColumnPlan, stats: ColumnStats) -> None:
+    """Act on whole values the columnar fast path recognized (in bulk where the action can), counting
+    them in bulk."""
+    action = plan.actions[bare.entity]
+    index = bare.index.tolist()
+
+    def target(j: int) -> Target:
+        return Target(bare.entity, bare.values[j], bare.subtypes[j], values[index[j]] or "", True)
+
+    for j in itertools.islice((j for j in range(len(index)) if counts[index[j]]), EXAMPLES_PER_ENTITY):
+        stats.record(target(j), 0, validated=True)
+    bulk = action.replace_whole(
+        bare.entity, distinct.take(pa.array(bare.index)), pa.array(bare.values, pa.string())
+    )
+    replaced = bulk.to_pylist() if bulk is not None else [action.replace(target(j)) for j in range(len(bare))]
+    for i, replacement in zip(index, replaced, strict=True):
+        values[i] = replacement
+    rows = int(counts[bare.index].sum())
+    for counter in (stats.rows_with, stats.findings, stats.validated, stats.whole_value):
+        counter[bare.entity] += rows
+
+
 def _map_distinct(distinct: pa.Array, counts: np.ndarray, plan: ColumnPlan, stats: ColumnStats) -> pa.Array:
-    """Transform each distinct (non-null) string once; values too short to hold an entity stay as they are."""
+    """Transform each distinct (non-null) string once: canonical whole values in bulk (the columnar fast
+    path), the rest through `detect`; values too short to hold an entity stay as they are."""
     values = distinct.to_pylist()
+    declared = plan.mode is Mode.DECLARED
+    done = np.zeros(len(values), dtype=bool)
+    for bare in find_bare(distinct, plan.entities, None if declared else plan.name,
+                          0.0 if declared else plan.threshold):
+        _apply_bare(bare, distinct, values, counts, plan, stats)
+        done[bare.index] = True
     transform: Callable[[str, ColumnPlan, ColumnStats, int], str | None]
-    if plan.mode is Mode.DECLARED:
-        transform, todo = _declared_value, range(len(values))
+    if declared:
+        transform, todo = _declared_value, np.flatnonzero(~done)
     else:
-        digits = pc.count_substring_regex(distinct, _DIGIT).to_numpy(zero_copy_only=False)
-        transform, todo = _scan_value, np.flatnonzero(digits >= MIN_DIGITS)
+        candidates = pc.fill_null(pc.match_substring_regex(distinct, MAY_HOLD_ENTITY), False)
+        transform, todo = _scan_value, np.flatnonzero(candidates.to_numpy(zero_copy_only=False) & ~done)
     for i in todo:
         if values[i] is not None and counts[i]:
             values[i] = transform(values[i], plan, stats, int(counts[i]))

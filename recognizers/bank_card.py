@@ -143,19 +143,20 @@ def card_product(number: str) -> str:
     return _bins()[prefix].split("|", 1)[-1] if prefix else ""
 
 
+NETWORKS = (
+    ("UnionPay", r"62|60|9"),
+    ("Visa", r"4"),
+    ("Mastercard", r"5[1-5]|2[2-7]"),
+    ("JCB", r"35"),
+    ("American Express", r"3[47]"),
+)
+"""Card networks by IIN prefix pattern, first match wins."""
+
+
 def network(number: str) -> str:
     """The card network suggested by the IIN prefix."""
     digits = compact(number)
-    for name, pattern in (
-        ("UnionPay", r"62|60|9"),
-        ("Visa", r"4"),
-        ("Mastercard", r"5[1-5]|2[2-7]"),
-        ("JCB", r"35"),
-        ("American Express", r"3[47]"),
-    ):
-        if re.match(pattern, digits):
-            return name
-    return ""
+    return next((name for name, pattern in NETWORKS if re.match(pattern, digits)), "")
 
 
 def written_as_card(run: str) -> bool:

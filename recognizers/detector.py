@@ -23,7 +23,7 @@ ENTITIES: tuple[str, ...] = tuple(module.ENTITY for module in FORMATS)
 
 
 @functools.lru_cache(maxsize=4096)
-def _column_context(column: str | None) -> frozenset[str]:
+def column_context(column: str | None) -> frozenset[str]:
     """Entities a column name is evidence for (cached: a column's values all share its name)."""
     return frozenset(m.ENTITY for m in FORMATS if column_supports(column, m.COLUMN_HINTS))
 
@@ -44,13 +44,13 @@ def detect(
     wanted = set(ENTITIES if entities is None else entities)
     folded = fold(text)
     scored = []
-    supported = _column_context(column)
+    supported = column_context(column)
     for rank, module in enumerate(FORMATS):
-        column_context = module.ENTITY in supported
+        named = module.ENTITY in supported
         for candidate in module.find(folded):
             context = (
                 Context.FOR
-                if column_context
+                if named
                 else context_before(folded.text, candidate.start, module.CONTEXT)
             )
             scored.append((score(candidate.strength, context), -rank, candidate, context))

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipeline.keys import Keyring
@@ -57,6 +58,12 @@ class Action:
     def replace(self, target: Target) -> str | None:
         """What the output holds instead of `target` (None nulls a whole value)."""
         raise NotImplementedError
+
+    def replace_whole(self, entity: str, written: pa.Array, values: pa.Array) -> pa.Array | None:
+        """`replace` in bulk for whole values the columnar fast path recognized (`written` as in the
+        data, `values` normalized); None when this action has no bulk form and each value goes
+        through `replace`."""
+        return None
 
     @classmethod
     def output_may_hold_entity(cls, params: Mapping[str, Any]) -> bool:

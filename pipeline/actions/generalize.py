@@ -240,11 +240,30 @@ class Generalize(Action):
         choice = self.choice_for(target.entity)
         if target.subtype == DECLARED:
             return UNKNOWN
+        shared = _SHARED_BY[target.entity](choice, target.value)
+        memo_key = (target.entity, choice, shared, self.params.as_of)
+        if shared is not None and memo_key in _MEMO:
+            return _MEMO[memo_key]
         try:
-            described = _DESCRIBE[target.entity](choice, target.value, self.params.as_of)
+            described = _DESCRIBE[target.entity](choice, target.value, self.params.as_of) or UNKNOWN
         except ValueError:  # a value the format module cannot read (e.g. a travel permit has no birth date)
-            described = ""
-        return described or UNKNOWN
+            described = UNKNOWN
+        if shared is not None:
+            if len(_MEMO) >= _MEMO_SIZE:
+                _MEMO.clear()
+            _MEMO[memo_key] = described
+        return described
+
+
+_SHARED_BY: dict[str, Callable[[str, str], str | None]] = {
+    phone.ENTITY: lambda choice, number: number[:7],  # segment tables key on 7 digits, area codes on <= 4
+    bank_card.ENTITY: lambda choice, number: number[:8],  # BINs have at most 8 digits
+    resident_id.ENTITY: lambda choice, number: number[:6] if choice in ("province", "city") else None,
+}
+"""The part of a valid number an attribute depends on: numbers sharing it share the description, so
+each is looked up once per process (values are distinct, prefixes are not). None: look up every value."""
+_MEMO: dict[tuple[str, str, str | None, dt.date], str] = {}
+_MEMO_SIZE = 200_000
 
 
 # --- whole columns --------------------------------------------------------------------------------------

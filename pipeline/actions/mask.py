@@ -32,10 +32,14 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import ValidationInfo, field_validator
 
 from pipeline.actions.base import Action, ActionConfigError, Params, Target, register
 from recognizers import bank_card, phone, resident_id
+from recognizers.columnar import fixed_width_bytes
 from recognizers.text import fold
 
 DECLARED = "declared"
@@ -168,17 +172,58 @@ class Mask(Action):
             if count is not None and count > most:
                 raise ActionConfigError(f"mask: {param}={count} shows too much of a {entity} (most: {most})")
 
+    def _shown(self, layout: _Layout, length: int) -> tuple[int, int]:
+        """How many leading and trailing characters stay visible: the parameters or the preset, never
+        reaching into the range that is always masked."""
+        first = self.params.keep_first if self.params.keep_first is not None else layout.preset_first
+        last = self.params.keep_last if self.params.keep_last is not None else layout.preset_last
+        return min(first, layout.hidden_from), min(last, length - layout.hidden_to)
+
+    def replace_whole(self, entity: str, written: pa.Array, values: pa.Array) -> pa.Array | None:
+        """`replace` for many whole values in bulk: values grouped by their written shape (`999 9999
+        9999`, `+99 999-9999-9999`) share the positions to mask, set at once on a byte matrix. The
+        columnar fast path hands over ASCII values whose last digits are the number itself."""
+        self.check_entity(entity)
+        char = self.params.char
+        if not char.isascii():
+            return None
+        shapes = pc.replace_substring_regex(written, "[0-9Xx]", "9")  # the characters of the number
+        lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False)
+        masked = np.empty(len(written), dtype=object)
+        for shape in pc.unique(shapes).to_pylist():
+            rows = np.flatnonzero(pc.equal(shapes, shape).to_numpy(zero_copy_only=False))
+            digits = [i for i, ch in enumerate(shape) if ch == "9"]
+            length = int(lengths[rows[0]])
+            layout = _layout(entity, values[int(rows[0])].as_py())
+            if layout is None:
+                masked[rows] = char * len(shape)
+                continue
+            first, last = self._shown(layout, length)
+            matrix = fixed_width_bytes(written.take(pa.array(rows)), len(shape)).copy()
+            matrix[:, digits[len(digits) - length + first : len(digits) - last]] = ord(char)
+            offsets = np.arange(0, (len(rows) + 1) * len(shape), len(shape), dtype=np.int32)
+            strings = pa.StringArray.from_buffers(
+                len(rows), pa.py_buffer(offsets), pa.py_buffer(matrix.tobytes())
+            )
+            masked[rows] = strings.to_numpy(zero_copy_only=False)
+        return pa.array(masked, pa.string())
+
     def replace(self, target: Target) -> str:
         """The span as written with the middle of the number masked (see the module docstring)."""
         self.check_entity(target.entity)
         char = self.params.char
-        number = _number_in(target.written, target.entity, char)
+        # A value written in its canonical form (most cells of an export) is its own number text.
+        canonical = target.written == target.value and target.subtype != DECLARED
+        number = (
+            _Number(target.value, [], "") if canonical else _number_in(target.written, target.entity, char)
+        )
         layout = _layout(target.entity, number.text)
         if layout is None:
             return _mask_all(target.written, char)
-        first = self.params.keep_first if self.params.keep_first is not None else layout.preset_first
-        last = self.params.keep_last if self.params.keep_last is not None else layout.preset_last
-        first, last = min(first, layout.hidden_from), min(last, len(number.text) - layout.hidden_to)
+        first, last = self._shown(layout, len(number.text))
+        if canonical:
+            written = target.written
+            return written[:first] + char * (len(written) - first - last) + written[len(written) - last :]
         masked = list(target.written)
         for i in number.positions[first : len(number.positions) - last]:
             masked[i] = char
