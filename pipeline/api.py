@@ -14,11 +14,12 @@ verify passed -> report. A failed run leaves no committed output and never remov
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib.metadata
 import logging
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -27,9 +28,9 @@ from dask import delayed
 
 from pipeline import storage
 from pipeline.actions import Action, build_action
-from pipeline.execution import compute
+from pipeline.execution import compute, local_session
 from pipeline.partition import FileResult, integer_columns_with_pii, process_file, read_schema
-from pipeline.plan import ColumnPlan, Mode, PlanError, is_integer_like, plan_columns
+from pipeline.plan import ColumnPlan, Mode, PlanError, is_fractional, is_integer_like, plan_columns
 from pipeline.policy import Policy, build_actions, load_policy
 from pipeline.report import column_entry, entity_totals, to_json, to_markdown
 from pipeline.transform import ColumnStats
@@ -100,9 +101,13 @@ def _plan(
     storage_options: StorageOptions,
     scheduler: str | None,
 ) -> list[ColumnPlan]:
-    """Plan every column; integer columns are probed for phones and IDs across all files first."""
+    """Plan every column; numeric columns are probed for phones and IDs across all files first."""
     schema = _same_schema(files, storage_options)
-    integers = [f.name for f in schema if is_integer_like(f.type) and f.name not in policy.columns]
+    integers = [
+        f.name
+        for f in schema
+        if (is_integer_like(f.type) or is_fractional(f.type)) and f.name not in policy.columns
+    ]
     found: set[str] = set()
     if integers and policy.integer_columns == "scan":
         probes = [
@@ -173,6 +178,18 @@ def _elapsed(started: float) -> float:
     return round(time.monotonic() - started, 3)
 
 
+def _one_local_pool(command: Callable[..., Summary]) -> Callable[..., Summary]:
+    """Run a command's phases on one local worker pool (see `execution.local_session`)."""
+
+    @functools.wraps(command)
+    def in_session(*args: Any, **kwargs: Any) -> Summary:
+        with local_session(kwargs.get("scheduler")):
+            return command(*args, **kwargs)
+
+    return in_session
+
+
+@_one_local_pool
 def scan(
     input: str,
     policy: PolicyLike = None,
@@ -217,6 +234,7 @@ def _verify_files(
     return results, _residual(results, policy)
 
 
+@_one_local_pool
 def verify(
     output: str,
     policy: PolicyLike = None,
@@ -265,6 +283,7 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
 
 
+@_one_local_pool
 def run(
     input: str,
     output: str,
@@ -363,7 +382,11 @@ def run(
             "; ".join(c["detail"] for c in checks if not c["passed"]),
         )
     else:
-        committed = location.commit(document)
+        try:
+            committed = location.commit(document)
+        except BaseException:  # e.g. a full disk: the staged files go, a previous output stays complete
+            location.abort()
+            raise
         summary.manifest = committed.manifest_url
     summary.seconds = _elapsed(started)
     if report is not None:

@@ -7,14 +7,18 @@ on a terminal and a log line every few seconds otherwise, so a scheduler's log s
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
+import cloudpickle
 import dask
 from dask.callbacks import Callback
 from dask.delayed import Delayed
@@ -59,23 +63,68 @@ class _Progress(Callback):
             self.bar.stop()
 
 
+def _run_pickled(task: bytes) -> Any:
+    """Run one task on a worker. The driver sends each task pickled because a scheduler unpickles every
+    graph it receives, and unpickling a Keyring reads the key: only workers have it, the scheduler only
+    passes the bytes on."""
+    return cloudpickle.loads(task).compute(scheduler="sync")
+
+
 def compute(tasks: Sequence[Delayed], label: str, scheduler: str | None = None) -> list[Any]:
     """Run `tasks` and return their results in order.
 
     `scheduler` is None for the local default, or the address of a dask.distributed scheduler
     (`tcp://host:8786`), which is used as it is: cnpii never starts or stops a cluster it was given.
+    Whether it returns or raises, no task is still running afterwards: a task that went on after another
+    one failed would write into a staging area the caller is already removing.
     """
     if not tasks:
         return []
     if scheduler:
-        from distributed import Client, progress
+        from distributed import Client, progress, wait
 
-        with Client(scheduler, set_as_default=False) as client:
-            futures = client.compute(list(tasks))
+        with Client(scheduler, set_as_default=False) as client, client.as_current():  # for progress, wait
+            futures = client.map(
+                _run_pickled, [cloudpickle.dumps(t) for t in tasks], key=[t.key for t in tasks]
+            )
             if sys.stderr.isatty():
                 progress(futures)
+            wait(futures)  # every task has ended, failed or not, before this returns or raises
             return client.gather(futures)
     chosen = local_scheduler()
-    workers = min(len(tasks), os.cpu_count() or 1)
+    pool = _session_pool.get()
     with _Progress(label):
-        return list(dask.compute(*tasks, scheduler=chosen, num_workers=workers))
+        if pool is not None:
+            try:
+                return list(dask.compute(*tasks, scheduler=chosen, pool=pool))
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)  # nothing may run on after a failure
+                raise
+        with _new_pool(chosen) as pool:  # joined on exit, unlike dask's shared pools
+            return list(dask.compute(*tasks, scheduler=chosen, pool=pool))
+
+
+_session_pool: contextvars.ContextVar[Executor | None] = contextvars.ContextVar("cnpii_pool", default=None)
+
+
+def _new_pool(chosen: str) -> Executor:
+    workers = os.cpu_count() or 1
+    if chosen == "processes":
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    return ThreadPoolExecutor(workers)
+
+
+@contextlib.contextmanager
+def local_session(scheduler: str | None) -> Iterator[None]:
+    """One local worker pool for every `compute` inside (a command's phases: probe, transform, verify),
+    so worker start-up and the recognizers' tables are paid once per command, not once per phase.
+    Nothing is started when `scheduler` names a cluster."""
+    if scheduler or _session_pool.get() is not None:
+        yield
+        return
+    with _new_pool(local_scheduler()) as pool:
+        token = _session_pool.set(pool)
+        try:
+            yield
+        finally:
+            _session_pool.reset(token)

@@ -17,10 +17,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.plan import ColumnPlan, output_schema
-from pipeline.transform import MIN_DIGITS, ColumnStats, transform_table
+from pipeline.plan import ColumnPlan, PlanError, is_fractional, output_schema
+from pipeline.transform import ColumnStats, transform_table
 from recognizers import detect
+from recognizers.columnar import find_bare
+from recognizers.resident_id import calc_check_digit
 
+MIN_INTEGER_DIGITS = 11
+"""The fewest digits of an entity stored as an integer: a mobile (IDs have 15 or 18, cards 15-19)."""
 BATCH_ROWS = 65_536
 """Rows transformed at once: bounds a worker's memory whatever the file size."""
 
@@ -119,6 +123,40 @@ def process_file(
     return result
 
 
+EXACT_FLOAT_LIMIT = 2.0**53
+"""Integers from here on are not all exact in a float64: their digits may already be lost."""
+
+
+def _integral_digits(values: pa.Array) -> tuple[pa.Array, bool]:
+    """The integral values of a float or decimal array as digit strings, and whether any integral value is
+    too large for its digits to be trusted (a float cannot hold an 18-digit ID exactly)."""
+    numbers = pc.cast(values, pa.float64())
+    finite = pc.filter(numbers, pc.is_finite(numbers))
+    integral = pc.filter(finite, pc.equal(pc.floor(finite), finite))
+    exact = pc.less(pc.abs(integral), EXACT_FLOAT_LIMIT)
+    digits = pc.cast(pc.cast(pc.filter(integral, exact), pa.int64()), pa.string())
+    return digits, not pc.all(exact).as_py() if len(integral) else False
+
+
+def _refuse_fractional(relative_path: str, name: str, reason: str) -> PlanError:
+    return PlanError(
+        f"{relative_path}: column {name!r} is a float or decimal column whose integral values {reason}; "
+        "cnpii does not rewrite numbers: store it as text or int64, or name it in the policy "
+        "({action: redact}, or keep if it holds no personal data)"
+    )
+
+
+def _ids_without_x(digits: pa.Array, name: str, threshold: float) -> bool:
+    """Whether 17-digit integers are resident IDs whose check character was X: an integer column cannot
+    store the X, so the recognizers cannot find them, yet the digits still hold birth date and place."""
+    bodies = pc.filter(digits, pc.equal(pc.utf8_length(digits), 17)).to_pylist()
+    return any(
+        calc_check_digit(body) == "X"
+        and detect(body + "X", ["CN_RESIDENT_ID"], column=name, threshold=threshold)
+        for body in bodies
+    )
+
+
 def integer_columns_with_pii(
     url: str,
     relative_path: str,
@@ -129,7 +167,11 @@ def integer_columns_with_pii(
 ) -> set[str]:
     """Which integer columns of one file hold phones or ID numbers (the pre-pass behind the plan).
 
-    Only values with at least `MIN_DIGITS` digits can be one; each distinct such value is checked once.
+    An integer has lost any leading zero, so it cannot be a landline: only values of at least
+    `MIN_INTEGER_DIGITS` digits (a mobile) can be one. Canonical values are decided in bulk; each other
+    distinct value is checked once with `detect`. Float and decimal columns (`plan.is_fractional`) are
+    refused with a PlanError instead when their integral values hold one, or are too large to be exact:
+    passing them through would leak them.
     """
     found: set[str] = set()
     if not columns:
@@ -139,8 +181,21 @@ def integer_columns_with_pii(
             if name in found:
                 continue
             values = pc.unique(pc.drop_null(batch.column(name)))
-            text = pc.cast(values, pa.string())
-            long = pc.filter(text, pc.greater_equal(pc.utf8_length(text), MIN_DIGITS))
-            if any(detect(v, entities, column=name, threshold=threshold) for v in long.to_pylist()):
+            fractional = is_fractional(values.type)
+            text, inexact = _integral_digits(values) if fractional else (pc.cast(values, pa.string()), False)
+            if inexact:
+                raise _refuse_fractional(relative_path, name, "are too large to be exact (digits lost)")
+            long = pc.filter(text, pc.greater_equal(pc.utf8_length(text), MIN_INTEGER_DIGITS))
+            if find_bare(long, entities, name, threshold) or any(
+                detect(v, entities, column=name, threshold=threshold) for v in long.to_pylist()
+            ):
+                if fractional:
+                    raise _refuse_fractional(relative_path, name, "hold phone or ID numbers")
                 found.add(name)
+            elif "CN_RESIDENT_ID" in entities and _ids_without_x(text, name, threshold):
+                raise PlanError(
+                    f"{relative_path}: column {name!r} holds 17-digit integers that are resident IDs whose "
+                    "check character X was lost; store the column as text, or name it in the policy "
+                    "({action: redact})"
+                )
     return found

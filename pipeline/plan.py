@@ -62,6 +62,12 @@ def is_integer_like(dtype: pa.DataType) -> bool:
     return pa.types.is_integer(dtype) or (pa.types.is_decimal(dtype) and dtype.scale == 0)
 
 
+def is_fractional(dtype: pa.DataType) -> bool:
+    """Floats and decimals with a scale: a spreadsheet stores a phone as 13800138000.0. The pre-pass
+    refuses such a column when its integral values hold phones or IDs (cnpii does not rewrite numbers)."""
+    return pa.types.is_floating(dtype) or (pa.types.is_decimal(dtype) and dtype.scale > 0)
+
+
 def _unscannable(dtype: pa.DataType) -> bool:
     return pa.types.is_binary(dtype) or pa.types.is_large_binary(dtype) or pa.types.is_nested(dtype)
 
@@ -106,7 +112,9 @@ def plan_columns(
             )
         elif rule is not None and rule.whole_column is not None:
             whole = rule.whole_column
-            output = dtype if whole.action == "redact" and whole.marker is None else pa.string()
+            # a redacted binary or nested column leaves as string nulls, so verify can re-scan it
+            keeps_type = whole.action == "redact" and whole.marker is None and not _unscannable(dtype)
+            output = dtype if keeps_type else pa.string()
             plans.append(ColumnPlan(name, Mode.WHOLE, output, whole=whole))
         elif _unscannable(dtype):
             raise PlanError(

@@ -8,13 +8,10 @@ import hashlib
 import json
 import os
 import re
-import socket
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -31,20 +28,6 @@ from pipeline.storage import (
     list_input_files,
     read_manifest,
 )
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    """A moto S3 server on 127.0.0.1 and a free port, for this module's tests."""
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 @dataclass
@@ -85,13 +68,8 @@ def parquet_bytes(rows: int, tag: str = "x") -> bytes:
 def store(request, tmp_path) -> Store:
     if request.param == "local":
         return Store(str(tmp_path), None)
-    endpoint = request.getfixturevalue("s3_endpoint")
-    options = {"key": "testing", "secret": "testing",
-               "client_kwargs": {"endpoint_url": endpoint, "region_name": "us-east-1"}}
-    bucket = f"cnpii-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
-                 aws_secret_access_key="testing").create_bucket(Bucket=bucket)
-    return Store(f"s3://{bucket}", options)
+    bucket = request.getfixturevalue("s3_bucket")
+    return Store(bucket.url, bucket.options)
 
 
 def stage(location: OutputLocation, files: dict[str, int], store: Store, tag: str) -> None:

@@ -1,0 +1,393 @@
+"""Hostile input (issue 6): broken files, odd column types, odd text, bad policies, interrupted runs.
+
+Every case ends in a correct result or in a clear error naming file, column and reason (never a cell
+value), and nothing is half-written: no `_SUCCESS`, no committed files, a previous output left intact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import errno
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline import api, execution, partition
+from pipeline.partition import DataError
+from pipeline.plan import PlanError
+from pipeline.policy import PolicyError, parse_policy
+from pipeline.storage import SUCCESS, InputError, OutputExistsError, is_complete, read_manifest
+from recognizers.resident_id import calc_check_digit
+
+ROOT = Path(__file__).parent.parent
+KEY = "hostile-test-key-" + "fedcba9876543210" * 3
+PHONE = "13800138000"
+ID = "11010519491231003" + calc_check_digit("11010519491231003")
+ID_X = "11010519491231002X"
+CARD = "6222021234567890128"
+SECRETS = (PHONE, ID, ID_X, ID_X[:-1], CARD)
+
+
+@pytest.fixture(autouse=True)
+def _environment(monkeypatch):
+    monkeypatch.setenv("CNPII_KEY", KEY)
+    monkeypatch.setattr(execution, "local_scheduler", lambda: "threads")  # in-process: fast, patchable
+
+
+def _dataset(folder: Path, *tables: pa.Table) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for number, table in enumerate(tables):
+        pq.write_table(table, folder / f"part-{number}.parquet")
+    return folder
+
+
+def _no_value_in(message: str) -> None:
+    for secret in SECRETS:
+        assert secret not in message
+
+
+def _nothing_committed(output: Path) -> None:
+    assert not is_complete(str(output))
+    assert not (output / SUCCESS).exists()
+    assert not [p for p in output.rglob("*.parquet") if "_staging" not in p.parts]
+    assert not (output / "_staging").exists() or not any((output / "_staging").iterdir())
+
+
+def _refused(tmp_path: Path, input: Path, error: type[Exception], *words: str, policy=None) -> str:
+    output = tmp_path / "out"
+    with pytest.raises(error) as caught:
+        api.run(str(input), str(output), policy)
+    message = str(caught.value)
+    for word in words:
+        assert word in message
+    _no_value_in(message)
+    _nothing_committed(output)
+    return message
+
+
+def _run(tmp_path: Path, *tables: pa.Table, policy=None) -> pa.Table:
+    input = _dataset(tmp_path / "in", *tables)
+    summary = api.run(str(input), str(tmp_path / "out"), policy)
+    assert summary.status == "ok"
+    assert is_complete(str(tmp_path / "out"))
+    return pq.read_table(tmp_path / "out")
+
+
+def _string_table() -> pa.Table:
+    return pa.table({"note": [f"电话{PHONE}", "无"], "n": pa.array([1, 2], pa.int64())})
+
+
+# -- files ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"PAR1 this is not a parquet file at all", "truncated"],
+    ids=["empty", "corrupt", "truncated"],
+)
+def test_broken_file_is_refused_naming_it(tmp_path, content):
+    input = _dataset(tmp_path / "in", _string_table())
+    if content == "truncated":
+        whole = (input / "part-0.parquet").read_bytes()
+        content = whole[: len(whole) // 2]
+    (input / "part-1.parquet").write_bytes(content)
+    _refused(tmp_path, input, DataError, "part-1.parquet", "corrupt")
+
+
+def test_zero_row_file_gives_an_empty_output_file(tmp_path):
+    table = _string_table()
+    out = _run(tmp_path, table, table.slice(0, 0))
+    assert out.num_rows == 2
+    assert pq.read_table(tmp_path / "out" / "part-1.parquet").num_rows == 0
+    assert PHONE not in str(out.to_pylist())
+
+
+def test_non_parquet_file_in_the_folder_is_refused(tmp_path):
+    input = _dataset(tmp_path / "in", _string_table())
+    (input / "notes.csv").write_text(f"phone\n{PHONE}\n", encoding="utf-8")
+    _refused(tmp_path, input, InputError, "notes.csv", "not a Parquet file")
+
+
+def test_drifting_schema_column_added_is_refused(tmp_path):
+    table = _string_table()
+    input = _dataset(tmp_path / "in", table, table.append_column("extra", pa.array(["a", "b"])))
+    _refused(tmp_path, input, PlanError, "part-1.parquet", "extra")
+
+
+def test_drifting_schema_type_change_is_refused(tmp_path):
+    input = _dataset(
+        tmp_path / "in",
+        pa.table({"phone": [PHONE, "x"]}),
+        pa.table({"phone": pa.array([int(PHONE), 1], pa.int64())}),
+    )
+    _refused(tmp_path, input, PlanError, "part-1.parquet", "'phone'", "int64", "string")
+
+
+# -- columns -------------------------------------------------------------------------------------------
+
+
+def test_large_and_dictionary_strings_are_scanned(tmp_path):
+    text = [f"tel {PHONE}", "x", f"tel {PHONE}"]
+    out = _run(
+        tmp_path,
+        pa.table({"large": pa.array(text, pa.large_string()), "dict": pa.array(text).dictionary_encode()}),
+    )
+    assert out.column("large").to_pylist() == ["tel 138****8000", "x", "tel 138****8000"]
+    assert out.column("dict").to_pylist() == ["tel 138****8000", "x", "tel 138****8000"]
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        pa.array([PHONE.encode(), b"\xff\xfe\x00"], pa.binary()),
+        pa.array([[PHONE], []], pa.list_(pa.string())),
+        pa.array([{"a": PHONE}, None], pa.struct([("a", pa.string())])),
+        pa.array([[("home", PHONE)], None], pa.map_(pa.string(), pa.string())),
+    ],
+    ids=["binary", "list", "struct", "map"],
+)
+def test_binary_and_nested_columns_are_refused_unless_named(tmp_path, array):
+    input = _dataset(tmp_path / "in", pa.table({"blob": array}))
+    _refused(tmp_path, input, PlanError, "'blob'", "cannot scan")
+    policy = parse_policy({"columns": {"blob": {"action": "redact"}}})
+    redacted = api.run(str(input), str(tmp_path / "redacted"), policy)
+    assert redacted.status == "ok"
+    assert pq.read_table(tmp_path / "redacted").column("blob").null_count == 2
+
+
+def test_integer_and_decimal_phones_and_ids_are_masked(tmp_path):
+    out = _run(
+        tmp_path,
+        pa.table(
+            {
+                "phone": pa.array([int(PHONE), None], pa.int64()),
+                "id": pa.array([decimal.Decimal(ID), None], pa.decimal128(20, 0)),
+                "amount": pa.array([100, 2500], pa.int64()),
+            }
+        ),
+    )
+    assert out.column("phone").to_pylist() == ["138****8000", None]
+    assert ID not in str(out.column("id").to_pylist())
+    assert out.column("amount").to_pylist() == [100, 2500]
+
+
+def test_integer_ids_that_lost_their_x_are_refused(tmp_path):
+    input = _dataset(tmp_path / "in", pa.table({"id": pa.array([int(ID_X[:-1]), 7], pa.int64())}))
+    _refused(tmp_path, input, PlanError, "part-0.parquet", "'id'", "check character X")
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        pa.array([float(PHONE), 1.5], pa.float64()),
+        pa.array([float(ID), 2.0], pa.float64()),  # digits already lost beyond 2**53
+        pa.array([decimal.Decimal(PHONE + ".00"), None], pa.decimal128(20, 2)),
+    ],
+    ids=["float-phone", "float-id", "decimal-phone"],
+)
+def test_float_and_decimal_columns_holding_phones_or_ids_are_refused(tmp_path, array):
+    """Fail closed: a float column of phones would pass through unchanged, so the run is refused."""
+    input = _dataset(tmp_path / "in", pa.table({"contact": array}))
+    _refused(tmp_path, input, PlanError, "part-0.parquet", "'contact'", "float or decimal")
+
+
+def test_float_amounts_pass_unchanged(tmp_path):
+    amounts = [1.5, 2500.0, 99000000.0, None, float("nan")]
+    out = _run(tmp_path, pa.table({"amount": pa.array(amounts, pa.float64())}))
+    assert out.column("amount").to_pylist()[:4] == amounts[:4]
+
+
+def test_timestamps_and_all_null_columns_pass(tmp_path):
+    table = pa.table(
+        {
+            "at": pa.array([dt.datetime(2024, 1, 2, 3, 4), None], pa.timestamp("ms")),
+            "empty_text": pa.nulls(2, pa.string()),
+            "empty": pa.nulls(2),
+            "note": [f"手机{PHONE}", None],
+        }
+    )
+    out = _run(tmp_path, table)
+    assert out.column("at").to_pylist() == table.column("at").to_pylist()
+    assert out.column("empty_text").null_count == 2 and out.column("empty").null_count == 2
+    assert out.column("note").to_pylist() == ["手机138****8000", None]
+
+
+def test_ten_megabyte_cell_is_masked_and_otherwise_unchanged(tmp_path):
+    head, tail = "备注" * 2_500_000, "x" * 5_000_000
+    out = _run(tmp_path, pa.table({"memo": [head + f"电话{PHONE}" + tail, "a"]}))
+    assert out.column("memo")[0].as_py() == head + "电话138****8000" + tail
+
+
+def test_two_million_tiny_cells(tmp_path):
+    out = _run(tmp_path, pa.table({"c": pa.array(["a", "b"] * 1_000_000)}))
+    assert out.num_rows == 2_000_000
+    assert out.column("c").slice(0, 4).to_pylist() == ["a", "b", "a", "b"]
+
+
+# -- text ----------------------------------------------------------------------------------------------
+
+
+def test_odd_text_is_masked_around_its_digits(tmp_path):
+    cells = [
+        "电话１３８００１３８０００",  # full-width digits
+        "138\u200b0013\u200b8000",  # zero-width spaces inside the number
+        "138\u00a00013\u00a08000",  # no-break spaces inside the number
+        f"😀{PHONE}😀 Тел. مرحبا",  # emoji and mixed scripts
+        "138****5678",  # already masked: stays, and is not a leak
+        "1.10105E+17",  # an ID a spreadsheet turned into scientific notation: digits lost, not detected
+    ]
+    out = _run(tmp_path, pa.table({"note": cells}))
+    assert out.column("note").to_pylist() == [
+        "电话１３８****８０００",
+        "138\u200b****\u200b8000",
+        "138\u00a0****\u00a08000",
+        "😀138****8000😀 Тел. مرحبا",
+        "138****5678",
+        "1.10105E+17",
+    ]
+    assert api.verify(str(tmp_path / "out")).status == "ok"
+
+
+# -- policy --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("document", "words"),
+    [
+        ({"colums": {}}, ["colums", "Extra inputs"]),
+        ({"threshold": "high"}, ["threshold"]),
+        ({"entities": ["CN_PASSPORT"]}, ["entities", "CN_PASSPORT"]),
+        ({"actions": {"CN_PHONE": {"action": "shred"}}}, ["actions.CN_PHONE", "shred"]),
+        ({"columns": {"memo": {"entity": "CN_EMAIL", "action": "mask"}}}, ["columns.memo", "CN_EMAIL"]),
+    ],
+    ids=["unknown-key", "wrong-type", "unknown-entity", "unknown-action", "unknown-column-entity"],
+)
+def test_invalid_policy_names_the_key(document, words):
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(document, "policy.yaml")
+    for word in ["policy.yaml", *words]:
+        assert word in str(caught.value)
+
+
+def test_policy_column_missing_from_data_is_refused(tmp_path):
+    input = _dataset(tmp_path / "in", _string_table())
+    policy = parse_policy({"columns": {"mobil": {"entity": "CN_PHONE", "action": "mask"}}})
+    _refused(tmp_path, input, PlanError, "mobil", "not in the data", policy=policy)
+
+
+@pytest.mark.parametrize(("key", "words"), [(None, ["no key", "CNPII_KEY"]), ("short", ["5 bytes"])])
+def test_missing_or_short_key_is_refused_before_any_work(tmp_path, monkeypatch, key, words):
+    if key is None:
+        monkeypatch.delenv("CNPII_KEY")
+    else:
+        monkeypatch.setenv("CNPII_KEY", key)
+    input = _dataset(tmp_path / "in", _string_table())
+    policy = parse_policy({"actions": {"CN_PHONE": {"action": "tokenize"}}})
+    message = _refused(tmp_path, input, PolicyError, "key", *words, policy=policy)
+    assert KEY not in message and (key is None or key not in message.replace("key", ""))
+    assert not (tmp_path / "out").exists()
+
+
+# -- runs ----------------------------------------------------------------------------------------------
+
+
+def test_output_equal_to_or_inside_the_input_is_refused(tmp_path):
+    input = _dataset(tmp_path / "in", _string_table())
+    for output in (input, input / "masked"):
+        with pytest.raises(InputError, match="overlap"):
+            api.run(str(input), str(output), None)
+    assert sorted(p.name for p in input.iterdir()) == ["part-0.parquet"]
+
+
+def test_output_already_present(tmp_path):
+    input = _dataset(tmp_path / "in", _string_table())
+    output = tmp_path / "out"
+    first = api.run(str(input), str(output), None)
+    with pytest.raises(OutputExistsError, match="overwrite"):
+        api.run(str(input), str(output), None)
+    assert read_manifest(str(output))["run_id"] == first.run_id
+    second = api.run(str(input), str(output), None, mode="overwrite")
+    assert read_manifest(str(output))["run_id"] == second.run_id
+    other = tmp_path / "theirs"
+    other.mkdir()
+    (other / "keep.txt").write_text("not ours")
+    with pytest.raises(OutputExistsError, match="not a cnpii output"):
+        api.run(str(input), str(other), None, mode="overwrite")
+    assert (other / "keep.txt").read_text() == "not ours"
+
+
+def test_failed_rerun_leaves_the_previous_output_intact(tmp_path):
+    input = _dataset(tmp_path / "in", _string_table())
+    output = tmp_path / "out"
+    first = api.run(str(input), str(output), None)
+    before = {p.name: p.read_bytes() for p in output.iterdir()}
+    (input / "part-1.parquet").write_bytes(b"garbage")
+    with pytest.raises(DataError):
+        api.run(str(input), str(output), None, mode="overwrite")
+    assert read_manifest(str(output))["run_id"] == first.run_id
+    assert {p.name: p.read_bytes() for p in output.iterdir()} == before
+
+
+def test_disk_full_during_the_staged_write(tmp_path, monkeypatch):
+    input = _dataset(tmp_path / "in", _string_table())
+    output = tmp_path / "out"
+    first = api.run(str(input), str(output), None)
+    before = {p.name: p.read_bytes() for p in output.iterdir()}
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(partition.pq.ParquetWriter, "write_table", full)
+    with pytest.raises(DataError) as caught:
+        api.run(str(input), str(output), None, mode="overwrite")
+    assert "part-0.parquet" in str(caught.value) and "No space left on device" in str(caught.value)
+    assert read_manifest(str(output))["run_id"] == first.run_id
+    assert {p.name: p.read_bytes() for p in output.iterdir()} == before
+
+
+def _cli_run(input: Path, output: Path, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "CNPII_KEY": KEY}
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "run", str(input), str(output), *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _tables(folder: Path) -> dict[str, list]:
+    return {p.name: pq.read_table(p).to_pylist() for p in sorted(folder.glob("*.parquet"))}
+
+
+def test_sigkill_at_random_points_never_commits_a_partial_output(tmp_path):
+    from pipeline.sample_data import generate
+
+    generate(tmp_path / "data", rows=300, seed=3, files_per_table=3)
+    input = tmp_path / "data" / "customers"
+    clean = tmp_path / "clean"
+    assert _cli_run(input, clean).wait(timeout=300) == 0
+    expected = _tables(clean)
+    rng = random.Random(6)
+    for attempt in range(4):
+        output = tmp_path / f"out-{attempt}"
+        process = _cli_run(input, output)
+        time.sleep(rng.uniform(0.5, 6.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        if is_complete(str(output)):  # killed after `_SUCCESS`: the commit had finished
+            assert _tables(output) == expected
+        else:
+            assert not (output / SUCCESS).exists()
+        assert _cli_run(input, output, "--mode", "overwrite").wait(timeout=300) == 0
+        assert is_complete(str(output))
+        assert _tables(output) == expected
