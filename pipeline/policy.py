@@ -36,6 +36,14 @@ from pipeline.keys import Keyring, KeySource
 from recognizers import DEFAULT_THRESHOLD, ENTITIES
 
 
+def _known_entities(names: Any) -> Any:
+    """Refuse entity names cnpii has no recognizer for (in a list, or as the keys of a mapping)."""
+    unknown = sorted(set(names) - set(ENTITIES)) if isinstance(names, list | tuple | dict) else []
+    if unknown:
+        raise ValueError(f"unknown entities {unknown}; allowed: {', '.join(ENTITIES)}")
+    return names
+
+
 class PolicyError(ValueError):
     """The policy file is missing, unreadable or invalid; the message names the file and the key."""
 
@@ -85,13 +93,7 @@ class ColumnRule(BaseModel):
             raise ValueError(f"unknown entity {name!r}; allowed: {', '.join(ENTITIES)}")
         return name
 
-    @field_validator("actions")
-    @classmethod
-    def _known_entities(cls, actions: dict[str, ActionRule]) -> dict[str, ActionRule]:
-        unknown = sorted(set(actions) - set(ENTITIES))
-        if unknown:
-            raise ValueError(f"unknown entities {unknown}; allowed: {', '.join(ENTITIES)}")
-        return actions
+    _known_entities = field_validator("actions")(lambda cls, names: _known_entities(names))
 
     @model_validator(mode="after")
     def _consistent(self) -> ColumnRule:
@@ -158,21 +160,9 @@ class Policy(BaseModel):
     columns: dict[str, ColumnRule] = Field(default_factory=dict)
     integer_columns: Literal["scan", "keep"] = "scan"
 
-    @field_validator("entities", mode="before")
-    @classmethod
-    def _entities(cls, names: Any) -> Any:
-        unknown = sorted(set(names) - set(ENTITIES)) if isinstance(names, list | tuple) else []
-        if unknown:
-            raise ValueError(f"unknown entities {unknown}; allowed: {', '.join(ENTITIES)}")
-        return names
-
-    @field_validator("actions")
-    @classmethod
-    def _action_entities(cls, actions: dict[str, ActionRule]) -> dict[str, ActionRule]:
-        unknown = sorted(set(actions) - set(ENTITIES))
-        if unknown:
-            raise ValueError(f"unknown entities {unknown}; allowed: {', '.join(ENTITIES)}")
-        return actions
+    _known_entities = field_validator("entities", "actions", mode="before")(
+        lambda cls, names: _known_entities(names)
+    )
 
     @model_validator(mode="after")
     def _every_entity_acted_on(self) -> Policy:

@@ -28,6 +28,8 @@ def test_shipped_policies_are_valid(path, monkeypatch):
         ({"threshold": "high"}, "threshold"),
         ({"threshold": 1.5}, "threshold"),
         ({"entities": ["CN_PASSPORT"]}, "CN_PASSPORT"),
+        ({"actions": {"CN_PASSPORT": {"action": "mask"}}}, "actions"),
+        ({"columns": {"m": {"actions": {"CN_EMAIL": {"action": "mask"}}}}}, "columns.m.actions"),
         (
             {"actions": {"CN_PHONE": {"action": "maks"}}},
             "allowed: fake, generalize, keep, mask, redact, tokenize",

@@ -1,0 +1,1 @@
+"""The cnpii performance benchmark: `python -m benchmarks.run` (see benchmarks/run.py)."""
