@@ -59,6 +59,8 @@ from cardbin.bankbin import BANKBIN
 from faker import Faker
 from faker.providers.ssn.zh_CN import Provider as FakerChineseSSN
 
+from recognizers.columnar import id_check_characters, luhn_check_digits
+
 T = TypeVar("T")
 Column = Callable[["Rows"], pa.Array]
 Style = Callable[[pa.Array], pa.Array]
@@ -67,10 +69,6 @@ Style = Callable[[pa.Array], pa.Array]
 POOL_SIZE = 2048
 FIRST_CUSTOMER_ID = 10_000_001
 
-# GB 11643-1999: ISO 7064 MOD 11-2 weights of the first 17 digits; the check character is indexed by
-# the weighted sum mod 11.
-ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-ID_CHECK_CHARS = np.frombuffer(b"10X98765432", dtype=np.uint8)
 LEGACY_ID_SHARE = 0.02
 
 # County-level division codes from Faker's GB/T 2260 list, plus the 81/82/83 prefixes of residence
@@ -268,7 +266,7 @@ def resident_ids(
     n = len(birth_dates)
     area = _digit_matrix(AREA_CODES)[rng.integers(0, len(AREA_CODES), n)]
     body = np.hstack([area, _int_digits(_yyyymmdd(birth_dates), 8), _int_digits(sequence, 3)])
-    check = ID_CHECK_CHARS[(body @ ID_WEIGHTS) % 11]
+    check = id_check_characters(body)
     current = _ascii_strings(np.column_stack([body + ord("0"), check]))
     old = _digit_strings(np.delete(body, [6, 7], axis=1))  # drop the century
     return pc.if_else(legacy, old, current)
@@ -286,14 +284,6 @@ def landline_numbers(rng: np.random.Generator, n: int) -> pa.Array:
     local = rng.integers(0, 10, (n, 8))
     local[:, 0] = rng.integers(2, 9, n)
     return pc.binary_join_element_wise(area, _digit_strings(local), "-")
-
-
-def luhn_check_digits(body: np.ndarray) -> np.ndarray:
-    """The digit that makes each row of `body` pass the Luhn check (ISO/IEC 7812-1) once appended."""
-    # Appending a digit shifts every position: the rightmost body digit is the one that gets doubled.
-    factors = np.where(np.arange(body.shape[1]) % 2 == 0, 2, 1)
-    products = body[:, ::-1] * factors
-    return (10 - (products - 9 * (products > 9)).sum(axis=1) % 10) % 10
 
 
 def _card_bins(rng: np.random.Generator, n: int) -> np.ndarray:

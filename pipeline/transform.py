@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.actions import Target, build_action
+from pipeline.actions.base import DECLARED
 from pipeline.actions.generalize import generalize_amounts, generalize_dates
 from pipeline.plan import ColumnPlan, Mode, output_schema
 from recognizers import detect
@@ -106,7 +107,7 @@ def _declared_value(text: str, plan: ColumnPlan, stats: ColumnStats, weight: int
     found = detect(text, [plan.entity], threshold=0.0)
     whole = found[0] if len(found) == 1 and text[found[0].start : found[0].end] == text.strip() else None
     value = whole.value if whole else "".join(text.split())
-    target = Target(plan.entity, value, whole.subtype if whole else "declared", text, True)
+    target = Target(plan.entity, value, whole.subtype if whole else DECLARED, text, True)
     stats.record(target, weight, validated=whole is not None and "validated" in whole.evidence)
     stats.rows_with[plan.entity] += weight
     return plan.actions[plan.entity].replace(target)

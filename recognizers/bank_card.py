@@ -97,11 +97,11 @@ _SHAPE = re.compile(rf"(?:{_GROUPED}|[0-9]{{15,19}})")
 _NETWORK = re.compile(r"62|4|5[1-5]|2(?:2[2-9]|[3-6][0-9]|7[01])|35(?:2[89]|[3-8][0-9])|3[47]")
 # Prefixes whose Luhn-valid numbers count as validated without a known BIN: UnionPay at any length, and
 # 16-digit Visa / Mastercard (Chinese banks issue hundreds of BINs that no offline table lists).
-_BROAD_ISSUER = re.compile(r"62[0-9]{13,17}|(?:4|5[1-5])[0-9]{15}")
+BROAD_ISSUER = re.compile(r"62[0-9]{13,17}|(?:4|5[1-5])[0-9]{15}")
 
 
 @functools.cache
-def _bins() -> dict[str, str]:
+def bins() -> dict[str, str]:
     """BIN prefix (6 or 8 digits, some legacy 4-5) -> issuing bank and product, 'bank|product'."""
     table = dict(BANKBIN)
     with resources.files("recognizers").joinpath("data/bins.csv").open(encoding="utf-8") as f:
@@ -112,6 +112,21 @@ def _bins() -> dict[str, str]:
 def compact(number: str) -> str:
     """Fold full-width digits and drop spaces and dashes."""
     return re.sub(r"[ -]", "", fold(number).text).strip()
+
+
+def calc_check_digit(body: str) -> str:
+    """The digit that makes `body` pass the Luhn check once appended (the rightmost body digit is doubled).
+
+    >>> calc_check_digit("622202123456789012")
+    '8'
+    """
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch)
+        if i % 2 == 0:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return str((10 - total % 10) % 10)
 
 
 def luhn_valid(number: str) -> bool:
@@ -127,20 +142,20 @@ def luhn_valid(number: str) -> bool:
 
 def known_bin(number: str) -> str | None:
     """The longest BIN prefix of `number` in the tables, if any (`6217` alone is not one bank)."""
-    table = _bins()
+    table = bins()
     return next((number[:n] for n in (8, 6, 5, 4) if number[:n] in table), None)
 
 
 def issuer(number: str) -> str:
     """The issuing bank for a known BIN, else ''."""
     prefix = known_bin(compact(number))
-    return _bins()[prefix].split("|")[0] if prefix else ""
+    return bins()[prefix].split("|")[0] if prefix else ""
 
 
 def card_product(number: str) -> str:
     """The card product name for a known BIN (e.g. 龙卡通), else ''."""
     prefix = known_bin(compact(number))
-    return _bins()[prefix].split("|", 1)[-1] if prefix else ""
+    return bins()[prefix].split("|", 1)[-1] if prefix else ""
 
 
 NETWORKS = (
@@ -198,7 +213,7 @@ def _strength(digits: str) -> Strength | None:
     if len(digits) == 15 and not (bin_known or digits[:2] in ("34", "37")):
         return None  # 15 digits is mostly IMEIs and legacy IDs; only AmEx and known BINs qualify
     if luhn_valid(digits):
-        return Strength.VALIDATED if bin_known or _BROAD_ISSUER.fullmatch(digits) else Strength.PLAUSIBLE
+        return Strength.VALIDATED if bin_known or BROAD_ISSUER.fullmatch(digits) else Strength.PLAUSIBLE
     return Strength.PLAUSIBLE if bin_known else None
 
 

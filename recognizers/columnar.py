@@ -40,8 +40,8 @@ _CARD_WRITTEN = (
 )
 _PROVINCE_CODES = np.zeros(100, dtype=bool)
 _PROVINCE_CODES[[int(code) for code in PROVINCES]] = True
-_ID_WEIGHTS = np.array(resident_id._WEIGHTS, dtype=np.int64)
-_ID_CHECK = np.frombuffer(resident_id._CHECK_CHARS.encode(), dtype=np.uint8)
+_ID_WEIGHTS = np.array(resident_id.WEIGHTS, dtype=np.int64)
+_ID_CHECK = np.frombuffer(resident_id.CHECK_CHARS.encode(), dtype=np.uint8)
 _DAYS = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
@@ -75,11 +75,21 @@ def _digits(matrix: np.ndarray, start: int, stop: int) -> np.ndarray:
     return number
 
 
+def id_check_characters(body: np.ndarray) -> np.ndarray:
+    """The MOD 11-2 check character (as an ASCII byte) of each row of 17 ID digits (0-9 integers)."""
+    return _ID_CHECK[body.astype(np.int64) @ _ID_WEIGHTS % 11]
+
+
+def luhn_check_digits(body: np.ndarray) -> np.ndarray:
+    """The digit that makes each row of `body` (0-9 integers) pass the Luhn check once appended: the
+    rightmost body digit is the one that gets doubled."""
+    doubled = body[:, ::-1].astype(np.int64) * np.where(np.arange(body.shape[1]) % 2 == 0, 2, 1)
+    return (10 - (doubled - 9 * (doubled > 9)).sum(axis=1) % 10) % 10
+
+
 def _luhn(matrix: np.ndarray) -> np.ndarray:
     digits = matrix.astype(np.int64) - 48
-    doubled = digits[:, -2::-2] * 2
-    total = digits[:, -1::-2].sum(axis=1) + (doubled - 9 * (doubled > 9)).sum(axis=1)
-    return total % 10 == 0
+    return luhn_check_digits(digits[:, :-1]) == digits[:, -1]
 
 
 def _valid_ids(matrix: np.ndarray, today: dt.date) -> np.ndarray:
@@ -95,7 +105,7 @@ def _valid_ids(matrix: np.ndarray, today: dt.date) -> np.ndarray:
     in_range = (ymd >= earliest.year * 10000 + earliest.month * 100 + earliest.day) & (
         ymd <= today.year * 10000 + today.month * 100 + today.day
     )
-    check = _ID_CHECK[(matrix[:, :17].astype(np.int64) - 48) @ _ID_WEIGHTS % 11]
+    check = id_check_characters(matrix[:, :17].astype(np.int64) - 48)
     calendar_date = month_ok & (day >= 1) & (day <= days) & in_range
     return _PROVINCE_CODES[region] & calendar_date & (check == matrix[:, 17])
 
@@ -110,7 +120,7 @@ def _id_subtypes(values: pa.Array) -> list[str]:
 
 
 def _known_bins(values: pa.Array) -> np.ndarray:
-    table = bank_card._bins()
+    table = bank_card.bins()
     known = np.zeros(len(values), dtype=bool)
     for length in sorted({len(b) for b in table}):
         prefixes = pa.array([b for b in table if len(b) == length])
@@ -138,7 +148,7 @@ def _card_validated(cards: pa.Array, lengths: np.ndarray) -> np.ndarray:
     for width in np.unique(lengths).tolist():
         rows = np.flatnonzero(lengths == width)
         luhn[rows] = _luhn(fixed_width_bytes(cards.take(pa.array(rows)), width))
-    broad = pc.match_substring_regex(cards, f"^(?:{bank_card._BROAD_ISSUER.pattern})$")
+    broad = pc.match_substring_regex(cards, f"^(?:{bank_card.BROAD_ISSUER.pattern})$")
     return luhn & (_known_bins(cards) | broad.to_numpy(zero_copy_only=False))
 
 

@@ -109,12 +109,25 @@ def _segment_table() -> phone_db.Phone:
 
 
 @functools.cache
-def area_codes() -> frozenset[str]:
-    """Landline area codes in use, read from the `phone` package's segment table (2023)."""
+def area_places() -> dict[str, tuple[str, str]]:
+    """Landline area code -> (province, city) short names from the `phone` package's records (2023); the
+    city is '' where one area code serves several cities (028: 成都, 资阳, 眉山)."""
     table = _segment_table()
-    records = table.buf[8 : table.first_phone_record_offset].split(b"\0")
-    codes = {r.decode().split("|")[3] for r in records if r.count(b"|") == 3}
-    return frozenset(c for c in codes if re.fullmatch(_AREA, c))
+    places: dict[str, set[tuple[str, str]]] = {}
+    for record in table.buf[8 : table.first_phone_record_offset].split(b"\0"):
+        fields = record.decode().split("|")
+        if len(fields) == 4:
+            places.setdefault(fields[3], set()).add((fields[0], fields[1]))
+    return {
+        code: (next(iter(found))[0], next(iter(found))[1] if len(found) == 1 else "")
+        for code, found in places.items()
+    }
+
+
+@functools.cache
+def area_codes() -> frozenset[str]:
+    """Landline area codes in use (the `phone` package's segment table, 2023)."""
+    return frozenset(c for c in area_places() if re.fullmatch(_AREA, c))
 
 
 def compact(number: str) -> str:

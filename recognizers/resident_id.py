@@ -76,8 +76,8 @@ COLUMN_HINTS: dict[str, tuple[str, ...]] = {
     "contains": ("身份证", "证件号", "证件号码", "身份号码", "idcard", "idnumber", "certno", "residentid"),
 }
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK_CHARS = "10X98765432"
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+CHECK_CHARS = "10X98765432"
 EARLIEST_BIRTH = dt.date(1860, 1, 1)
 """The standard's own example is born in 1880; anything older is not a living person's number."""
 
@@ -100,8 +100,8 @@ def compact(number: str) -> str:
 
 def calc_check_digit(number: str) -> str:
     """The MOD 11-2 check character for the first 17 digits of `number`."""
-    total = sum(int(d) * w for d, w in zip(number[:17], _WEIGHTS, strict=True))
-    return _CHECK_CHARS[total % 11]
+    total = sum(int(d) * w for d, w in zip(number[:17], WEIGHTS, strict=True))
+    return CHECK_CHARS[total % 11]
 
 
 def _birth_date(yyyymmdd: str, today: dt.date) -> dt.date:

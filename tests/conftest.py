@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import cloudpickle
 import pytest
 
 
@@ -47,3 +48,19 @@ def s3_bucket(s3_endpoint) -> Bucket:
     options = {"key": "testing", "secret": "testing",
                "client_kwargs": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"}}
     return Bucket(f"s3://{name}", options)
+
+
+@pytest.fixture
+def task_graphs(monkeypatch) -> list[bytes]:
+    """Every task list the pipeline hands to Dask, pickled as Dask would ship it (to search for secrets)."""
+    from pipeline import api
+
+    graphs: list[bytes] = []
+    compute = api.compute
+
+    def pickling_compute(tasks, label, scheduler=None):
+        graphs.append(cloudpickle.dumps(list(tasks)))
+        return compute(tasks, label, scheduler)
+
+    monkeypatch.setattr(api, "compute", pickling_compute)
+    return graphs

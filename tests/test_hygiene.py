@@ -12,7 +12,6 @@ import logging
 import traceback
 from pathlib import Path
 
-import cloudpickle
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -93,16 +92,9 @@ def _exception_text(error: BaseException) -> str:
     return "".join(traceback.format_exception(error)) + repr(error)
 
 
-def test_no_sentinel_and_no_key_anywhere(tmp_path, monkeypatch, caplog, capsys):
+def test_no_sentinel_and_no_key_anywhere(tmp_path, monkeypatch, caplog, capsys, task_graphs):
     caplog.set_level(logging.DEBUG)
-    graphs: list[bytes] = []
-    compute = api.compute
-
-    def pickling_compute(tasks, label, scheduler=None):
-        graphs.append(cloudpickle.dumps(list(tasks)))
-        return compute(tasks, label, scheduler)
-
-    monkeypatch.setattr(api, "compute", pickling_compute)
+    graphs = task_graphs
     data = tmp_path / "in"
     data.mkdir()
     pq.write_table(_table(), data / "part-0.parquet")

@@ -10,6 +10,7 @@ pickles as its source, never as key material.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -18,6 +19,10 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipeline.keys import Keyring
+
+DECLARED = "declared"
+"""The subtype of a value from a column declared to hold an entity that did not parse as one: actions
+must still make it safe (mask it whole, token it, report it as unknown)."""
 
 
 class ActionConfigError(ValueError):
@@ -44,7 +49,7 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Action:
+class Action(abc.ABC):
     """Base of every action. Subclasses set `name`, `needs_key`, `Params` and implement `replace`."""
 
     name: ClassVar[str]
@@ -55,9 +60,9 @@ class Action:
         self.params = params
         self.keyring = keyring
 
+    @abc.abstractmethod
     def replace(self, target: Target) -> str | None:
         """What the output holds instead of `target` (None nulls a whole value)."""
-        raise NotImplementedError
 
     def replace_whole(self, entity: str, written: pa.Array, values: pa.Array) -> pa.Array | None:
         """`replace` in bulk for whole values the columnar fast path recognized (`written` as in the

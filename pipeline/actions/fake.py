@@ -22,8 +22,8 @@ from typing import Any
 from faker import Faker
 
 from pipeline.actions.base import Action, Target, register
-from pipeline.actions.tokenize import keyed_digest, luhn_complete
-from recognizers.resident_id import calc_check_digit
+from pipeline.actions.tokenize import keyed_digest
+from recognizers import bank_card, resident_id
 
 IOT_SEGMENTS = ("140", "141", "144", "146", "148")
 CARD_LENGTHS = range(15, 20)
@@ -52,7 +52,7 @@ def _fake_id(faker: Faker, target: Target) -> str:
         body = "9" + number[:2] + number[3:17]
     else:
         return number
-    return body + calc_check_digit(body)
+    return body + resident_id.calc_check_digit(body)
 
 
 def _fake_phone(faker: Faker, target: Target) -> str:
@@ -68,7 +68,8 @@ def _fake_phone(faker: Faker, target: Target) -> str:
 def _fake_card(faker: Faker, target: Target) -> str:
     value = target.value
     length = len(value) if value.isdigit() and len(value) in CARD_LENGTHS else DEFAULT_CARD_LENGTH
-    return luhn_complete("62" + faker.numerify("#" * (length - 3)))
+    body = "62" + faker.numerify("#" * (length - 3))
+    return body + bank_card.calc_check_digit(body)
 
 
 _FAKERS = {"CN_RESIDENT_ID": _fake_id, "CN_PHONE": _fake_phone, "CN_BANK_CARD": _fake_card}

@@ -37,18 +37,15 @@ import itertools
 from collections.abc import Callable
 from typing import Literal
 
-import phone as phone_db
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, field_validator
 
-from pipeline.actions.base import Action, ActionConfigError, Params, Target, register
+from pipeline.actions.base import DECLARED, Action, ActionConfigError, Params, Target, register
 from recognizers import bank_card, phone, resident_id
 from recognizers.divisions import PROVINCES, division
 
 UNKNOWN = "未知"
-DECLARED = "declared"
-"""The subtype of a declared column's value that did not parse as its entity."""
 
 CHOICES: dict[str, tuple[str, ...]] = {
     resident_id.ENTITY: ("birth_year", "age_band", "gender", "province", "city"),
@@ -152,28 +149,12 @@ def _city(province: str, short: str) -> str:
     return full if full and full.startswith(short) else short
 
 
-@functools.cache
-def _area_places() -> dict[str, tuple[str, str]]:
-    """Landline area code -> (province, city) short names from the `phone` package's records (2023); the
-    city is '' where one area code serves several cities (028: 成都, 资阳, 眉山)."""
-    table = phone_db.Phone()
-    places: dict[str, set[tuple[str, str]]] = {}
-    for record in table.buf[8 : table.first_phone_record_offset].split(b"\0"):
-        fields = record.decode().split("|")
-        if len(fields) == 4:
-            places.setdefault(fields[3], set()).add((fields[0], fields[1]))
-    return {
-        code: (next(iter(found))[0], next(iter(found))[1] if len(found) == 1 else "")
-        for code, found in places.items()
-    }
-
-
 def _phone(choice: str, number: str) -> str:
     if number.startswith("0"):  # landline: the national form keeps the trunk 0 and the area code
-        area = next((number[:n] for n in (3, 4) if number[:n] in _area_places()), None)
+        area = next((number[:n] for n in (3, 4) if number[:n] in phone.area_places()), None)
         if area is None or choice == "carrier":
             return ""
-        province_short, city_short = _area_places()[area]
+        province_short, city_short = phone.area_places()[area]
     else:
         info = phone.segment_info(number)
         if choice == "carrier":

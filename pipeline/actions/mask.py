@@ -37,14 +37,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationInfo, field_validator
 
-from pipeline.actions.base import Action, ActionConfigError, Params, Target, register
+from pipeline.actions.base import DECLARED, Action, ActionConfigError, Params, Target, register
 from recognizers import bank_card, phone, resident_id
 from recognizers.columnar import fixed_width_bytes
 from recognizers.text import fold
-
-DECLARED = "declared"
-"""The subtype of a declared column's value that did not parse as its entity."""
-
 
 CAPS: dict[str, tuple[int, int]] = {
     phone.ENTITY: (3, 4),

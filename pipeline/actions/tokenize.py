@@ -60,10 +60,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from pydantic import model_validator
 
-from pipeline.actions.base import Action, Params, Target, register
+from pipeline.actions.base import DECLARED, Action, Params, Target, register
 from pipeline.keys import Keyring
-from recognizers.bank_card import luhn_valid
-from recognizers.resident_id import calc_check_digit
+from recognizers import bank_card, resident_id
 
 TOKEN_TYPES: dict[str, str] = {"CN_RESIDENT_ID": "ID", "CN_PHONE": "PH", "CN_BANK_CARD": "BC"}
 """Short entity codes in tokens: hmac tokens start `CN<code>_`, reversible ones `CNRV_<code>_`."""
@@ -166,11 +165,6 @@ def permute(mac: hmac.HMAC, tweak: bytes, x: int, n: int) -> int:
             return x
 
 
-def luhn_complete(body: str) -> str:
-    """`body` followed by the digit that makes it pass Luhn."""
-    return next(body + d for d in "0123456789" if luhn_valid(body + d))
-
-
 @functools.lru_cache(maxsize=64)
 def _mac(keyring: Keyring, purpose: str) -> hmac.HMAC:
     """An HMAC-SHA256 prototype keyed with the subkey for `purpose` (copy it before use)."""
@@ -226,14 +220,14 @@ def preserving_token(keyring: Keyring, target: Target, keep_bin: bool) -> str | 
     """A value of the entity's shape that no real one has (see the module docstring), or None when the
     value has no shape this knows (the caller then uses the hmac token)."""
     value, mac = target.value, _mac(keyring, f"tokenize/preserving/{target.entity}")
-    if target.subtype == "declared":
+    if target.subtype == DECLARED:
         return None
     if target.entity == "CN_RESIDENT_ID" and len(value) == 18:
         kept, family = ("9", _FOREIGN) if value[0] == "9" else ("", _RESIDENT)
         digits = value[len(kept) : 17]
         if family.fits(digits):
             body = kept + family.map(mac, kept, digits)
-            return body + calc_check_digit(body)
+            return body + resident_id.calc_check_digit(body)
     elif target.entity == "CN_PHONE":
         if value[:1] == "0":
             area = value[:3] if value[1:2] in ("1", "2") else value[:4]
@@ -245,7 +239,8 @@ def preserving_token(keyring: Keyring, target: Target, keep_bin: bool) -> str | 
     elif target.entity == "CN_BANK_CARD" and value.isdigit() and 15 <= len(value) <= 19:
         kept = value[:BIN_LENGTH] if keep_bin else ""
         family = _CARD_BIN if keep_bin else _CARD
-        return luhn_complete(kept + family.map(mac, kept, value[len(kept) : -1]))
+        body = kept + family.map(mac, kept, value[len(kept) : -1])
+        return body + bank_card.calc_check_digit(body)
     return None
 
 
