@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,7 +22,7 @@ from pipeline.actions.base import DECLARED
 from pipeline.actions.generalize import generalize_amounts, generalize_dates
 from pipeline.plan import ColumnPlan, Mode, output_schema
 from recognizers import detect
-from recognizers.columnar import BareFindings, find_bare
+from recognizers.columnar import BareFindings, find_bare, find_labelled
 
 _DIGIT = r"[0-9\x{ff10}-\x{ff19}]"
 _BETWEEN_DIGITS = (
@@ -113,49 +112,76 @@ def _declared_value(text: str, plan: ColumnPlan, stats: ColumnStats, weight: int
     return plan.actions[plan.entity].replace(target)
 
 
-def _apply_bare(bare: BareFindings, distinct: pa.Array, values: list[str | None], counts: np.ndarray,
-                plan: ColumnPlan, stats: ColumnStats) -> None:
-    """Act on whole values the columnar fast path recognized (in bulk where the action can), counting
-    them in bulk."""
-    action = plan.actions[bare.entity]
-    index = bare.index.tolist()
+def _apply_bare(found: BareFindings, counts: np.ndarray, plan: ColumnPlan, stats: ColumnStats) -> pa.Array:
+    """Replacements for the numbers the columnar path recognized (in bulk where the action can), put back
+    between the text around them, counted in bulk; `counts` are the rows of each value."""
+    action = plan.actions[found.entity]
+    whole = found.before is None
 
     def target(j: int) -> Target:
-        return Target(bare.entity, bare.values[j], bare.subtypes[j], values[index[j]] or "", True)
+        value, written = found.values[j].as_py(), found.written[j].as_py()
+        return Target(found.entity, value, found.subtypes[j], written, whole)
 
-    for j in itertools.islice((j for j in range(len(index)) if counts[index[j]]), EXAMPLES_PER_ENTITY):
+    for j in itertools.islice(np.flatnonzero(counts).tolist(), EXAMPLES_PER_ENTITY):
         stats.record(target(j), 0, validated=True)
-    bulk = action.replace_whole(
-        bare.entity, distinct.take(pa.array(bare.index)), pa.array(bare.values, pa.string())
-    )
-    replaced = bulk.to_pylist() if bulk is not None else [action.replace(target(j)) for j in range(len(bare))]
-    for i, replacement in zip(index, replaced, strict=True):
-        values[i] = replacement
-    rows = int(counts[bare.index].sum())
-    for counter in (stats.rows_with, stats.findings, stats.validated, stats.whole_value):
-        counter[bare.entity] += rows
+    replaced = action.replace_whole(found.entity, found.written, found.values)
+    if replaced is None:
+        replaced = pa.array([action.replace(target(j)) for j in range(len(found))], pa.string())
+    if not whole:
+        replaced = pc.binary_join_element_wise(found.before, replaced, found.after, "")
+    rows = int(counts.sum())
+    counters = [stats.rows_with, stats.findings, stats.validated] + ([stats.whole_value] if whole else [])
+    for counter in counters:
+        counter[found.entity] += rows
+    return replaced
+
+
+class _Replacements:
+    """The distinct values of a column with some of them replaced, assembled with one `take`."""
+
+    def __init__(self, distinct: pa.Array) -> None:
+        self.chunks = [distinct]
+        self.source = np.arange(len(distinct))
+        self.size = len(distinct)
+
+    def put(self, index: np.ndarray, replaced: pa.Array) -> None:
+        """Replace the values at positions `index` (into the distinct values) by `replaced`."""
+        self.source[index] = self.size + np.arange(len(index))
+        self.chunks.append(replaced.cast(pa.string()))
+        self.size += len(index)
+
+    def result(self) -> pa.Array:
+        if len(self.chunks) == 1:
+            return self.chunks[0]
+        return pa.concat_arrays(self.chunks).take(pa.array(self.source))
 
 
 def _map_distinct(distinct: pa.Array, counts: np.ndarray, plan: ColumnPlan, stats: ColumnStats) -> pa.Array:
-    """Transform each distinct (non-null) string once: canonical whole values in bulk (the columnar fast
-    path), the rest through `detect`; values too short to hold an entity stay as they are."""
-    values = distinct.to_pylist()
+    """Transform each distinct (non-null) string once: numbers the columnar path recognizes (whole values,
+    and one number with a label around it) in bulk, the rest through `detect`; values too short to hold
+    an entity stay as they are (a declared column's every value is its entity)."""
     declared = plan.mode is Mode.DECLARED
-    done = np.zeros(len(values), dtype=bool)
-    for bare in find_bare(distinct, plan.entities, None if declared else plan.name,
-                          0.0 if declared else plan.threshold):
-        _apply_bare(bare, distinct, values, counts, plan, stats)
-        done[bare.index] = True
-    transform: Callable[[str, ColumnPlan, ColumnStats, int], str | None]
     if declared:
-        transform, todo = _declared_value, np.flatnonzero(~done)
+        todo = np.flatnonzero(pc.is_valid(distinct).to_numpy(zero_copy_only=False))
     else:
         candidates = pc.fill_null(pc.match_substring_regex(distinct, MAY_HOLD_ENTITY), False)
-        transform, todo = _scan_value, np.flatnonzero(candidates.to_numpy(zero_copy_only=False) & ~done)
-    for i in todo:
-        if values[i] is not None and counts[i]:
-            values[i] = transform(values[i], plan, stats, int(counts[i]))
-    return pa.array(values, pa.string())
+        todo = np.flatnonzero(candidates.to_numpy(zero_copy_only=False))
+    replacements = _Replacements(distinct)
+    column, threshold = (None, 0.0) if declared else (plan.name, plan.threshold)
+    for finder in [find_bare] if declared else [find_bare, find_labelled]:
+        decided = np.zeros(len(todo), dtype=bool)
+        for found in finder(distinct.take(pa.array(todo)), plan.entities, column, threshold):
+            index = todo[found.index]
+            replacements.put(index, _apply_bare(found, counts[index], plan, stats))
+            decided[found.index] = True
+        todo = todo[~decided]
+    transform = _declared_value if declared else _scan_value
+    todo = todo[counts[todo] > 0]
+    texts = distinct.take(pa.array(todo)).to_pylist()
+    weights = counts[todo].tolist()
+    replaced = [transform(text, plan, stats, weight) for text, weight in zip(texts, weights, strict=True)]
+    replacements.put(todo, pa.array(replaced, pa.string()))
+    return replacements.result()
 
 
 def _as_text(array: pa.Array) -> pa.Array:
@@ -165,16 +191,13 @@ def _as_text(array: pa.Array) -> pa.Array:
 
 
 def _transform_values(array: pa.Array, plan: ColumnPlan, stats: ColumnStats) -> pa.Array:
-    if pa.types.is_dictionary(array.type):
-        indices = array.indices.drop_null().to_numpy(zero_copy_only=False)
-        counts = np.bincount(indices, minlength=len(array.dictionary))
-        dictionary = _map_distinct(_as_text(array.dictionary), counts, plan, stats)
-        return pa.DictionaryArray.from_arrays(array.indices, dictionary)
-    text = _as_text(array)
-    counted = pc.value_counts(text)
-    distinct, counts = counted.field("values"), counted.field("counts").to_numpy(zero_copy_only=False)
-    mapped = _map_distinct(distinct, counts, plan, stats)
-    return pc.take(mapped, pc.index_in(text, value_set=distinct))
+    encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(_as_text(array))
+    counts = np.bincount(encoded.indices.drop_null().to_numpy(zero_copy_only=False),
+                         minlength=len(encoded.dictionary))
+    mapped = _map_distinct(_as_text(encoded.dictionary), counts, plan, stats)
+    if encoded is array:  # a dictionary column stays one
+        return pa.DictionaryArray.from_arrays(array.indices, mapped)
+    return mapped.take(encoded.indices)
 
 
 def _whole_column(array: pa.Array, plan: ColumnPlan) -> pa.Array:

@@ -12,32 +12,52 @@ holds the two paths to the same answers.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from recognizers import bank_card, phone, resident_id
-from recognizers.context import Context, score
-from recognizers.detector import column_context
+from recognizers.context import Context, context_before, score
+from recognizers.detector import FORMATS, column_context
 from recognizers.divisions import PROVINCES
 from recognizers.findings import Strength
+from recognizers.text import fold
 
-_ID18 = r"^[1-9][0-9]{16}[0-9Xx]$"
-_MOBILE = f"^(?:{phone.MOBILE_SEGMENT.pattern})$"
+_ID18 = r"[1-9][0-9]{16}[0-9Xx]"
+_MOBILE = phone.MOBILE_SEGMENT.pattern
 _MOBILE_WRITTEN = (
-    r"^(?:\+86 ?|\+86-|0086 ?|86-|\(\+86\) ?)?"
-    r"(?:1[0-9]{10}|1[0-9]{2} [0-9]{4} [0-9]{4}|1[0-9]{2}-[0-9]{4}-[0-9]{4})$"
+    r"(?:\+86 ?|\+86-|0086 ?|86-|\(\+86\) ?)?"
+    r"(?:1[0-9]{10}|1[0-9]{2} [0-9]{4} [0-9]{4}|1[0-9]{2}-[0-9]{4}-[0-9]{4})"
 )
 _MOBILE_STRIP = r"^(?:\+86|0086|86-|\(\+86\))|[ -]"
-_CARD = r"^[1-9][0-9]{15,18}$"  # 15-digit numbers (IMEIs, legacy IDs, AmEx) are left to detect
+_CARD = r"[1-9][0-9]{15,18}"  # 15-digit numbers (IMEIs, legacy IDs, AmEx) are left to detect
 _CARD_WRITTEN = (
-    r"^(?:[0-9]{4} [0-9]{4} [0-9]{4} [0-9]{4}(?: [0-9]{3})?"
-    r"|[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{4}(?:-[0-9]{3})?|[0-9]{6} (?:[0-9]{10}|[0-9]{13}))$"
+    r"[0-9]{4}(?: [0-9]{4}){3}(?: ?[0-9]{1,3})?|[0-9]{4}(?:-[0-9]{4}){3}(?:-?[0-9]{1,3})?"
+    r"|[0-9]{6}[ -][0-9]{10,13}"
 )
+_NOT_DIGIT = r"[^0-9\x{ff10}-\x{ff19}]"
+_LABELLED = (
+    rf"^(?P<before>{_NOT_DIGIT}*?)(?P<number>{_ID18}|{_MOBILE_WRITTEN}|{_CARD_WRITTEN}|{_CARD})"
+    rf"(?P<after>{_NOT_DIGIT}*)$"
+)
+"""A value holding one number and text around it without digits: `手机 13812345678`, `卡号：6222…，请核对`."""
+_LABEL_ENDS = frozenset(" \n\r:,;!?\"'=)]>，。；、！？“”‘’》】」")
+"""Characters that end a label (after folding) the way the start of the text does for every recognizer's
+boundary: no digit, Latin letter, sign, bracket or dot that a number pattern could take in or refuse."""
+_TAIL_STARTS = frozenset(" \n\r:,;!?\"'=()[]<>，。；、！？“”‘’《》【】「」")
+"""Characters that may follow the number (after folding) as the end of the text would."""
+
+
+def _whole(pattern: str) -> str:
+    return f"^(?:{pattern})$"
+
+
 _PROVINCE_CODES = np.zeros(100, dtype=bool)
 _PROVINCE_CODES[[int(code) for code in PROVINCES]] = True
 _ID_WEIGHTS = np.array(resident_id.WEIGHTS, dtype=np.int64)
@@ -47,14 +67,20 @@ _DAYS = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 @dataclass(frozen=True)
 class BareFindings:
-    """Positions in the scanned array holding one entity as their whole, canonical value."""
+    """Positions in the scanned array holding one entity as one number: the whole value, or the only
+    number of a labelled value (`手机 13812345678`), with the text around it."""
 
     entity: str
     index: np.ndarray
-    values: list[str]
-    """The normalized values (upper-case `X`), as `Finding.value` would hold them."""
+    values: pa.Array
+    """The normalized values (digits, upper-case `X`), as `Finding.value` would hold them."""
     subtypes: list[str]
     score: float
+    written: pa.Array
+    """The number as written (the whole value, or the part between `before` and `after`)."""
+    before: pa.Array | None = None
+    """Text before the number in a labelled value; None when the number is the whole value."""
+    after: pa.Array | None = None
 
     def __len__(self) -> int:
         return len(self.index)
@@ -135,11 +161,11 @@ def _candidates(values: pa.Array, pattern: str) -> np.ndarray:
     return np.flatnonzero(matched.to_numpy(zero_copy_only=False))
 
 
-def _normalized(values: pa.Array, shapes: str, strip: str) -> pa.Array:
-    """Values written in one of `shapes` with `strip` (separators, a country prefix) removed; null
-    for every other value, so that only those shapes reach the canonical checks."""
-    shaped = pc.fill_null(pc.match_substring_regex(values, shapes), False)
-    return pc.if_else(shaped, pc.replace_substring_regex(values, strip, ""), pa.scalar(None, pa.string()))
+def _normalized(values: pa.Array, shapes: str, strip: str) -> tuple[np.ndarray, pa.Array]:
+    """Positions of the values written in one of `shapes`, and those values with `strip` (separators, a
+    country prefix) removed: only those shapes reach the canonical checks."""
+    shaped = _candidates(values, _whole(shapes))
+    return shaped, pc.replace_substring_regex(values.take(pa.array(shaped)), strip, "")
 
 
 def _card_validated(cards: pa.Array, lengths: np.ndarray) -> np.ndarray:
@@ -159,28 +185,33 @@ def find_bare(
     entity spanning the value, grouped by entity. Values not listed must go through `detect`.
 
     Covered: canonical IDs (18 characters), mobiles written bare, 3-4-4 with spaces or dashes and with a
-    +86 / 0086 / 86- / (+86) prefix, and 16-19 digit cards written bare, 4-4-4-4(-3) or 6-10 / 6-13.
+    +86 / 0086 / 86- / (+86) prefix, and 16-19 digit cards written bare, 4-4-4-4(-1..3) or 6-10..13.
     """
-    values = values.cast(pa.string())  # 32-bit offsets for the byte matrices
-    wanted = set(entities)
-    supported = column_context(column)
+    return _bare(values.cast(pa.string()), set(entities), column_context(column), threshold)
+
+
+def _bare(values: pa.Array, wanted: set[str], supported: frozenset[str], threshold: float
+          ) -> list[BareFindings]:
+    """`find_bare` with the entities whose context is FOR (named by the column or a label) given."""
     found = []
 
     def report(entity: str, index: np.ndarray, normalized: pa.Array, subtypes: list[str]) -> None:
         context = Context.FOR if entity in supported else Context.NONE
         value = score(Strength.VALIDATED, context)
         if entity in wanted and len(index) and value >= threshold:
-            found.append(BareFindings(entity, index, normalized.to_pylist(), subtypes, value))
+            found.append(
+                BareFindings(entity, index, normalized, subtypes, value, values.take(pa.array(index)))
+            )
 
     valid_id = np.zeros(len(values), dtype=bool)
-    ids = _candidates(values, _ID18)
+    ids = _candidates(values, _whole(_ID18))
     if len(ids):
         upper = pc.utf8_upper(values.take(pa.array(ids)))
         matrix = fixed_width_bytes(upper, 18)
         valid = _valid_ids(matrix, dt.date.today())
         valid_id[ids[valid]] = True
         # An 18-digit ID can also be a validated card; on equal scores the detector prefers the ID, so
-        # only a card-named column that does not also name IDs makes the card win (left to `detect`).
+        # only a card context without an ID context makes the card win (left to `detect`).
         if bank_card.ENTITY in supported and resident_id.ENTITY not in supported:
             digits = matrix[:, 17] != ord("X")
             card_like = np.zeros(len(ids), dtype=bool)
@@ -188,17 +219,95 @@ def find_bare(
             valid &= ~card_like
         chosen = upper.filter(pa.array(valid))
         report(resident_id.ENTITY, ids[valid], chosen, _id_subtypes(chosen))
-    mobiles = _normalized(values, _MOBILE_WRITTEN, _MOBILE_STRIP)
-    hits = _candidates(mobiles, _MOBILE)
-    report(phone.ENTITY, hits, mobiles.take(pa.array(hits)), ["mobile"] * len(hits))
-    cards = pc.coalesce(_normalized(values, _CARD_WRITTEN, "[ -]"), values)
-    hits = _candidates(cards, _CARD)
+    shaped, mobiles = _normalized(values, _MOBILE_WRITTEN, _MOBILE_STRIP)
+    hits = _candidates(mobiles, _whole(_MOBILE))
+    report(phone.ENTITY, shaped[hits], mobiles.take(pa.array(hits)), ["mobile"] * len(hits))
+    shaped, grouped = _normalized(values, _CARD_WRITTEN, "[ -]")
+    cards = values
+    if len(shaped):  # grouped cards by their digits, every other value as it is
+        replaced = np.arange(len(values))
+        replaced[shaped] = len(values) + np.arange(len(shaped))
+        cards = pa.concat_arrays([values, grouped]).take(pa.array(replaced))
+    hits = _candidates(cards, _whole(_CARD))
     hits = hits[~valid_id[hits]]  # an 18-digit valid ID is decided above
     if len(hits):
         taken = cards.take(pa.array(hits))
         keep = _card_validated(taken, pc.utf8_length(taken).to_numpy(zero_copy_only=False))
         chosen = taken.filter(pa.array(keep))
         report(bank_card.ENTITY, hits[keep], chosen, _networks(chosen))
+    return found
+
+
+def _is_han(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
+
+
+def _label_support(label: str, column_supported: frozenset[str]) -> frozenset[str] | None:
+    """The entities a label supports (with those the column names), as `detect` scores a number right
+    after it; None when the label ends in a character a number pattern could take in, or speaks against
+    an entity (`订单号`): such values go to `detect`."""
+    folded = fold(label).text
+    if folded and not (folded[-1] in _LABEL_ENDS or _is_han(folded[-1])):
+        return None
+    supported = set(column_supported)
+    for module in FORMATS:
+        if module.ENTITY in column_supported:
+            continue
+        context = context_before(folded, len(folded), module.CONTEXT)
+        if context is Context.AGAINST:
+            return None
+        if context is Context.FOR:
+            supported.add(module.ENTITY)
+    return frozenset(supported)
+
+
+def _tail_ok(tail: str) -> bool:
+    folded = fold(tail).text
+    return not folded or folded[0] in _TAIL_STARTS or _is_han(folded[0])
+
+
+def _per_distinct(array: pa.Array, decide: Callable[[str], Any]) -> tuple[np.ndarray, list[Any]]:
+    """`decide` once per distinct value of `array`: the dictionary index of each row and the decisions."""
+    encoded = pc.dictionary_encode(array)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    return indices, [decide(v) for v in encoded.dictionary.to_pylist()]
+
+
+def find_labelled(
+    values: pa.Array, entities: Iterable[str], column: str | None, threshold: float
+) -> list[BareFindings]:
+    """Values holding one number in a form `find_bare` covers with text around it that has no digits
+    (`手机 13812345678`, `卡号：6222 0212 3456 7890，请核对`), that `detect` would report as exactly that
+    one validated entity. The text counts as `detect` counts it: a label's keywords are context for
+    the number after it (decided once per distinct label), and the characters touching the number must
+    be ones no number pattern takes in. Values that are only whitespace around the number are left to
+    `detect` (they are whole values there)."""
+    values = values.cast(pa.string())
+    parts = pc.extract_regex(values, _LABELLED)
+    matched = np.flatnonzero(pc.is_valid(parts).to_numpy(zero_copy_only=False))
+    if not len(matched):
+        return []
+    parts = parts.take(pa.array(matched))
+    before, number, after = (parts.field(name) for name in ("before", "number", "after"))
+    column_supported = column_context(column)
+    labels, label_info = _per_distinct(
+        before, lambda label: (_label_support(label, column_supported), bool(label.strip()))
+    )
+    tails, tail_info = _per_distinct(after, lambda tail: (_tail_ok(tail), bool(tail.strip())))
+    tail_ok = np.array([ok for ok, _ in tail_info], dtype=bool)[tails]
+    has_text = np.array([text for _, text in label_info], dtype=bool)[labels] | np.array(
+        [text for _, text in tail_info], dtype=bool
+    )[tails]
+    label_support = [support for support, _ in label_info]
+    found = []
+    for supported in set(label_support) - {None}:
+        chosen = [i for i, s in enumerate(label_support) if s == supported]
+        rows = np.flatnonzero(np.isin(labels, chosen) & tail_ok & has_text)
+        for bare in _bare(number.take(pa.array(rows)), set(entities), supported, threshold):
+            at = pa.array(rows[bare.index])
+            found.append(dataclasses.replace(
+                bare, index=matched[rows[bare.index]], before=before.take(at), after=after.take(at)
+            ))
     return found
 
 

@@ -12,7 +12,7 @@ from pipeline.actions import build_action
 from pipeline.actions.base import Target
 from recognizers import bank_card, detect
 from recognizers.bank_card import bins
-from recognizers.columnar import find_bare
+from recognizers.columnar import find_bare, find_labelled
 from recognizers.resident_id import calc_check_digit
 
 ENTITIES = ("CN_RESIDENT_ID", "CN_PHONE", "CN_BANK_CARD")
@@ -45,21 +45,60 @@ def _written_forms(rng: random.Random) -> list[str]:
     return values
 
 
+LABELS = ("", "手机", "手机号：", "电话 ", "客户备用号码", "卡号:", "还款卡号 ", "银行卡/手机 ", "身份证号码：",
+          "证件号", "订单号", "订单号：", "流水号 ", "QQ", "tel:", "tel", "Ｔｅｌ：", "(本人)", "号码+", "号码(",
+          "编号-", "金额.", "备注\u200b", "联系人\u3000", "  ", "call me at ", "H", "见附件》")
+TAILS = ("", "，请核对", "(本人)", " 已停机", "X", "Ｘ", "\u200bX", "x号", ".", "元", "  ", "\t", "》", "abc", "-",
+         "转分机", "\u3000备用")
+
+
+def _labelled(values: list[str], rng: random.Random) -> list[str]:
+    """The written forms inside short texts: a label before, a tail after, both, or neither."""
+    return [rng.choice(LABELS) + value + rng.choice(TAILS) for value in values]
+
+
+def _assert_agrees(finder, values: list[str], column: str | None, threshold: float) -> int:
+    """Every value `finder` decides gets exactly that one finding from `detect`; returns how many."""
+    decided = 0
+    for found in finder(pa.array(values), ENTITIES, column, threshold):
+        befores = found.before.to_pylist() if found.before is not None else [""] * len(found)
+        rows = zip(found.index.tolist(), found.values.to_pylist(), found.subtypes, found.written.to_pylist(),
+                   befores, strict=True)
+        for i, value, subtype, written, before in rows:
+            result = detect(values[i], ENTITIES, column=column, threshold=threshold)
+            assert len(result) == 1, (found.entity, i)
+            finding = result[0]
+            start = len(before)
+            assert (finding.entity, finding.start, finding.end) == (found.entity, start, start + len(written))
+            assert (finding.value, finding.subtype, finding.score) == (value, subtype, found.score)
+            assert values[i][start : start + len(written)] == written
+            decided += 1
+    return decided
+
+
 @pytest.mark.parametrize("column", [None, "mobile", "bank_card", "sfzh", "card_no", "remark"])
 @pytest.mark.parametrize("threshold", [0.0, 0.5, 0.9])
 def test_fast_path_agrees_with_detect(column, threshold):
     values = _written_forms(random.Random(hash((column, threshold)) % 1000))
-    decided = 0
-    for bare in find_bare(pa.array(values), ENTITIES, column, threshold):
-        for i, value, subtype in zip(bare.index.tolist(), bare.values, bare.subtypes, strict=True):
-            found = detect(values[i], ENTITIES, column=column, threshold=threshold)
-            assert len(found) == 1, (bare.entity, i)
-            finding = found[0]
-            assert (finding.entity, finding.start, finding.end) == (bare.entity, 0, len(values[i]))
-            assert (finding.value, finding.subtype, finding.score) == (value, subtype, bare.score)
-            decided += 1
+    decided = _assert_agrees(find_bare, values, column, threshold)
     if threshold <= 0.85:  # validated without context scores 0.85: above that only named columns count
         assert decided > len(values) // 4  # the fast path does the bulk of the work, not a corner of it
+
+
+@pytest.mark.parametrize("column", [None, "mobile", "bank_card", "remark"])
+@pytest.mark.parametrize("threshold", [0.0, 0.5, 0.9])
+def test_labelled_fast_path_agrees_with_detect(column, threshold):
+    rng = random.Random(hash((column, threshold, "labelled")) % 1000)
+    values = _labelled(_written_forms(rng), rng)
+    decided = _assert_agrees(find_labelled, values, column, threshold)
+    if threshold <= 0.85:
+        assert decided > len(values) // 8
+
+
+def test_labelled_leaves_whole_values_and_labels_against_to_detect():
+    values = ["13812345678", " 13812345678 ", "订单号13812345678", "手机13812345678", "QQ13812345678"]
+    found = find_labelled(pa.array(values), ENTITIES, None, 0.5)
+    assert [(f.entity, f.index.tolist()) for f in found] == [("CN_PHONE", [3])]
 
 
 def test_fast_path_respects_the_entities_asked_for():
@@ -73,7 +112,7 @@ def test_bulk_mask_equals_mask_per_value(params):
     values = _written_forms(random.Random(7))
     for bare in find_bare(pa.array(values), ENTITIES, None, 0.5):
         written = [values[i] for i in bare.index.tolist()]
-        bulk = mask.replace_whole(bare.entity, pa.array(written), pa.array(bare.values)).to_pylist()
+        bulk = mask.replace_whole(bare.entity, pa.array(written), bare.values).to_pylist()
         one_by_one = [mask.replace(Target(bare.entity, v, s, w, True))
-                      for v, s, w in zip(bare.values, bare.subtypes, written, strict=True)]
+                      for v, s, w in zip(bare.values.to_pylist(), bare.subtypes, written, strict=True)]
         assert bulk == one_by_one

@@ -178,31 +178,47 @@ class Mask(Action):
     def replace_whole(self, entity: str, written: pa.Array, values: pa.Array) -> pa.Array | None:
         """`replace` for many whole values in bulk: values grouped by their written shape (`999 9999
         9999`, `+99 999-9999-9999`) share the positions to mask, set at once on a byte matrix. The
-        columnar fast path hands over ASCII values whose last digits are the number itself."""
+        columnar fast path hands over ASCII values whose last digits are the number itself; a value
+        written as its number (most of them) has the shape of its length."""
         self.check_entity(entity)
         char = self.params.char
         if not char.isascii():
             return None
-        shapes = pc.replace_substring_regex(written, "[0-9Xx]", "9")  # the characters of the number
+        written = written.cast(pa.string())
         lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False)
-        masked = np.empty(len(written), dtype=object)
-        for shape in pc.unique(shapes).to_pylist():
-            rows = np.flatnonzero(pc.equal(shapes, shape).to_numpy(zero_copy_only=False))
-            digits = [i for i, ch in enumerate(shape) if ch == "9"]
-            length = int(lengths[rows[0]])
-            layout = _layout(entity, values[int(rows[0])].as_py())
-            if layout is None:
-                masked[rows] = char * len(shape)
-                continue
-            first, last = self._shown(layout, length)
-            matrix = fixed_width_bytes(written.take(pa.array(rows)), len(shape)).copy()
-            matrix[:, digits[len(digits) - length + first : len(digits) - last]] = ord(char)
-            offsets = np.arange(0, (len(rows) + 1) * len(shape), len(shape), dtype=np.int32)
-            strings = pa.StringArray.from_buffers(
-                len(rows), pa.py_buffer(offsets), pa.py_buffer(matrix.tobytes())
+        as_number = pc.binary_length(written).to_numpy(zero_copy_only=False) == lengths
+        groups = [(np.flatnonzero(as_number & (lengths == n)), "9" * n) for n in np.unique(lengths).tolist()]
+        other = np.flatnonzero(~as_number)
+        if len(other):
+            shapes = pc.dictionary_encode(
+                pc.replace_substring_regex(written.take(pa.array(other)), "[0-9Xx]", "9")
             )
-            masked[rows] = strings.to_numpy(zero_copy_only=False)
-        return pa.array(masked, pa.string())
+            codes = shapes.indices.to_numpy(zero_copy_only=False)
+            groups += [(other[codes == k], shape) for k, shape in enumerate(shapes.dictionary.to_pylist())]
+        chunks, order = [], []
+        for rows, shape in (group for group in groups if len(group[0])):
+            chunks.append(self._mask_shape(entity, written.take(pa.array(rows)), values[int(rows[0])], shape))
+            order.append(rows)
+        if not chunks:
+            return pa.array([], pa.string())
+        position = np.empty(len(written), dtype=np.int64)
+        position[np.concatenate(order)] = np.arange(len(written))
+        return pa.concat_arrays(chunks).take(pa.array(position))
+
+    def _mask_shape(self, entity: str, written: pa.Array, first: pa.Scalar, shape: str) -> pa.Array:
+        """Mask values of one written shape; `first` is the normalized value of one of them."""
+        char = self.params.char
+        number = first.as_py()
+        layout = _layout(entity, number)
+        if layout is None:
+            return pa.array([char * len(shape)] * len(written), pa.string())
+        shown_first, shown_last = self._shown(layout, len(number))
+        digits = [i for i, ch in enumerate(shape) if ch == "9"]
+        matrix = fixed_width_bytes(written, len(shape)).copy()
+        matrix[:, digits[len(digits) - len(number) + shown_first : len(digits) - shown_last]] = ord(char)
+        offsets = np.arange(0, (len(written) + 1) * len(shape), len(shape), dtype=np.int32)
+        data = pa.py_buffer(matrix.tobytes())
+        return pa.StringArray.from_buffers(len(written), pa.py_buffer(offsets), data)
 
     def replace(self, target: Target) -> str:
         """The span as written with the middle of the number masked (see the module docstring)."""
