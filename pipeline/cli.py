@@ -110,8 +110,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--scheduler",
-        metavar="ADDRESS",
-        help="dask.distributed scheduler to use, e.g. tcp://10.0.0.5:8786 (default: local)",
+        metavar="WHERE",
+        help="threads (default: a local thread pool, one thread per core), processes (a local process "
+        "pool, for free text that keeps values on the per-value path), or the address of a "
+        "dask.distributed scheduler, e.g. tcp://10.0.0.5:8786",
     )
     parser.add_argument(
         "--report", metavar="PATH", help="write the JSON report here (and a Markdown rendering)"

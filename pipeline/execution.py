@@ -1,8 +1,11 @@
-"""Where tasks run: a local scheduler by default, or an existing dask.distributed cluster.
+"""Where tasks run: a local pool by default, or an existing dask.distributed cluster.
 
-The local default needs no cluster: a process pool when this process may fork children, threads when it
-may not (Airflow runs tasks in daemonic processes, which cannot have children). Progress is a live bar
-on a terminal and a log line every few seconds otherwise, so a scheduler's log shows the run moving.
+The local default is a thread pool with one thread per core: the work of a task runs in Arrow and numpy
+kernels that release the GIL, and threads start at once, share the recognizers' tables and need no
+`__main__` guard. `processes` runs a spawned process pool instead, for data whose free text keeps most
+values on the per-value Python path; inside a daemonic process (Celery, some Airflow executors), which
+cannot have children, it falls back to threads. Progress is a live bar on a terminal and a log line
+every few seconds otherwise, so a scheduler's log shows the run moving.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from typing import Any
 
 import cloudpickle
 import dask
+import dask.multiprocessing
+import dask.threaded
 from dask.callbacks import Callback
 from dask.delayed import Delayed
 
@@ -28,9 +33,18 @@ log = logging.getLogger("cnpii")
 LOG_EVERY_SECONDS = 10.0
 
 
-def local_scheduler() -> str:
-    """`processes` where child processes can start, `threads` inside a daemonic process."""
-    return "threads" if multiprocessing.current_process().daemon else "processes"
+LOCAL_SCHEDULERS = ("threads", "processes")
+"""What `scheduler` may name besides the address of a dask.distributed scheduler."""
+
+
+def local_scheduler(scheduler: str | None) -> str | None:
+    """The local pool `scheduler` asks for (`threads` when None), or None for a cluster address.
+    `processes` becomes `threads` inside a daemonic process."""
+    if scheduler is None or scheduler == "threads":
+        return "threads"
+    if scheduler == "processes":
+        return "threads" if multiprocessing.current_process().daemon else "processes"
+    return None
 
 
 class _Progress(Callback):
@@ -73,14 +87,16 @@ def _run_pickled(task: bytes) -> Any:
 def compute(tasks: Sequence[Delayed], label: str, scheduler: str | None = None) -> list[Any]:
     """Run `tasks` and return their results in order.
 
-    `scheduler` is None for the local default, or the address of a dask.distributed scheduler
-    (`tcp://host:8786`), which is used as it is: cnpii never starts or stops a cluster it was given.
-    Whether it returns or raises, no task is still running afterwards: a task that went on after another
-    one failed would write into a staging area the caller is already removing.
+    `scheduler` is None or `threads` for the local thread pool, `processes` for a local process pool, or
+    the address of a dask.distributed scheduler (`tcp://host:8786`), which is used as it is: cnpii never
+    starts or stops a cluster it was given. Whether it returns or raises, no task is still running
+    afterwards: a task that went on after another one failed would write into a staging area the caller
+    is already removing.
     """
     if not tasks:
         return []
-    if scheduler:
+    chosen = local_scheduler(scheduler)
+    if chosen is None:
         from distributed import Client, progress, wait
 
         with Client(scheduler, set_as_default=False) as client, client.as_current():  # for progress, wait
@@ -91,17 +107,18 @@ def compute(tasks: Sequence[Delayed], label: str, scheduler: str | None = None) 
                 progress(futures)
             wait(futures)  # every task has ended, failed or not, before this returns or raises
             return client.gather(futures)
-    chosen = local_scheduler()
+    # The scheduler's own function, not its name: a name makes dask import distributed to look for a client.
+    get = dask.threaded.get if chosen == "threads" else dask.multiprocessing.get
     pool = _session_pool.get()
     with _Progress(label):
         if pool is not None:
             try:
-                return list(dask.compute(*tasks, scheduler=chosen, pool=pool))
+                return list(dask.compute(*tasks, scheduler=get, pool=pool))
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)  # nothing may run on after a failure
                 raise
         with _new_pool(chosen) as pool:  # joined on exit, unlike dask's shared pools
-            return list(dask.compute(*tasks, scheduler=chosen, pool=pool))
+            return list(dask.compute(*tasks, scheduler=get, pool=pool))
 
 
 _session_pool: contextvars.ContextVar[Executor | None] = contextvars.ContextVar("cnpii_pool", default=None)
@@ -119,10 +136,11 @@ def local_session(scheduler: str | None) -> Iterator[None]:
     """One local worker pool for every `compute` inside (a command's phases: probe, transform, verify),
     so worker start-up and the recognizers' tables are paid once per command, not once per phase.
     Nothing is started when `scheduler` names a cluster."""
-    if scheduler or _session_pool.get() is not None:
+    chosen = local_scheduler(scheduler)
+    if chosen is None or _session_pool.get() is not None:
         yield
         return
-    with _new_pool(local_scheduler()) as pool:
+    with _new_pool(chosen) as pool:
         token = _session_pool.set(pool)
         try:
             yield

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import api, execution, partition
+from pipeline import api, partition
 from pipeline.partition import DataError
 from pipeline.plan import PlanError
 from pipeline.policy import PolicyError, parse_policy
@@ -40,7 +40,6 @@ SECRETS = (PHONE, ID, ID_X, ID_X[:-1], CARD)
 @pytest.fixture(autouse=True)
 def _environment(monkeypatch):
     monkeypatch.setenv("CNPII_KEY", KEY)
-    monkeypatch.setattr(execution, "local_scheduler", lambda: "threads")  # in-process: fast, patchable
 
 
 def _dataset(folder: Path, *tables: pa.Table) -> Path:

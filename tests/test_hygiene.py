@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import api, execution
+from pipeline import api
 from pipeline.cli import main as cli
 from pipeline.plan import plan_columns
 from pipeline.policy import build_actions, parse_policy
@@ -64,7 +64,6 @@ def _table() -> pa.Table:
 @pytest.fixture(autouse=True)
 def _environment(monkeypatch):
     monkeypatch.setenv("CNPII_KEY", KEY)
-    monkeypatch.setattr(execution, "local_scheduler", lambda: "threads")
     logger = logging.getLogger("cnpii")  # the CLI reconfigures it; later tests get it back as it was
     monkeypatch.setattr(logger, "handlers", list(logger.handlers))
     monkeypatch.setattr(logger, "propagate", logger.propagate)

@@ -194,6 +194,15 @@ def test_same_key_same_output_across_runs(dataset, tmp_path):
     assert _read(first).equals(_read(second))
 
 
+def test_process_pool_gives_the_thread_pools_output(tmp_path):
+    policy = CONFIGS / "analytics_vendor.yaml"
+    threads, processes = tmp_path / "threads", tmp_path / "processes"
+    api.run(str(SAMPLE / "customers"), str(threads), policy)
+    summary = api.run(str(SAMPLE / "customers"), str(processes), policy, scheduler="processes")
+    assert summary.status == "ok" and summary.files > 1
+    assert _read(threads).equals(_read(processes))
+
+
 def test_verify_fails_a_planted_phone(dataset, tmp_path, capsys):
     out = tmp_path / "out"
     api.run(str(dataset), str(out), None)

@@ -11,11 +11,10 @@ import tempfile
 from pathlib import Path
 
 import pyarrow as pa
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import api, execution
+from pipeline import api
 from pipeline.actions import Target, build_action
 from pipeline.actions.tokenize import hmac_token
 from pipeline.keys import Keyring, KeySource
@@ -91,17 +90,9 @@ def test_span_replacement_leaves_the_surrounding_text_byte_identical(before, pho
     assert out.encode() == (before + " " + phone[:3] + "****" + phone[7:] + " " + after).encode()
 
 
-@pytest.fixture(scope="module")
-def threads():
-    patch = pytest.MonkeyPatch()
-    patch.setattr(execution, "local_scheduler", lambda: "threads")
-    yield
-    patch.undo()
-
-
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=3, deadline=None)
 @given(st.integers(min_value=0, max_value=10_000))
-def test_verify_passes_on_run_output(threads, seed):
+def test_verify_passes_on_run_output(seed):
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         counts = generate(root / "data", rows=25, seed=seed, files_per_table=2)

@@ -12,7 +12,7 @@ import fsspec
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import api, execution, partition
+from pipeline import api, partition
 from pipeline.cli import main as cli
 from pipeline.storage import InputError, OutputLocation, is_complete, read_manifest
 
@@ -96,8 +96,7 @@ class Crash(Exception):
 @pytest.fixture
 def crash_on_second_file(monkeypatch):
     """Call it to arm a crash: transforming the second file then writes part of its output and raises.
-    The tasks run in threads of this process, so the patch reaches them (a process pool would import the
-    real function)."""
+    The tasks run in threads of this process (the default local scheduler), so the patch reaches them."""
     real = partition.process_file
 
     def crashing(url, relative_path, plans, storage_options=None, output_url=None):
@@ -108,7 +107,6 @@ def crash_on_second_file(monkeypatch):
         return real(url, relative_path, plans, storage_options, output_url)
 
     def arm() -> None:
-        monkeypatch.setattr(execution, "local_scheduler", lambda: "threads")
         monkeypatch.setattr(api, "process_file", crashing)
 
     return arm

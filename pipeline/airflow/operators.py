@@ -118,7 +118,8 @@ class CnpiiBaseOperator(BaseOperator):
         from pipeline.policy import PolicyError
         from pipeline.storage import InputError, OutputExistsError, StorageError
 
-        where = self.scheduler or f"local {local_scheduler()}"
+        local = local_scheduler(self.scheduler)
+        where = f"local {local}" if local else self.scheduler
         self.log.info("cnpii %s on the %s scheduler", self.command, where)
         try:
             with self.key_in_environment():

@@ -76,6 +76,5 @@ def test_example_dag_shares_verified_output(tmp_path: Path) -> None:
     assert result["xcom"]["scan"]["rows"] == run["rows"]
     assert result["xcom"]["verify"]["status"] == "ok" and result["xcom"]["verify"]["rows"] == run["rows"]
     assert result["xcom"]["hand_off"] == run["manifest"]
-    # dag.test() runs the tasks in its own main process, not a daemonic one: Dask may start processes
-    assert "cnpii run on the local processes scheduler" in done.stdout
+    assert "cnpii run on the local threads scheduler" in done.stdout
     assert KEY not in done.stdout + done.stderr  # dag.test() logs every task there
