@@ -166,6 +166,8 @@ NETWORKS = (
     ("American Express", r"3[47]"),
 )
 """Card networks by IIN prefix pattern, first match wins."""
+NETWORK_DIGITS = 2
+"""The most leading digits a `NETWORKS` pattern reads: cards sharing them share their network."""
 
 
 def network(number: str) -> str:

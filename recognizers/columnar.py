@@ -30,6 +30,7 @@ from recognizers.findings import Strength
 from recognizers.text import fold
 
 _ID18 = r"[1-9][0-9]{16}[0-9Xx]"
+_ID15 = r"[1-9][0-9]{14}"  # legacy: plausible only, so reported where context or the column supports it
 _MOBILE = phone.MOBILE_SEGMENT.pattern
 _MOBILE_WRITTEN = (
     r"(?:\+86 ?|\+86-|0086 ?|86-|\(\+86\) ?)?"
@@ -43,7 +44,7 @@ _CARD_WRITTEN = (
 )
 _NOT_DIGIT = r"[^0-9\x{ff10}-\x{ff19}]"
 _LABELLED = (
-    rf"^(?P<before>{_NOT_DIGIT}*?)(?P<number>{_ID18}|{_MOBILE_WRITTEN}|{_CARD_WRITTEN}|{_CARD})"
+    rf"^(?P<before>{_NOT_DIGIT}*?)(?P<number>{_ID18}|{_ID15}|{_MOBILE_WRITTEN}|{_CARD_WRITTEN}|{_CARD})"
     rf"(?P<after>{_NOT_DIGIT}*)$"
 )
 """A value holding one number and text around it without digits: `手机 13812345678`, `卡号：6222…，请核对`."""
@@ -74,7 +75,8 @@ class BareFindings:
     index: np.ndarray
     values: pa.Array
     """The normalized values (digits, upper-case `X`), as `Finding.value` would hold them."""
-    subtypes: list[str]
+    subtypes: np.ndarray
+    """The subtype of each value (str objects)."""
     score: float
     written: pa.Array
     """The number as written (the whole value, or the part between `before` and `after`)."""
@@ -136,23 +138,39 @@ def _valid_ids(matrix: np.ndarray, today: dt.date) -> np.ndarray:
     return _PROVINCE_CODES[region] & calendar_date & (check == matrix[:, 17])
 
 
-def _id_subtypes(values: pa.Array) -> list[str]:
-    heads = pc.utf8_slice_codeunits(values, 0, 2).to_pylist()
-    return [
-        "hk_macau_taiwan_residence_permit" if h in ("81", "82", "83") else
-        "foreign_permanent_resident" if h[0] == "9" else "resident"
-        for h in heads
-    ]
+def _id_subtypes(matrix: np.ndarray) -> np.ndarray:
+    """`resident_id.subtype` of 18-character IDs from their first two characters."""
+    names = np.full(len(matrix), "resident", dtype=object)
+    names[matrix[:, 0] == ord("9")] = "foreign_permanent_resident"
+    names[(matrix[:, 0] == ord("8")) & np.isin(matrix[:, 1], np.frombuffer(b"123", np.uint8))] = (
+        "hk_macau_taiwan_residence_permit"
+    )
+    return names
 
 
-def _known_bins(values: pa.Array) -> np.ndarray:
+def strings(matrix: np.ndarray) -> pa.Array:
+    """The rows of an (n, width) uint8 matrix as a string array: the inverse of `fixed_width_bytes`."""
+    rows, width = matrix.shape
+    offsets = np.arange(0, (rows + 1) * width, width, dtype=np.int32)
+    data = pa.py_buffer(np.ascontiguousarray(matrix))
+    return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), data)
+
+
+def _legacy_upgrades(digits: np.ndarray) -> np.ndarray:
+    """`resident_id.upgrade` of 15-digit numbers: `19` before the 2-digit year, then the check character."""
+    century = np.broadcast_to(np.frombuffer(b"19", np.uint8), (len(digits), 2))
+    body = np.concatenate([digits[:, :6], century, digits[:, 6:]], axis=1)
+    return np.concatenate([body, id_check_characters(body.astype(np.int64) - 48)[:, None]], axis=1)
+
+
+def known_bins(values: pa.Array) -> pa.Array:
+    """`bank_card.known_bin` of each value in bulk: its longest BIN prefix in the tables, else null."""
     table = bank_card.bins()
-    known = np.zeros(len(values), dtype=bool)
-    for length in sorted({len(b) for b in table}):
-        prefixes = pa.array([b for b in table if len(b) == length])
-        known |= pc.is_in(pc.utf8_slice_codeunits(values, 0, length), value_set=prefixes).to_numpy(
-            zero_copy_only=False
-        )
+    known = pa.nulls(len(values), pa.string())
+    for length in sorted({len(b) for b in table}):  # a longer BIN overrides a shorter one
+        prefixes = pc.utf8_slice_codeunits(values, 0, length)
+        listed = pc.is_in(prefixes, value_set=pa.array([b for b in table if len(b) == length]))
+        known = pc.if_else(listed, prefixes, known)
     return known
 
 
@@ -175,7 +193,8 @@ def _card_validated(cards: pa.Array, lengths: np.ndarray) -> np.ndarray:
         rows = np.flatnonzero(lengths == width)
         luhn[rows] = _luhn(fixed_width_bytes(cards.take(pa.array(rows)), width))
     broad = pc.match_substring_regex(cards, f"^(?:{bank_card.BROAD_ISSUER.pattern})$")
-    return luhn & (_known_bins(cards) | broad.to_numpy(zero_copy_only=False))
+    listed = pc.is_valid(known_bins(cards)).to_numpy(zero_copy_only=False)
+    return luhn & (listed | broad.to_numpy(zero_copy_only=False))
 
 
 def find_bare(
@@ -195,20 +214,21 @@ def _bare(values: pa.Array, wanted: set[str], supported: frozenset[str], thresho
     """`find_bare` with the entities whose context is FOR (named by the column or a label) given."""
     found = []
 
-    def report(entity: str, index: np.ndarray, normalized: pa.Array, subtypes: list[str]) -> None:
-        context = Context.FOR if entity in supported else Context.NONE
-        value = score(Strength.VALIDATED, context)
+    def report(entity: str, index: np.ndarray, normalized: pa.Array, subtypes: np.ndarray,
+               strength: Strength = Strength.VALIDATED) -> None:
+        value = score(strength, Context.FOR if entity in supported else Context.NONE)
         if entity in wanted and len(index) and value >= threshold:
             found.append(
                 BareFindings(entity, index, normalized, subtypes, value, values.take(pa.array(index)))
             )
 
+    today = dt.date.today()
     valid_id = np.zeros(len(values), dtype=bool)
     ids = _candidates(values, _whole(_ID18))
     if len(ids):
         upper = pc.utf8_upper(values.take(pa.array(ids)))
         matrix = fixed_width_bytes(upper, 18)
-        valid = _valid_ids(matrix, dt.date.today())
+        valid = _valid_ids(matrix, today)
         valid_id[ids[valid]] = True
         # An 18-digit ID can also be a validated card; on equal scores the detector prefers the ID, so
         # only a card context without an ID context makes the card win (left to `detect`).
@@ -217,11 +237,19 @@ def _bare(values: pa.Array, wanted: set[str], supported: frozenset[str], thresho
             card_like = np.zeros(len(ids), dtype=bool)
             card_like[digits] = _card_validated(upper.filter(pa.array(digits)), np.full(digits.sum(), 18))
             valid &= ~card_like
-        chosen = upper.filter(pa.array(valid))
-        report(resident_id.ENTITY, ids[valid], chosen, _id_subtypes(chosen))
+        report(resident_id.ENTITY, ids[valid], upper.filter(pa.array(valid)), _id_subtypes(matrix[valid]))
+    legacy = _candidates(values, _whole(_ID15))
+    if len(legacy):  # decided here only where no card candidate competes (a 15-digit known BIN or AmEx)
+        taken = values.take(pa.array(legacy))
+        upgraded = _legacy_upgrades(fixed_width_bytes(taken, 15))
+        card_like = pc.or_(pc.is_valid(known_bins(taken)), pc.match_substring_regex(taken, "^3[47]"))
+        valid = _valid_ids(upgraded, today) & ~card_like.to_numpy(zero_copy_only=False)
+        report(resident_id.ENTITY, legacy[valid], strings(upgraded[valid]),
+               np.full(valid.sum(), "legacy_15", dtype=object), Strength.PLAUSIBLE)
     shaped, mobiles = _normalized(values, _MOBILE_WRITTEN, _MOBILE_STRIP)
     hits = _candidates(mobiles, _whole(_MOBILE))
-    report(phone.ENTITY, shaped[hits], mobiles.take(pa.array(hits)), ["mobile"] * len(hits))
+    mobile = np.full(len(hits), "mobile", dtype=object)
+    report(phone.ENTITY, shaped[hits], mobiles.take(pa.array(hits)), mobile)
     shaped, grouped = _normalized(values, _CARD_WRITTEN, "[ -]")
     cards = values
     if len(shaped):  # grouped cards by their digits, every other value as it is
@@ -311,10 +339,8 @@ def find_labelled(
     return found
 
 
-def _networks(values: pa.Array) -> list[str]:
-    """`bank_card.network` of each card, or `unknown`, decided per prefix pattern in bulk."""
-    names = np.full(len(values), "unknown", dtype=object)
-    for name, pattern in reversed(bank_card.NETWORKS):  # the first matching pattern wins
-        hit = pc.match_substring_regex(values, f"^(?:{pattern})").to_numpy(zero_copy_only=False)
-        names[hit] = name
-    return names.tolist()
+def _networks(values: pa.Array) -> np.ndarray:
+    """`bank_card.network` of each card, or `unknown`, decided once per distinct leading digits."""
+    heads = pc.utf8_slice_codeunits(values, 0, bank_card.NETWORK_DIGITS)
+    indices, names = _per_distinct(heads, lambda head: bank_card.network(head) or "unknown")
+    return np.array(names, dtype=object)[indices]

@@ -11,6 +11,7 @@ Column names are evidence too: a column called `sjhm` (手机号码) or `联系�
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Iterable, Mapping
 
@@ -105,21 +106,32 @@ def score(strength: Strength, context: Context) -> float:
     return _SCORES[strength, context]
 
 
+@functools.lru_cache(maxsize=16)
+def _keywords(positive: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Searches over a reversed window, where the first match is the keyword ending nearest to the
+    number: every keyword with the negative ones first (on a tie, `凭证号` ending where `证号` would, the
+    label against wins), and the positive ones alone."""
+    reversed_words = [re.escape(word[::-1]) for word in positive]
+    negative = "|".join(re.escape(word[::-1]) for word in NEGATIVE_WORDS)
+    return (
+        re.compile(f"(?P<against>{negative})|(?P<for>{'|'.join(reversed_words)})"),
+        re.compile("|".join(reversed_words)),
+    )
+
+
 def context_before(folded_text: str, start: int, positive: Iterable[str]) -> Context:
-    """Classify the window before `start` by the keyword that ends nearest to the match."""
-    window = folded_text[max(0, start - WINDOW) : start].lower()
-    best_end, best = -1, Context.NONE
-    # Negative words first: on a tie (`凭证号` ends where `证号` would) the label against wins.
-    for words, verdict, reach in (
-        (NEGATIVE_WORDS, Context.AGAINST, LABEL_GAP),
-        (positive, Context.FOR, WINDOW),
-    ):
-        for word in words:
-            found = window.rfind(word)
-            end = found + len(word)
-            if found >= 0 and len(window) - end <= reach and end > best_end:
-                best_end, best = end, verdict
-    return best
+    """Classify the window before `start` by the keyword that ends nearest to the match; a negative word
+    counts only within `LABEL_GAP` characters of the match."""
+    window = folded_text[max(0, start - WINDOW) : start].lower()[::-1]
+    any_word, positive_word = _keywords(tuple(positive))
+    nearest = any_word.search(window)
+    if nearest is None:
+        return Context.NONE
+    if nearest.lastgroup == "for":
+        return Context.FOR
+    if nearest.start() <= LABEL_GAP:
+        return Context.AGAINST
+    return Context.FOR if positive_word.search(window) else Context.NONE
 
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")

@@ -21,6 +21,7 @@ import functools
 import re
 from collections.abc import Iterator
 
+import numpy as np
 import phone as phone_db
 
 from recognizers import bank_card
@@ -159,6 +160,17 @@ def kind(number: str) -> str:
     if digits[0] == "0":
         return "landline"
     return "mobile" if len(digits) == 11 else "iot_13_digit"
+
+
+@functools.cache
+def segment_records() -> np.ndarray:
+    """The `phone` package's 7-digit segment records as a structured array sorted by `prefix`, with the
+    `offset` of each record's place text and its carrier `type`: `segment_info` in bulk."""
+    table = _segment_table()
+    record = np.dtype([("prefix", "<i4"), ("offset", "<i4"), ("type", "u1")])
+    return np.frombuffer(
+        table.buf, record, count=table.phone_record_count, offset=table.first_phone_record_offset
+    )
 
 
 def segment_info(number: str) -> dict[str, str]:

@@ -37,12 +37,14 @@ import itertools
 from collections.abc import Callable
 from typing import Literal
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, field_validator
 
 from pipeline.actions.base import DECLARED, Action, ActionConfigError, Params, Target, register
 from recognizers import bank_card, phone, resident_id
+from recognizers.columnar import known_bins
 from recognizers.divisions import PROVINCES, division
 
 UNKNOWN = "未知"
@@ -218,22 +220,59 @@ class Generalize(Action):
 
     def replace(self, target: Target) -> str:
         """Short Chinese text: `1990年`, `30-39岁`, `男`, `广东省`, `深圳市`, `中国移动`, `招商银行`."""
-        choice = self.choice_for(target.entity)
+        entity, value = target.entity, target.value
+        choice = self.choice_for(entity)
         if target.subtype == DECLARED:
             return UNKNOWN
-        shared = _SHARED_BY[target.entity](choice, target.value)
-        memo_key = (target.entity, choice, shared, self.params.as_of)
-        if shared is not None and memo_key in _MEMO:
-            return _MEMO[memo_key]
+        shared = _SHARED_BY[entity](choice, value)
+        if shared is None:
+            return self._describe(entity, choice, value)
+        return _remembered((entity, choice, self.params.as_of, "prefix", shared),
+                           lambda: self._describe(entity, choice, value))
+
+    def _describe(self, entity: str, choice: str, value: str) -> str:
         try:
-            described = _DESCRIBE[target.entity](choice, target.value, self.params.as_of) or UNKNOWN
+            return _DESCRIBE[entity](choice, value, self.params.as_of) or UNKNOWN
         except ValueError:  # a value the format module cannot read (e.g. a travel permit has no birth date)
-            described = UNKNOWN
-        if shared is not None:
-            if len(_MEMO) >= _MEMO_SIZE:
-                _MEMO.clear()
-            _MEMO[memo_key] = described
-        return described
+            return UNKNOWN
+
+    def replace_whole(self, entity: str, written: pa.Array, values: pa.Array) -> pa.Array | None:
+        """`replace` in bulk: each value gets the key its description depends on (a mobile's segment
+        record, a card's BIN, an ID's division code, birth date or sex digit), every distinct key is
+        described once per process, and the descriptions are taken back to the rows."""
+        choice = self.choice_for(entity)
+        keys = _bulk_keys(entity, choice, values)
+        if keys is None:
+            return None
+        encoded = pc.dictionary_encode(keys)
+        _, first = np.unique(encoded.indices.to_numpy(zero_copy_only=False), return_index=True)
+        described = [
+            _remembered((entity, choice, self.params.as_of, "key", key),
+                        lambda i=i: self._describe(entity, choice, values[int(i)].as_py()))
+            for key, i in zip(encoded.dictionary.to_pylist(), first.tolist(), strict=True)
+        ]
+        return pa.array(described, pa.string()).take(encoded.indices)
+
+
+def _bulk_keys(entity: str, choice: str, values: pa.Array) -> pa.Array | None:
+    """What a description depends on, per value, for the whole values the columnar path recognizes
+    (18-character IDs, 11-digit mobiles, cards); None for any other value, which is then described alone."""
+    lengths = pc.utf8_length(values)
+    if entity == resident_id.ENTITY:
+        if not pc.all(pc.equal(lengths, 18)).as_py():
+            return None
+        start, stop = {"province": (0, 6), "city": (0, 6), "gender": (16, 17)}.get(choice, (6, 14))
+        return pc.utf8_slice_codeunits(values, start, stop)
+    if entity == phone.ENTITY:
+        mobile = pc.and_(pc.equal(lengths, 11), pc.starts_with(values, "1"))
+        if not pc.all(mobile).as_py():
+            return None
+        records = phone.segment_records()
+        prefixes = pc.cast(pc.utf8_slice_codeunits(values, 0, 7), pa.int32()).to_numpy(zero_copy_only=False)
+        row = np.minimum(np.searchsorted(records["prefix"], prefixes), len(records) - 1)
+        place = records["offset"][row].astype(np.int64) * 16 + records["type"][row]
+        return pa.array(np.where(records["prefix"][row] == prefixes, place, -1))
+    return pc.fill_null(known_bins(values), "")
 
 
 _SHARED_BY: dict[str, Callable[[str, str], str | None]] = {
@@ -243,8 +282,19 @@ _SHARED_BY: dict[str, Callable[[str, str], str | None]] = {
 }
 """The part of a valid number an attribute depends on: numbers sharing it share the description, so
 each is looked up once per process (values are distinct, prefixes are not). None: look up every value."""
-_MEMO: dict[tuple[str, str, str | None, dt.date], str] = {}
+_MEMO: dict[tuple[object, ...], str] = {}
 _MEMO_SIZE = 200_000
+
+
+def _remembered(key: tuple[object, ...], describe: Callable[[], str]) -> str:
+    """The description remembered under `key` (entity, choice, reference date and what it depends on),
+    described now if it is not; the memo is bounded, and shared by the threads of a process."""
+    found = _MEMO.get(key)
+    if found is None:
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        found = _MEMO[key] = describe()
+    return found
 
 
 # --- whole columns --------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from pydantic import ValidationInfo, field_validator
 
 from pipeline.actions.base import DECLARED, Action, ActionConfigError, Params, Target, register
 from recognizers import bank_card, phone, resident_id
-from recognizers.columnar import fixed_width_bytes
+from recognizers.columnar import fixed_width_bytes, strings
 from recognizers.text import fold
 
 CAPS: dict[str, tuple[int, int]] = {
@@ -176,49 +176,47 @@ class Mask(Action):
         return min(first, layout.hidden_from), min(last, length - layout.hidden_to)
 
     def replace_whole(self, entity: str, written: pa.Array, values: pa.Array) -> pa.Array | None:
-        """`replace` for many whole values in bulk: values grouped by their written shape (`999 9999
-        9999`, `+99 999-9999-9999`) share the positions to mask, set at once on a byte matrix. The
-        columnar fast path hands over ASCII values whose last digits are the number itself; a value
-        written as its number (most of them) has the shape of its length."""
+        """`replace` for many whole values in bulk: values with one written shape (`999 9999 9999`,
+        `+99 999-9999-9999`) share the positions to mask, set at once on a byte matrix. The columnar
+        fast path hands over ASCII values whose last digits are the number itself."""
         self.check_entity(entity)
         char = self.params.char
         if not char.isascii():
             return None
-        written = written.cast(pa.string())
-        lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False)
-        as_number = pc.binary_length(written).to_numpy(zero_copy_only=False) == lengths
-        groups = [(np.flatnonzero(as_number & (lengths == n)), "9" * n) for n in np.unique(lengths).tolist()]
-        other = np.flatnonzero(~as_number)
-        if len(other):
-            shapes = pc.dictionary_encode(
-                pc.replace_substring_regex(written.take(pa.array(other)), "[0-9Xx]", "9")
-            )
-            codes = shapes.indices.to_numpy(zero_copy_only=False)
-            groups += [(other[codes == k], shape) for k, shape in enumerate(shapes.dictionary.to_pylist())]
-        chunks, order = [], []
-        for rows, shape in (group for group in groups if len(group[0])):
-            chunks.append(self._mask_shape(entity, written.take(pa.array(rows)), values[int(rows[0])], shape))
-            order.append(rows)
-        if not chunks:
+        if not len(written):
             return pa.array([], pa.string())
+        written = written.cast(pa.string())
+        widths = pc.binary_length(written).to_numpy(zero_copy_only=False)
+        lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False)
+        chunks, order = [], []
+        for width in np.unique(widths).tolist():
+            rows = np.flatnonzero(widths == width)
+            matrix = fixed_width_bytes(written.take(pa.array(rows)), width)
+            number_chars = ((matrix >= ord("0")) & (matrix <= ord("9"))) | (matrix | 0x20 == ord("x"))
+            shapes, shape_of = np.unique(
+                np.where(number_chars, ord("9"), matrix).view(f"S{width}").ravel(), return_inverse=True
+            )
+            for k, shape in enumerate(shapes.tolist()):
+                members = np.flatnonzero(shape_of == k)
+                length = min(int(lengths[rows[members[0]]]), shape.count(b"9"))
+                chunks.append(self._mask_shape(entity, matrix[members], shape.decode(), length))
+                order.append(rows[members])
         position = np.empty(len(written), dtype=np.int64)
         position[np.concatenate(order)] = np.arange(len(written))
         return pa.concat_arrays(chunks).take(pa.array(position))
 
-    def _mask_shape(self, entity: str, written: pa.Array, first: pa.Scalar, shape: str) -> pa.Array:
-        """Mask values of one written shape; `first` is the normalized value of one of them."""
+    def _mask_shape(self, entity: str, matrix: np.ndarray, shape: str, length: int) -> pa.Array:
+        """Mask the rows of `matrix`, numbers written in one shape whose last `length` number characters
+        are the number (a `+86` prefix comes before them; a 15-digit ID is normalized to 18)."""
         char = self.params.char
-        number = first.as_py()
-        layout = _layout(entity, number)
+        digits = [i for i, ch in enumerate(shape) if ch == "9"][-length:]
+        layout = _layout(entity, bytes(matrix[0, digits]).decode())
         if layout is None:
-            return pa.array([char * len(shape)] * len(written), pa.string())
-        shown_first, shown_last = self._shown(layout, len(number))
-        digits = [i for i, ch in enumerate(shape) if ch == "9"]
-        matrix = fixed_width_bytes(written, len(shape)).copy()
-        matrix[:, digits[len(digits) - len(number) + shown_first : len(digits) - shown_last]] = ord(char)
-        offsets = np.arange(0, (len(written) + 1) * len(shape), len(shape), dtype=np.int32)
-        data = pa.py_buffer(matrix.tobytes())
-        return pa.StringArray.from_buffers(len(written), pa.py_buffer(offsets), data)
+            return pa.array([char * len(shape)] * len(matrix), pa.string())
+        first, last = self._shown(layout, length)
+        masked = matrix.copy()
+        masked[:, digits[first : length - last]] = ord(char)
+        return strings(masked)
 
     def replace(self, target: Target) -> str:
         """The span as written with the middle of the number masked (see the module docstring)."""
