@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.plan import ColumnPlan, PlanError, is_fractional, output_schema
-from pipeline.transform import ColumnStats, transform_table
+from pipeline.transform import ColumnStats, scan_table, transform_table
 from recognizers import detect
 from recognizers.columnar import find_bare
 from recognizers.resident_id import calc_check_digit
@@ -95,14 +95,17 @@ def process_file(
     try:
         for batch in _batches(url, relative_path, [p.name for p in plans], storage_options):
             try:
-                table, stats = transform_table(batch, plans)
+                if output_url is None:
+                    table, stats = None, scan_table(batch, plans)
+                else:
+                    table, stats = transform_table(batch, plans)
             except (pa.ArrowException, ValueError, TypeError) as error:
                 raise DataError(
                     f"{relative_path}: a column could not be transformed ({type(error).__name__})"
                 ) from None
-            result.rows += table.num_rows
+            result.rows += batch.num_rows
             result.add(stats)
-            if output_url is not None:
+            if table is not None:
                 if writer is None:
                     schema = output_schema(batch.schema, plans)
                     sink = _open(output_url, storage_options, "wb").open()
@@ -136,6 +139,20 @@ def _integral_digits(values: pa.Array) -> tuple[pa.Array, bool]:
     exact = pc.less(pc.abs(integral), EXACT_FLOAT_LIMIT)
     digits = pc.cast(pc.cast(pc.filter(integral, exact), pa.int64()), pa.string())
     return digits, not pc.all(exact).as_py() if len(integral) else False
+
+
+def _long_integers(values: pa.Array) -> pa.Array:
+    """The values of an integer column with at least `MIN_INTEGER_DIGITS` digits, the only ones that can
+    be a phone or an ID (a column narrower than 64 bits has none); other columns as they are."""
+    if not pa.types.is_integer(values.type):
+        return values
+    if values.type.bit_width < 64:
+        return values.slice(0, 0)
+    smallest = 10 ** (MIN_INTEGER_DIGITS - 1)
+    long = pc.greater_equal(values, pa.scalar(smallest, values.type))
+    if pa.types.is_signed_integer(values.type):
+        long = pc.or_(long, pc.less_equal(values, pa.scalar(-smallest, values.type)))
+    return values.filter(long)
 
 
 def _refuse_fractional(relative_path: str, name: str, reason: str) -> PlanError:
@@ -180,7 +197,7 @@ def integer_columns_with_pii(
         for name in columns:
             if name in found:
                 continue
-            values = pc.unique(pc.drop_null(batch.column(name)))
+            values = pc.unique(_long_integers(pc.drop_null(batch.column(name))))
             fractional = is_fractional(values.type)
             text, inexact = _integral_digits(values) if fractional else (pc.cast(values, pa.string()), False)
             if inexact:

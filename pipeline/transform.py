@@ -112,9 +112,11 @@ def _declared_value(text: str, plan: ColumnPlan, stats: ColumnStats, weight: int
     return plan.actions[plan.entity].replace(target)
 
 
-def _apply_bare(found: BareFindings, counts: np.ndarray, plan: ColumnPlan, stats: ColumnStats) -> pa.Array:
+def _apply_bare(found: BareFindings, counts: np.ndarray, plan: ColumnPlan, stats: ColumnStats, output: bool
+                ) -> pa.Array | None:
     """Replacements for the numbers the columnar path recognized (in bulk where the action can), put back
-    between the text around them, counted in bulk; `counts` are the rows of each value."""
+    between the text around them (None unless `output`), counted in bulk; `counts` are the rows of each
+    value."""
     action = plan.actions[found.entity]
     whole = found.before is None
 
@@ -124,15 +126,17 @@ def _apply_bare(found: BareFindings, counts: np.ndarray, plan: ColumnPlan, stats
 
     for j in itertools.islice(np.flatnonzero(counts).tolist(), EXAMPLES_PER_ENTITY):
         stats.record(target(j), 0, validated=True)
+    rows = int(counts.sum())
+    counters = [stats.rows_with, stats.findings, stats.validated] + ([stats.whole_value] if whole else [])
+    for counter in counters:
+        counter[found.entity] += rows
+    if not output:
+        return None
     replaced = action.replace_whole(found.entity, found.written, found.values)
     if replaced is None:
         replaced = pa.array([action.replace(target(j)) for j in range(len(found))], pa.string())
     if not whole:
         replaced = pc.binary_join_element_wise(found.before, replaced, found.after, "")
-    rows = int(counts.sum())
-    counters = [stats.rows_with, stats.findings, stats.validated] + ([stats.whole_value] if whole else [])
-    for counter in counters:
-        counter[found.entity] += rows
     return replaced
 
 
@@ -156,23 +160,37 @@ class _Replacements:
         return pa.concat_arrays(self.chunks).take(pa.array(self.source))
 
 
-def _map_distinct(distinct: pa.Array, counts: np.ndarray, plan: ColumnPlan, stats: ColumnStats) -> pa.Array:
+def _may_hold_entity(distinct: pa.Array) -> np.ndarray:
+    """Positions of the values `MAY_HOLD_ENTITY` matches; values of digits alone (most of an ID, phone or
+    card column) are decided by their length, without the regex."""
+    digits_only = pc.fill_null(pc.ascii_is_decimal(distinct), False).to_numpy(zero_copy_only=False)
+    lengths = pc.fill_null(pc.utf8_length(distinct), 0).to_numpy(zero_copy_only=False)
+    others = np.flatnonzero(~digits_only)
+    matched = pc.fill_null(pc.match_substring_regex(distinct.take(pa.array(others)), MAY_HOLD_ENTITY), False)
+    written = others[matched.to_numpy(zero_copy_only=False)]
+    return np.concatenate([np.flatnonzero(digits_only & (lengths >= 8)), written])
+
+
+def _map_distinct(distinct: pa.Array, counts: np.ndarray, plan: ColumnPlan, stats: ColumnStats, output: bool
+                  ) -> pa.Array | None:
     """Transform each distinct (non-null) string once: numbers the columnar path recognizes (whole values,
     and one number with a label around it) in bulk, the rest through `detect`; values too short to hold
-    an entity stay as they are (a declared column's every value is its entity)."""
+    an entity stay as they are (a declared column's every value is its entity). Without `output`, only
+    the statistics are gathered."""
     declared = plan.mode is Mode.DECLARED
     if declared:
         todo = np.flatnonzero(pc.is_valid(distinct).to_numpy(zero_copy_only=False))
     else:
-        candidates = pc.fill_null(pc.match_substring_regex(distinct, MAY_HOLD_ENTITY), False)
-        todo = np.flatnonzero(candidates.to_numpy(zero_copy_only=False))
+        todo = _may_hold_entity(distinct)
     replacements = _Replacements(distinct)
     column, threshold = (None, 0.0) if declared else (plan.name, plan.threshold)
     for finder in [find_bare] if declared else [find_bare, find_labelled]:
         decided = np.zeros(len(todo), dtype=bool)
         for found in finder(distinct.take(pa.array(todo)), plan.entities, column, threshold):
             index = todo[found.index]
-            replacements.put(index, _apply_bare(found, counts[index], plan, stats))
+            replaced = _apply_bare(found, counts[index], plan, stats, output)
+            if replaced is not None:
+                replacements.put(index, replaced)
             decided[found.index] = True
         todo = todo[~decided]
     transform = _declared_value if declared else _scan_value
@@ -180,6 +198,8 @@ def _map_distinct(distinct: pa.Array, counts: np.ndarray, plan: ColumnPlan, stat
     texts = distinct.take(pa.array(todo)).to_pylist()
     weights = counts[todo].tolist()
     replaced = [transform(text, plan, stats, weight) for text, weight in zip(texts, weights, strict=True)]
+    if not output:
+        return None
     replacements.put(todo, pa.array(replaced, pa.string()))
     return replacements.result()
 
@@ -190,11 +210,13 @@ def _as_text(array: pa.Array) -> pa.Array:
     return pc.cast(array, pa.string())  # large_string, and integer columns scanned as their digits
 
 
-def _transform_values(array: pa.Array, plan: ColumnPlan, stats: ColumnStats) -> pa.Array:
+def _transform_values(array: pa.Array, plan: ColumnPlan, stats: ColumnStats, output: bool) -> pa.Array | None:
     encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(_as_text(array))
     counts = np.bincount(encoded.indices.drop_null().to_numpy(zero_copy_only=False),
                          minlength=len(encoded.dictionary))
-    mapped = _map_distinct(_as_text(encoded.dictionary), counts, plan, stats)
+    mapped = _map_distinct(_as_text(encoded.dictionary), counts, plan, stats, output)
+    if mapped is None:
+        return None
     if encoded is array:  # a dictionary column stays one
         return pa.DictionaryArray.from_arrays(array.indices, mapped)
     return mapped.take(encoded.indices)
@@ -214,14 +236,16 @@ def _whole_column(array: pa.Array, plan: ColumnPlan) -> pa.Array:
     return generalize_amounts(array, list(rule.edges or ()))
 
 
-def transform_column(array: pa.Array, plan: ColumnPlan) -> tuple[pa.Array, ColumnStats]:
-    """The column as the plan says it leaves, and what was found in it."""
+def transform_column(array: pa.Array, plan: ColumnPlan, output: bool = True
+                     ) -> tuple[pa.Array | None, ColumnStats]:
+    """The column as the plan says it leaves (None unless `output`), and what was found in it."""
     stats = ColumnStats(rows=len(array), non_null=len(array) - array.null_count)
     if plan.mode is Mode.KEEP:
         return array, stats
     if plan.mode is Mode.WHOLE:
-        return _whole_column(array, plan), stats
-    return _transform_values(array, plan, stats).cast(plan.output_type), stats
+        return (_whole_column(array, plan) if output else None), stats
+    transformed = _transform_values(array, plan, stats, output)
+    return (transformed.cast(plan.output_type) if transformed is not None else None), stats
 
 
 def transform_table(table: pa.Table, plans: list[ColumnPlan]) -> tuple[pa.Table, dict[str, ColumnStats]]:
@@ -231,3 +255,9 @@ def transform_table(table: pa.Table, plans: list[ColumnPlan]) -> tuple[pa.Table,
         array, stats[plan.name] = transform_column(table.column(plan.name).combine_chunks(), plan)
         columns.append(array)
     return pa.Table.from_arrays(columns, schema=output_schema(table.schema, plans)), stats
+
+
+def scan_table(table: pa.Table, plans: list[ColumnPlan]) -> dict[str, ColumnStats]:
+    """What `transform_table` would find in a table, without building its output (scan and verify)."""
+    return {plan.name: transform_column(table.column(plan.name).combine_chunks(), plan, output=False)[1]
+            for plan in plans}

@@ -12,8 +12,10 @@ import pytest
 
 from pipeline import api
 from pipeline.cli import main as cli
-from pipeline.policy import PolicyError, parse_policy
+from pipeline.plan import plan_columns
+from pipeline.policy import PolicyError, build_actions, load_policy, parse_policy
 from pipeline.storage import InputError, OutputExistsError, is_complete, read_manifest
+from pipeline.transform import scan_table, transform_table
 from recognizers import detect
 from recognizers.resident_id import calc_check_digit
 
@@ -201,6 +203,17 @@ def test_process_pool_gives_the_thread_pools_output(tmp_path):
     summary = api.run(str(SAMPLE / "customers"), str(processes), policy, scheduler="processes")
     assert summary.status == "ok" and summary.files > 1
     assert _read(threads).equals(_read(processes))
+
+
+@pytest.mark.parametrize("policy", ["default.yaml", "analytics_vendor.yaml", "collection_agency.yaml"])
+def test_scan_counts_what_the_transform_counts(policy):
+    table = pq.read_table(sorted((SAMPLE / "customers").glob("*.parquet"))[0])
+    loaded = load_policy(CONFIGS / policy)
+    _, actions = build_actions(loaded, policy)
+    plans = plan_columns(table.schema, loaded, actions, set(), policy)
+    _, transformed = transform_table(table, plans)
+    assert scan_table(table, plans) == transformed
+    assert sum(sum(stats.findings.values()) for stats in transformed.values()) > table.num_rows
 
 
 def test_verify_fails_a_planted_phone(dataset, tmp_path, capsys):
