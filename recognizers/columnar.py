@@ -179,10 +179,15 @@ def _candidates(values: pa.Array, pattern: str) -> np.ndarray:
     return np.flatnonzero(matched.to_numpy(zero_copy_only=False))
 
 
-def _normalized(values: pa.Array, shapes: str, strip: str) -> tuple[np.ndarray, pa.Array]:
-    """Positions of the values written in one of `shapes`, and those values with `strip` (separators, a
-    country prefix) removed: only those shapes reach the canonical checks."""
-    shaped = _candidates(values, _whole(shapes))
+def _among(values: pa.Array, rows: np.ndarray, pattern: str) -> np.ndarray:
+    """Those of `rows` whose value matches `pattern` (the regex runs on those rows only)."""
+    return rows[_candidates(values.take(pa.array(rows)), pattern)] if len(rows) else rows
+
+
+def _normalized(values: pa.Array, rows: np.ndarray, shapes: str, strip: str) -> tuple[np.ndarray, pa.Array]:
+    """Those of `rows` written in one of `shapes`, and their values with `strip` (separators, a country
+    prefix) removed: only those shapes reach the canonical checks."""
+    shaped = _among(values, rows, _whole(shapes))
     return shaped, pc.replace_substring_regex(values.take(pa.array(shaped)), strip, "")
 
 
@@ -222,9 +227,12 @@ def _bare(values: pa.Array, wanted: set[str], supported: frozenset[str], thresho
                 BareFindings(entity, index, normalized, subtypes, value, values.take(pa.array(index)))
             )
 
+    # Lengths and a digits-only flag are cheap kernels: each regex runs on the lengths its shapes have.
+    lengths = pc.fill_null(pc.utf8_length(values), 0).to_numpy(zero_copy_only=False)
+    digits_only = pc.fill_null(pc.ascii_is_decimal(values), False).to_numpy(zero_copy_only=False)
     today = dt.date.today()
     valid_id = np.zeros(len(values), dtype=bool)
-    ids = _candidates(values, _whole(_ID18))
+    ids = _among(values, np.flatnonzero(lengths == 18), _whole(_ID18))
     if len(ids):
         upper = pc.utf8_upper(values.take(pa.array(ids)))
         matrix = fixed_width_bytes(upper, 18)
@@ -238,7 +246,7 @@ def _bare(values: pa.Array, wanted: set[str], supported: frozenset[str], thresho
             card_like[digits] = _card_validated(upper.filter(pa.array(digits)), np.full(digits.sum(), 18))
             valid &= ~card_like
         report(resident_id.ENTITY, ids[valid], upper.filter(pa.array(valid)), _id_subtypes(matrix[valid]))
-    legacy = _candidates(values, _whole(_ID15))
+    legacy = _among(values, np.flatnonzero(digits_only & (lengths == 15)), _whole(_ID15))
     if len(legacy):  # decided here only where no card candidate competes (a 15-digit known BIN or AmEx)
         taken = values.take(pa.array(legacy))
         upgraded = _legacy_upgrades(fixed_width_bytes(taken, 15))
@@ -246,17 +254,23 @@ def _bare(values: pa.Array, wanted: set[str], supported: frozenset[str], thresho
         valid = _valid_ids(upgraded, today) & ~card_like.to_numpy(zero_copy_only=False)
         report(resident_id.ENTITY, legacy[valid], strings(upgraded[valid]),
                np.full(valid.sum(), "legacy_15", dtype=object), Strength.PLAUSIBLE)
-    shaped, mobiles = _normalized(values, _MOBILE_WRITTEN, _MOBILE_STRIP)
+    bare = np.flatnonzero(digits_only & (lengths == 11))  # the written forms are 13-19 characters
+    shaped, written = _normalized(values, np.flatnonzero(~digits_only & (lengths > 12) & (lengths < 20)),
+                                  _MOBILE_WRITTEN, _MOBILE_STRIP)
+    shaped = np.concatenate([bare, shaped])
+    mobiles = pa.concat_arrays([values.take(pa.array(bare)), written])
     hits = _candidates(mobiles, _whole(_MOBILE))
     mobile = np.full(len(hits), "mobile", dtype=object)
     report(phone.ENTITY, shaped[hits], mobiles.take(pa.array(hits)), mobile)
-    shaped, grouped = _normalized(values, _CARD_WRITTEN, "[ -]")
+    shaped, grouped = _normalized(values, np.flatnonzero(~digits_only & (lengths > 16) & (lengths < 24)),
+                                  _CARD_WRITTEN, "[ -]")
     cards = values
     if len(shaped):  # grouped cards by their digits, every other value as it is
         replaced = np.arange(len(values))
         replaced[shaped] = len(values) + np.arange(len(shaped))
         cards = pa.concat_arrays([values, grouped]).take(pa.array(replaced))
-    hits = _candidates(cards, _whole(_CARD))
+    card_lengths = pc.fill_null(pc.utf8_length(cards), 0).to_numpy(zero_copy_only=False)
+    hits = _among(cards, np.flatnonzero((card_lengths > 15) & (card_lengths < 20)), _whole(_CARD))
     hits = hits[~valid_id[hits]]  # an 18-digit valid ID is decided above
     if len(hits):
         taken = cards.take(pa.array(hits))

@@ -8,8 +8,9 @@ and foreign residents), a mobile, a landline with the same area code, an IoT num
 UnionPay card of the same length. A fake looks real and may even equal somebody's real number, so verify
 cannot tell it from one (`output_may_hold_entity` is True) and the report says so.
 
-One Faker instance per process, built on first use (building one takes tens of milliseconds); seeding
-and drawing happen under a lock, because Dask may run partitions of one process in several threads.
+One Faker instance per process, built on first use (importing Faker and building one take a tenth of
+a second, so a run without `fake` pays neither); seeding and drawing happen under a lock, because Dask
+may run partitions of one process in several threads.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Mapping
-from typing import Any
-
-from faker import Faker
+from typing import TYPE_CHECKING, Any
 
 from pipeline.actions.base import Action, Target, register
 from pipeline.actions.tokenize import keyed_digest
 from recognizers import bank_card, resident_id
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 IOT_SEGMENTS = ("140", "141", "144", "146", "148")
 CARD_LENGTHS = range(15, 20)
@@ -34,6 +36,8 @@ _LOCK = threading.Lock()
 
 @functools.cache
 def _faker() -> Faker:
+    from faker import Faker
+
     return Faker("zh_CN")
 
 

@@ -193,9 +193,12 @@ class Mask(Action):
             rows = np.flatnonzero(widths == width)
             matrix = fixed_width_bytes(written.take(pa.array(rows)), width)
             number_chars = ((matrix >= ord("0")) & (matrix <= ord("9"))) | (matrix | 0x20 == ord("x"))
-            shapes, shape_of = np.unique(
-                np.where(number_chars, ord("9"), matrix).view(f"S{width}").ravel(), return_inverse=True
-            )
+            if number_chars.all():  # numbers written without separators or prefix: one shape
+                shapes, shape_of = np.array([b"9" * width]), np.zeros(len(rows), dtype=np.int64)
+            else:
+                shapes, shape_of = np.unique(
+                    np.where(number_chars, ord("9"), matrix).view(f"S{width}").ravel(), return_inverse=True
+                )
             for k, shape in enumerate(shapes.tolist()):
                 members = np.flatnonzero(shape_of == k)
                 length = min(int(lengths[rows[members[0]]]), shape.count(b"9"))
