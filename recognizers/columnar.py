@@ -31,7 +31,6 @@ from recognizers.text import fold
 
 _ID18 = r"[1-9][0-9]{16}[0-9Xx]"
 _ID15 = r"[1-9][0-9]{14}"  # legacy: plausible only, so reported where context or the column supports it
-_MOBILE = phone.MOBILE_SEGMENT.pattern
 _MOBILE_WRITTEN = (
     r"(?:\+86 ?|\+86-|0086 ?|86-|\(\+86\) ?)?"
     r"(?:1[0-9]{10}|1[0-9]{2} [0-9]{4} [0-9]{4}|1[0-9]{2}-[0-9]{4}-[0-9]{4})"
@@ -63,6 +62,10 @@ _PROVINCE_CODES = np.zeros(100, dtype=bool)
 _PROVINCE_CODES[[int(code) for code in PROVINCES]] = True
 _ID_WEIGHTS = np.array(resident_id.WEIGHTS, dtype=np.int64)
 _ID_CHECK = np.frombuffer(resident_id.CHECK_CHARS.encode(), dtype=np.uint8)
+_MOBILE_SEGMENTS = np.array(
+    [bool(phone.MOBILE_SEGMENT.fullmatch(f"{head:03d}" + "0" * 8)) for head in range(1000)]
+)
+"""Whether an 11-digit number starting with these 3 digits is in an allocated mobile segment."""
 _DAYS = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
@@ -192,14 +195,19 @@ def _normalized(values: pa.Array, rows: np.ndarray, shapes: str, strip: str) -> 
 
 
 def _card_validated(cards: pa.Array, lengths: np.ndarray) -> np.ndarray:
-    """Luhn and (a known BIN, or a UnionPay / 16-digit Visa-Mastercard prefix): a validated card."""
+    """Luhn and (a UnionPay / 16-digit Visa-Mastercard prefix, or a known BIN): a validated card. The
+    BIN tables are consulted only for Luhn-valid numbers without such a prefix."""
     luhn = np.zeros(len(cards), dtype=bool)
     for width in np.unique(lengths).tolist():
         rows = np.flatnonzero(lengths == width)
         luhn[rows] = _luhn(fixed_width_bytes(cards.take(pa.array(rows)), width))
     broad = pc.match_substring_regex(cards, f"^(?:{bank_card.BROAD_ISSUER.pattern})$")
-    listed = pc.is_valid(known_bins(cards)).to_numpy(zero_copy_only=False)
-    return luhn & (listed | broad.to_numpy(zero_copy_only=False))
+    validated = luhn & broad.to_numpy(zero_copy_only=False)
+    unsure = np.flatnonzero(luhn & ~validated)
+    if len(unsure):
+        listed = pc.is_valid(known_bins(cards.take(pa.array(unsure))))
+        validated[unsure[listed.to_numpy(zero_copy_only=False)]] = True
+    return validated
 
 
 def find_bare(
@@ -259,7 +267,8 @@ def _bare(values: pa.Array, wanted: set[str], supported: frozenset[str], thresho
                                   _MOBILE_WRITTEN, _MOBILE_STRIP)
     shaped = np.concatenate([bare, shaped])
     mobiles = pa.concat_arrays([values.take(pa.array(bare)), written])
-    hits = _candidates(mobiles, _whole(_MOBILE))
+    segment = _digits(fixed_width_bytes(mobiles, 11), 0, 3) if len(mobiles) else np.zeros(0, dtype=np.int64)
+    hits = np.flatnonzero(_MOBILE_SEGMENTS[segment])
     mobile = np.full(len(hits), "mobile", dtype=object)
     report(phone.ENTITY, shaped[hits], mobiles.take(pa.array(hits)), mobile)
     shaped, grouped = _normalized(values, np.flatnonzero(~digits_only & (lengths > 16) & (lengths < 24)),
@@ -270,8 +279,8 @@ def _bare(values: pa.Array, wanted: set[str], supported: frozenset[str], thresho
         replaced[shaped] = len(values) + np.arange(len(shaped))
         cards = pa.concat_arrays([values, grouped]).take(pa.array(replaced))
     card_lengths = pc.fill_null(pc.utf8_length(cards), 0).to_numpy(zero_copy_only=False)
-    hits = _among(cards, np.flatnonzero((card_lengths > 15) & (card_lengths < 20)), _whole(_CARD))
-    hits = hits[~valid_id[hits]]  # an 18-digit valid ID is decided above
+    # an 18-digit valid ID is decided above
+    hits = _among(cards, np.flatnonzero((card_lengths > 15) & (card_lengths < 20) & ~valid_id), _whole(_CARD))
     if len(hits):
         taken = cards.take(pa.array(hits))
         keep = _card_validated(taken, pc.utf8_length(taken).to_numpy(zero_copy_only=False))
