@@ -1,10 +1,11 @@
 """Transform one batch of rows: detect entities in every planned column and apply the policy's actions.
 
 The hot path works on Arrow arrays and touches each distinct value once: exports repeat IDs and phones
-across rows, and a dictionary-encoded column or `value_counts` gives the distinct values with their row
-counts. Only values with enough digits to hold an entity reach Python detection (an RE2 count over the
-distinct values); the rest map to themselves. Spans inside free text are replaced in place, so the
-surrounding text stays byte-identical.
+across rows, and dictionary encoding gives the distinct values with their row counts. Values without
+eight digits written together cannot hold an entity and map to themselves; numbers the columnar path
+recognizes (whole values, and one number behind a label) are acted on in bulk; only the rest reach
+`detect` one by one. Spans inside free text are replaced in place, so the surrounding text stays
+byte-identical. `scan_table` gathers the same statistics without building the output.
 """
 
 from __future__ import annotations
@@ -125,9 +126,10 @@ def _apply_bare(found: BareFindings, counts: np.ndarray, plan: ColumnPlan, stats
         return Target(found.entity, value, found.subtypes[j], written, whole)
 
     for j in itertools.islice(np.flatnonzero(counts).tolist(), EXAMPLES_PER_ENTITY):
-        stats.record(target(j), 0, validated=True)
+        stats.record(target(j), 0, validated=found.validated)
     rows = int(counts.sum())
-    counters = [stats.rows_with, stats.findings, stats.validated] + ([stats.whole_value] if whole else [])
+    counters = [stats.rows_with, stats.findings]
+    counters += ([stats.validated] if found.validated else []) + ([stats.whole_value] if whole else [])
     for counter in counters:
         counter[found.entity] += rows
     if not output:
@@ -241,7 +243,7 @@ def transform_column(array: pa.Array, plan: ColumnPlan, output: bool = True
     """The column as the plan says it leaves (None unless `output`), and what was found in it."""
     stats = ColumnStats(rows=len(array), non_null=len(array) - array.null_count)
     if plan.mode is Mode.KEEP:
-        return array, stats
+        return (array if output else None), stats
     if plan.mode is Mode.WHOLE:
         return (_whole_column(array, plan) if output else None), stats
     transformed = _transform_values(array, plan, stats, output)

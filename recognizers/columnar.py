@@ -1,13 +1,15 @@
-"""Recognize bare whole values of a column at Arrow speed: the fast path under `detect`.
+"""Recognize numbers in a column at Arrow speed: the fast path under `detect`.
 
-Exports mostly hold entities as whole cells written the canonical way (`13812345678`,
-`11010519491231003X`, `6222021234567890128`), and nearly every one is distinct, so calling `detect` per
-value is what dominates a run. This module decides those cells in bulk with RE2 and numpy: the same checks
-as the format modules (segment table, division code, birth date, MOD 11-2, Luhn, BIN table), on
-fixed-width byte matrices. It reports only values whose `detect` result is certain — one validated
-finding spanning the whole value — and leaves everything else (grouped or prefixed forms, plausible-only
-numbers, 18-digit values that are both a valid ID and a Luhn-valid card) to `detect`. A property test
-holds the two paths to the same answers.
+Exports mostly hold entities as whole cells written in a few common ways (`13812345678`,
+`138 1234 5678`, `11010519491231003X`, `6222 0212 3456 7890 128`), or as one number behind a label in a
+remark (`备用手机13812345678`), and nearly every one is distinct, so calling `detect` per value is what
+would dominate a run. This module decides those values in bulk with RE2 and numpy: the same checks as
+the format modules (segment table, division code, birth date, MOD 11-2, Luhn, BIN table), on fixed-width
+byte matrices, with a label's context judged once per distinct label. It reports only values whose
+`detect` result is certain — one finding spanning the number — and leaves everything else (other
+groupings, landlines, two numbers in one value, a label against the entity, an 18-digit value that is
+both a valid ID and a Luhn-valid card in a card context, a 15-digit value a card could also claim) to
+`detect`. Property tests hold the two paths to the same answers.
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ class BareFindings:
     subtypes: np.ndarray
     """The subtype of each value (str objects)."""
     score: float
+    validated: bool
+    """Whether the checks prove the entity (all but legacy 15-digit IDs, which are plausible)."""
     written: pa.Array
     """The number as written (the whole value, or the part between `before` and `after`)."""
     before: pa.Array | None = None
@@ -213,11 +217,12 @@ def _card_validated(cards: pa.Array, lengths: np.ndarray) -> np.ndarray:
 def find_bare(
     values: pa.Array, entities: Iterable[str], column: str | None, threshold: float
 ) -> list[BareFindings]:
-    """Whole values of `values` (a string array) that `detect` would report as exactly one validated
-    entity spanning the value, grouped by entity. Values not listed must go through `detect`.
+    """Whole values of `values` (a string array) that `detect` would report as exactly one entity
+    spanning the value, grouped by entity. Values not listed must go through `detect`.
 
-    Covered: canonical IDs (18 characters), mobiles written bare, 3-4-4 with spaces or dashes and with a
-    +86 / 0086 / 86- / (+86) prefix, and 16-19 digit cards written bare, 4-4-4-4(-1..3) or 6-10..13.
+    Covered: IDs of 18 characters, and of 15 digits (legacy, plausible) where no card competes; mobiles
+    written bare, 3-4-4 with spaces or dashes and with a +86 / 0086 / 86- / (+86) prefix; 16-19 digit
+    cards written bare, 4-4-4-4(-1..3) or 6-10..13.
     """
     return _bare(values.cast(pa.string()), set(entities), column_context(column), threshold)
 
@@ -231,9 +236,9 @@ def _bare(values: pa.Array, wanted: set[str], supported: frozenset[str], thresho
                strength: Strength = Strength.VALIDATED) -> None:
         value = score(strength, Context.FOR if entity in supported else Context.NONE)
         if entity in wanted and len(index) and value >= threshold:
-            found.append(
-                BareFindings(entity, index, normalized, subtypes, value, values.take(pa.array(index)))
-            )
+            validated = strength is Strength.VALIDATED
+            found.append(BareFindings(entity, index, normalized, subtypes, value, validated,
+                                      values.take(pa.array(index))))
 
     # Lengths and a digits-only flag are cheap kernels: each regex runs on the lengths its shapes have.
     lengths = pc.fill_null(pc.utf8_length(values), 0).to_numpy(zero_copy_only=False)
