@@ -12,7 +12,8 @@ default policy, `cnpii run` with a tokenize/generalize policy, the per-cell Pres
 sample, extrapolated, and for comparison `cnpii run` on a local process pool. Every step runs as its own
 process; the time is wall time and the memory the peak RSS summed over the step's process tree. The
 targets are checked and printed here, never in the tests: the machine the tests run on is shared. The
-table also goes to benchmarks/results/latest.md.
+table also goes to benchmarks/results/latest.md (or `--results PATH`); tests/test_benchmark.py runs it
+small, so it keeps working.
 """
 
 from __future__ import annotations
@@ -250,6 +251,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="also run --memory-rows on a 2-worker Dask cluster with --worker-memory each")
     parser.add_argument("--memory-rows", type=int, default=8_000_000)
     parser.add_argument("--worker-memory", default="2GB")
+    parser.add_argument("--results", type=Path, default=RESULTS,
+                        help="where the table is written as well (default benchmarks/results/latest.md)")
     return parser.parse_args(argv)
 
 
@@ -290,8 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = "\n".join(["# cnpii benchmark", "", *machine(), *notes, "",
                         table(bench.steps, floor, presidio), ""])
     print(report)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(report, encoding="utf-8")
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(report, encoding="utf-8")
     for failure in bench.failures:
         print(f"FAILED {failure}", file=sys.stderr)
     return 1 if bench.failures else 0
