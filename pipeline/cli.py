@@ -56,6 +56,16 @@ def _storage_options(value: str) -> dict[str, Any]:
     return options
 
 
+def _scheduler(value: str) -> str:
+    from pipeline.execution import local_scheduler
+
+    try:
+        local_scheduler(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return value
+
+
 def run_detect(args: argparse.Namespace) -> int:
     """JSON Lines in, the same objects out with an `entities` list added (spans index `text`)."""
     for number, line in enumerate(sys.stdin, start=1):
@@ -110,6 +120,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--scheduler",
+        type=_scheduler,
         metavar="WHERE",
         help="threads (default: a local thread pool, one thread per core), processes (a local process "
         "pool, for free text that keeps values on the per-value path), or the address of a "

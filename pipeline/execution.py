@@ -39,11 +39,15 @@ LOCAL_SCHEDULERS = ("threads", "processes")
 
 def local_scheduler(scheduler: str | None) -> str | None:
     """The local pool `scheduler` asks for (`threads` when None), or None for a cluster address.
-    `processes` becomes `threads` inside a daemonic process."""
+    `processes` becomes `threads` inside a daemonic process; a name that is neither a local pool nor an
+    address (`thread`) is refused rather than dialled."""
     if scheduler is None or scheduler == "threads":
         return "threads"
     if scheduler == "processes":
         return "threads" if multiprocessing.current_process().daemon else "processes"
+    if ":" not in scheduler:
+        raise ValueError(f"scheduler {scheduler!r}: expected {' or '.join(LOCAL_SCHEDULERS)}, or the address "
+                         "of a dask.distributed scheduler such as tcp://10.0.0.5:8786")
     return None
 
 

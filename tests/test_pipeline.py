@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline import api
+from pipeline.cli import EXIT_USAGE
 from pipeline.cli import main as cli
 from pipeline.plan import plan_columns
 from pipeline.policy import PolicyError, build_actions, load_policy, parse_policy
@@ -214,6 +215,13 @@ def test_scan_counts_what_the_transform_counts(policy):
     _, transformed = transform_table(table, plans)
     assert scan_table(table, plans) == transformed
     assert sum(sum(stats.findings.values()) for stats in transformed.values()) > table.num_rows
+
+
+def test_a_scheduler_that_is_neither_a_pool_nor_an_address_is_refused(dataset, capsys):
+    assert cli(["scan", str(dataset), "--scheduler", "thread"]) == EXIT_USAGE
+    assert "expected threads or processes, or the address" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="scheduler 'proceses'"):
+        api.scan(str(dataset), scheduler="proceses")
 
 
 def test_verify_fails_a_planted_phone(dataset, tmp_path, capsys):
