@@ -200,12 +200,8 @@ def hmac_tokens(keyring: Keyring, entity: str, values: pa.Array) -> pa.Array:
     """`hmac_token` of many values at once: the truncated digests are base32-encoded in one call (15
     bytes are 24 characters without padding, so the encoding of the concatenation is the concatenation
     of the encodings) and laid out as fixed-width strings behind the type prefix."""
-    prototype = _mac(keyring, f"tokenize/hmac/{entity}")
-    digests = []
-    for value in values.to_pylist():
-        mac = prototype.copy()
-        mac.update(value.encode())
-        digests.append(mac.digest()[:HMAC_TOKEN_BYTES])
+    purpose = f"tokenize/hmac/{entity}"
+    digests = [keyed_digest(keyring, purpose, value)[:HMAC_TOKEN_BYTES] for value in values.to_pylist()]
     encoded = np.frombuffer(base64.b32encode(b"".join(digests)).lower(), np.uint8).reshape(len(digests), -1)
     prefix = np.frombuffer(f"CN{TOKEN_TYPES[entity]}_".encode(), np.uint8)
     return strings(np.concatenate([np.broadcast_to(prefix, (len(digests), len(prefix))), encoded], axis=1))
