@@ -24,15 +24,30 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import pyarrow as pa
 from dask import delayed
 
 from pipeline import storage
 from pipeline.actions import Action, build_action
 from pipeline.execution import compute, local_session
+from pipeline.keys import KeyMaterialError, Keyring, KeySource
+from pipeline.lattice import Decision
 from pipeline.partition import FileResult, integer_columns_with_pii, process_file, read_schema
 from pipeline.plan import ColumnPlan, Mode, PlanError, is_fractional, is_integer_like, plan_columns
-from pipeline.policy import Policy, build_actions, load_policy
+from pipeline.policy import Policy, PolicyError, Release, build_actions, load_policy
+from pipeline.release import (
+    ReleaseSpec,
+    ReleaseStep,
+    decide,
+    file_class_counts,
+    meets,
+    prepare_release,
+    release_counts,
+    release_report,
+)
 from pipeline.report import column_entry, entity_totals, to_json, to_markdown
+from pipeline.report_html import to_html
+from pipeline.risk import RiskFigures, class_counts, measure, merge_counts
 from pipeline.transform import ColumnStats
 
 log = logging.getLogger("cnpii")
@@ -46,7 +61,7 @@ class Summary:
     """The small result every command returns (the CLI prints it as its last stdout line)."""
 
     command: str
-    status: Literal["ok", "leak"]
+    status: Literal["ok", "leak", "risk"]
     input: str | None = None
     output: str | None = None
     run_id: str | None = None
@@ -54,6 +69,9 @@ class Summary:
     files: int = 0
     entities: dict[str, dict[str, int]] = field(default_factory=dict)
     leaks: int = 0
+    risk: dict[str, Any] | None = None
+    """k, l, suppression and whether the release target was met (policies with a `release:` block; the
+    report and the manifest hold the whole `release` section)."""
     manifest: str | None = None
     report: str | None = None
     seconds: float = 0.0
@@ -61,6 +79,13 @@ class Summary:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: counts and locations, never values of the data."""
         return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def _release_summary(release: Mapping[str, Any]) -> dict[str, Any]:
+    """The summary line's part of a release section: the figures an operator checks at a glance."""
+    measured = release.get("measured") or {}
+    return {"k": measured.get("k"), "l": measured.get("l"), "target_k": release["target"]["k_anonymity"],
+            "suppressed_rows": (release.get("suppressed") or {}).get("rows", 0), "passed": release["passed"]}
 
 
 def _load(policy: PolicyLike) -> tuple[Policy, str]:
@@ -167,10 +192,16 @@ def _not_scanned(plans: Sequence[ColumnPlan]) -> list[str]:
 
 
 def _write_report(path: str | Path, report: Mapping[str, Any]) -> str:
+    """The JSON report (the source of truth) and its rendering for people: Markdown beside `x.json`, or
+    a self-contained HTML page at `x.html` with the JSON beside it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_json(report), encoding="utf-8")
-    path.with_suffix(".md").write_text(to_markdown(report), encoding="utf-8")
+    if path.suffix.lower() in (".html", ".htm"):
+        path.write_text(to_html(report), encoding="utf-8")
+        path.with_suffix(".json").write_text(to_json(report), encoding="utf-8")
+    else:
+        path.write_text(to_json(report), encoding="utf-8")
+        path.with_suffix(".md").write_text(to_markdown(report), encoding="utf-8")
     return str(path)
 
 
@@ -205,6 +236,11 @@ def scan(
     plans = _plan(files, policy, source, _display_masks(policy), storage_options, scheduler)
     results = _scan_files(files, plans, storage_options, scheduler, "scanning")
     columns = _columns(results)
+    release = None
+    if policy.release is not None:  # the risk of the input as it is, before de-identification
+        spec = prepare_release(policy.release, plans, files, storage_options, None, source)
+        assert spec is not None
+        release = _measure_as_is(files, policy.release, spec.quasi_identifiers, storage_options, scheduler)
     summary = Summary(
         "scan",
         "ok",
@@ -212,13 +248,57 @@ def scan(
         rows=sum(r.rows for r in results),
         files=len(files),
         entities=entity_totals(columns),
+        risk=_release_summary(release) if release else None,
         seconds=_elapsed(started),
     )
     if report is not None:
-        summary.report = _write_report(
-            report, {**summary.to_dict(), "columns": columns, "notes": _not_scanned(plans)}
-        )
+        document = {**summary.to_dict(), "columns": columns, "notes": _not_scanned(plans)}
+        summary.report = _write_report(report, {**document, "release": release} if release else document)
     return summary
+
+
+def _merged_counts(parts: Sequence[Any], width: int, person: bool) -> Any:
+    """The class counts of a dataset from its files' parts (`q0`…`q{width-1}`); empty when no file had
+    rows."""
+    found = [part for part in parts if part is not None]
+    if found:
+        return merge_counts(found)
+    empty = pa.array([], pa.string())
+    return class_counts({f"q{i}": empty for i in range(width)}, pa.array([], pa.int64()) if person else None)
+
+
+def _measure_as_is(files: Sequence[storage.InputFile], release: Release, columns: Sequence[str],
+                   storage_options: StorageOptions, scheduler: str | None) -> dict[str, Any]:
+    """The release section for a dataset measured as it is (scan: the input; verify: an output)."""
+    sensitive = release.l_diversity.sensitive if release.l_diversity else None
+    figures = measure_dataset(files, columns, release.person, sensitive, storage_options, scheduler,
+                              release.k_anonymity)
+    target = {"k_anonymity": release.k_anonymity,
+              "l_diversity": release.l_diversity.model_dump() if release.l_diversity else None,
+              "max_suppressed": release.max_suppressed}
+    return _release_section(figures, columns, release.person, target, meets(figures, release))
+
+
+def _release_section(figures: RiskFigures, columns: Sequence[str], person: str | None,
+                     target: Mapping[str, Any], passed: bool) -> dict[str, Any]:
+    detail = f"k = {figures.k} (target {target['k_anonymity'] or 'none'})"
+    if figures.l is not None:
+        wanted = (target.get("l_diversity") or {}).get("l")
+        detail += f", l = {figures.l} (target {wanted or 'none'})"
+    return {"counted": figures.counted, "quasi_identifiers": list(columns), "person": person,
+            "target": dict(target), "measured": figures.to_dict(), "passed": passed, "detail": detail}
+
+
+def measure_dataset(files: Sequence[storage.InputFile], columns: Sequence[str], person: str | None,
+                    sensitive: str | None, storage_options: StorageOptions, scheduler: str | None,
+                    target_k: int | None = None) -> RiskFigures:
+    """Re-identification risk of `files` over the quasi-identifier `columns` as they are (one Dask task
+    per file; the parts are summed)."""
+    tasks = [delayed(file_class_counts)(f.url, f.relative_path, list(columns), person, sensitive,
+                                        storage_options) for f in files]
+    counts = _merged_counts(compute(tasks, "measuring re-identification risk", scheduler), len(columns),
+                            person is not None)
+    return measure(counts, [f"q{i}" for i in range(len(columns))], names=columns, target_k=target_k)
 
 
 def _verify_files(
@@ -252,18 +332,101 @@ def verify(
     files = storage.list_input_files(output, storage_options)
     results, residual = _verify_files(files, policy, source, storage_options, scheduler)
     leaks = sum(e["rows"] for column in residual.values() for e in column["entities"].values())
+    release = None
+    if policy.release is not None:
+        columns = _released_quasi_identifiers(output, policy, source, files, storage_options, scheduler)
+        release = _measure_as_is(files, policy.release, columns, storage_options, scheduler)
     summary = Summary(
         "verify",
-        "leak" if leaks else "ok",
+        "leak" if leaks else ("risk" if release and not release["passed"] else "ok"),
         output=output,
         rows=sum(r.rows for r in results),
         files=len(files),
         leaks=leaks,
         entities=entity_totals(residual),
+        risk=_release_summary(release) if release else None,
         seconds=_elapsed(started),
     )
     if report is not None:
-        summary.report = _write_report(report, {**summary.to_dict(), "columns": residual})
+        document = {**summary.to_dict(), "columns": residual}
+        summary.report = _write_report(report, {**document, "release": release} if release else document)
+    return summary
+
+
+def _released_quasi_identifiers(output: str, policy: Policy, source: str, files: Sequence[storage.InputFile],
+                                storage_options: StorageOptions, scheduler: str | None) -> list[str]:
+    """The quasi-identifiers of an output: those its run measured (in its manifest), else the policy's
+    (`auto` judged on the output as it is)."""
+    try:
+        recorded = storage.read_manifest(output, storage_options).get("release") or {}
+    except storage.InputError:
+        recorded = {}
+    if recorded.get("quasi_identifiers"):
+        return list(recorded["quasi_identifiers"])
+    verifying = policy.for_verify()
+    plans = _plan(files, verifying, source, _display_masks(verifying), storage_options, scheduler)
+    spec = prepare_release(policy.release, plans, files, storage_options, None, source)
+    assert spec is not None
+    return spec.quasi_identifiers
+
+
+@dataclass
+class RiskSummary:
+    """What `risk` returns: the figures at the top level of its summary line."""
+
+    status: Literal["ok", "risk"]
+    input: str
+    files: int
+    quasi_identifiers: list[str]
+    figures: RiskFigures
+    target: dict[str, Any]
+    report: str | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: k, l, classes, uniques, records at risk, risks; never a value of the data."""
+        found = {"command": "risk", "status": self.status, "input": self.input, "files": self.files,
+                 "quasi_identifiers": self.quasi_identifiers, **self.figures.to_dict(), "target": self.target,
+                 "report": self.report, "seconds": self.seconds}
+        return {k: v for k, v in found.items() if v is not None}
+
+
+@_one_local_pool
+def risk(
+    dataset: str,
+    quasi_identifiers: Sequence[str],
+    *,
+    person: str | None = None,
+    sensitive: str | None = None,
+    k: int | None = None,
+    l: int | None = None,
+    storage_options: StorageOptions = None,
+    scheduler: str | None = None,
+    report: str | Path | None = None,
+) -> RiskSummary:
+    """Re-identification risk of any dataset over `quasi_identifiers` as they are: status `risk` when
+    `k` (or `l`, with `sensitive`) is given and not met. Rows with a null quasi-identifier are left out."""
+    started = time.monotonic()
+    columns = list(dict.fromkeys(quasi_identifiers))
+    if not columns:
+        raise storage.InputError("name at least one quasi-identifier column")
+    files = storage.list_input_files(dataset, storage_options)
+    schema = _same_schema(files, storage_options)
+    for name in [*columns, person, sensitive]:
+        if name and name not in schema.names:
+            raise storage.InputError(f"{dataset}: column {name!r} is not in the data")
+    figures = measure_dataset(files, columns, person, sensitive, storage_options, scheduler, k)
+    passed = (k is None or figures.k is None or figures.k >= k) and (
+        l is None or figures.l is None or figures.l >= l)
+    target = {"k_anonymity": k, "l_diversity": {"sensitive": sensitive, "l": l} if l else None,
+              "max_suppressed": None}
+    summary = RiskSummary("ok" if passed else "risk", dataset, len(files), columns, figures, target)
+    summary.seconds = _elapsed(started)
+    if report is not None:
+        section = _release_section(figures, columns, person, target, passed)
+        document = {"command": "risk", "status": summary.status, "input": dataset, "files": len(files),
+                    "rows": figures.rows, "seconds": summary.seconds, "release": section}
+        summary.report = _write_report(report, document)
     return summary
 
 
@@ -283,6 +446,46 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
 
 
+def _person_keyring(policy: Policy, keyring: Keyring | None, source: str) -> Keyring | None:
+    """The key people are told apart with: the run's, else the policy's key source if it holds one. A
+    policy that names a key source that cannot be read is refused; without any key, digests are unkeyed."""
+    if keyring is not None or policy.release is None or policy.release.person is None:
+        return keyring
+    try:
+        return Keyring.load(policy.key or KeySource())
+    except KeyMaterialError as error:
+        if policy.key is not None:
+            raise PolicyError(f"{source}: key: {error}") from None
+        return None
+
+
+def _decide_release(spec: ReleaseSpec | None, files: Sequence[storage.InputFile],
+                    storage_options: StorageOptions, scheduler: str | None) -> tuple[Any, Decision] | None:
+    """The finest class counts of the input as the policy would release it, and the node to climb to."""
+    if spec is None:
+        return None
+    tasks = [delayed(release_counts)(f.url, f.relative_path, spec, storage_options) for f in files]
+    parts = compute(tasks, "measuring the release", scheduler)
+    found = [part for part in parts if part is not None]
+    if not found:
+        return None
+    finest = merge_counts(found)
+    return finest, decide(spec, finest)
+
+
+def _refuse_release(summary: Summary, spec: ReleaseSpec, finest: Any, decision: Decision,
+                    report: str | Path | None, started: float) -> Summary:
+    """The run's result when no node meets the release target: nothing written, exit 1, and the report
+    says what it would take."""
+    release = release_report(spec, decision, finest, None)
+    log.error("release target not met: %s; nothing was written", release["detail"])
+    summary.risk = _release_summary(release)
+    summary.seconds = _elapsed(started)
+    if report is not None:
+        summary.report = _write_report(report, {**summary.to_dict(), "release": release})
+    return summary
+
+
 @_one_local_pool
 def run(
     input: str,
@@ -297,7 +500,8 @@ def run(
 ) -> Summary:
     """De-identify `input` into `output` by the policy; see the module docstring for the protocol.
 
-    Returns status `leak` (and commits nothing) when verify finds personal data in the staged output.
+    Returns status `leak` (and commits nothing) when verify finds personal data in the staged output, and
+    `risk` when the policy's release target (k, l, suppression) is not met.
     """
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -308,10 +512,18 @@ def run(
     location = storage.OutputLocation(output, run_id, storage_options, mode)
     location.check([input])
     plans = _plan(files, policy, source, actions, storage_options, scheduler)
+    spec = prepare_release(policy.release, plans, files, storage_options,
+                           _person_keyring(policy, keyring, source), source)
+    decided = _decide_release(spec, files, storage_options, scheduler)
+    if spec is not None and decided is not None and not decided[1].feasible:
+        refused = Summary("run", "risk", input=input, output=output, run_id=run_id, files=len(files),
+                          rows=decided[1].rows)
+        return _refuse_release(refused, spec, decided[0], decided[1], report, started)
+    step = ReleaseStep(spec, decided[1].node, decided[1].suppressed) if spec and decided else None
     try:
         tasks = [
             delayed(process_file)(
-                f.url, f.relative_path, plans, storage_options, location.staged_url(f.relative_path)
+                f.url, f.relative_path, plans, storage_options, location.staged_url(f.relative_path), step
             )
             for f in files
         ]
@@ -343,10 +555,19 @@ def run(
             "detail": f"{len(rows_in)} input files, {len(rows_out)} output files",
         },
     ]
+    release = None
+    if step is not None and decided is not None:
+        assert spec is not None
+        written = [r.classes for r in results if r.classes is not None]
+        release = release_report(spec, decided[1], decided[0], merge_counts(written) if written else
+                                 _merged_counts([], len(spec.ladders), spec.person is not None))
+        checks.append({"check": "release_risk_target_met", "passed": release["passed"],
+                       "detail": release["detail"]})
     passed = all(c["passed"] for c in checks)
+    protected = all(c["passed"] for c in checks if c["check"] != "release_risk_target_met")
     summary = Summary(
         "run",
-        "ok" if passed else "leak",
+        "ok" if passed else ("leak" if not protected else "risk"),
         input=input,
         output=output,
         run_id=run_id,
@@ -354,6 +575,7 @@ def run(
         files=len(files),
         entities=entity_totals(columns),
         leaks=leaks,
+        risk=_release_summary(release) if release else None,
     )
     document = {
         **summary.to_dict(),
@@ -369,6 +591,7 @@ def run(
             "checks": checks,
             "residual": residual,
         },
+        **({"release": release} if release else {}),
         "notes": [
             *_not_scanned(plans),
             "de-identified (PIPL art. 73(3)), not anonymized: masked values and "

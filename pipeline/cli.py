@@ -56,6 +56,23 @@ def _storage_options(value: str) -> dict[str, Any]:
     return options
 
 
+def _column_list(value: str) -> list[str]:
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("name at least one column")
+    return names
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {value!r}")
+    return number
+
+
 def _scheduler(value: str) -> str:
     from pipeline.execution import local_scheduler
 
@@ -107,10 +124,11 @@ def _pipeline_command(function: Callable[..., Any]) -> Callable[[argparse.Namesp
     return handler
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config", metavar="POLICY", help="policy YAML (default: the fail-closed default policy)"
-    )
+def _common(parser: argparse.ArgumentParser, policy: bool = True) -> None:
+    if policy:
+        parser.add_argument(
+            "--config", metavar="POLICY", help="policy YAML (default: the fail-closed default policy)"
+        )
     parser.add_argument(
         "--storage-options",
         type=_storage_options,
@@ -127,7 +145,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "dask.distributed scheduler, e.g. tcp://10.0.0.5:8786",
     )
     parser.add_argument(
-        "--report", metavar="PATH", help="write the JSON report here (and a Markdown rendering)"
+        "--report", metavar="PATH", help="write the JSON report here and a Markdown rendering beside it; a "
+        "PATH ending in .html gets a self-contained HTML page for the compliance file, the JSON beside it"
     )
     parser.add_argument(
         "--summary-path", metavar="PATH", help="also write the JSON summary line to this file"
@@ -138,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every sub-command."""
     parser = argparse.ArgumentParser(
         prog="cnpii",
+        allow_abbrev=False,  # `risk --l` is its own option, not an abbreviation of --log-level
         description="Find Chinese personal information (resident IDs, phones, bank cards) in Parquet "
         "exports and de-identify it before sharing. Exit codes: 0 ok, 1 data failed a check, "
         "2 usage or policy error, 3 runtime error.",
@@ -223,6 +243,32 @@ def build_parser() -> argparse.ArgumentParser:
         handler=_pipeline_command(
             lambda api, a: api.verify(
                 a.output, a.config, storage_options=a.storage_options, scheduler=a.scheduler, report=a.report
+            )
+        )
+    )
+
+    risk = commands.add_parser(
+        "risk",
+        help="measure the re-identification risk of any dataset (k-anonymity, l-diversity)",
+        description="Classes of records sharing their quasi-identifier values; rows with a null "
+        "quasi-identifier are left out. The last stdout line is JSON with k (smallest class), l (with "
+        "--sensitive), classes, uniques, records_at_risk (risk above 1/k, k=5 without --k), max_risk and "
+        "avg_risk (prosecutor risk). Exit 1 when --k or --l is given and not met.",
+    )
+    risk.add_argument("dataset", metavar="DATASET", help="Parquet file, folder or hive dataset (path or URL)")
+    risk.add_argument("--quasi-identifiers", required=True, type=_column_list, metavar="A,B,C",
+                      help="comma-separated columns an outsider may know")
+    risk.add_argument("--person", metavar="COL", help="count distinct people of this column, not rows")
+    risk.add_argument("--sensitive", metavar="COL", help="measure l-diversity of this column")
+    risk.add_argument("--k", type=_positive, metavar="K", help="exit 1 when the smallest class is below K")
+    risk.add_argument("--l", type=_positive, metavar="L", help="exit 1 when a class has fewer than L "
+                      "distinct sensitive values (needs --sensitive)")
+    _common(risk, policy=False)
+    risk.set_defaults(
+        handler=_pipeline_command(
+            lambda api, a: api.risk(
+                a.dataset, a.quasi_identifiers, person=a.person, sensitive=a.sensitive, k=a.k, l=a.l,
+                storage_options=a.storage_options, scheduler=a.scheduler, report=a.report,
             )
         )
     )

@@ -8,9 +8,9 @@ quote the value that failed to convert, so they are not passed on.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fsspec
 import pyarrow as pa
@@ -18,10 +18,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.plan import ColumnPlan, PlanError, is_fractional, output_schema
+from pipeline.risk import add_part, merge_counts
 from pipeline.transform import ColumnStats, scan_table, transform_table
 from recognizers import detect
 from recognizers.columnar import find_bare
 from recognizers.resident_id import calc_check_digit
+
+if TYPE_CHECKING:
+    from pipeline.release import ReleaseStep
 
 MIN_INTEGER_DIGITS = 11
 """The fewest digits of an entity stored as an integer: a mobile (IDs have 15 or 18, cards 15-19)."""
@@ -35,11 +39,13 @@ class DataError(RuntimeError):
 
 @dataclass
 class FileResult:
-    """What one file's task reports back: rows and per-column statistics (no values)."""
+    """What one file's task reports back: rows, per-column statistics and, with a release step, the class
+    counts of what was written (sizes of released tuples; no value of the input)."""
 
     relative_path: str
     rows: int = 0
     columns: dict[str, ColumnStats] = field(default_factory=dict)
+    classes: pa.Table | None = None
 
     def add(self, stats: Mapping[str, ColumnStats]) -> None:
         """Fold one batch's column statistics in."""
@@ -63,9 +69,10 @@ def read_schema(url: str, relative_path: str, storage_options: Mapping[str, Any]
         ) from None
 
 
-def _batches(
+def read_batches(
     url: str, relative_path: str, columns: list[str] | None, storage_options: Mapping[str, Any] | None
-):
+) -> Iterator[pa.Table]:
+    """The file's rows in tables of at most `BATCH_ROWS`; DataError names the file when it cannot be read."""
     try:
         with _open(url, storage_options) as f:
             reader = pq.ParquetFile(f)
@@ -83,22 +90,27 @@ def process_file(
     plans: list[ColumnPlan],
     storage_options: Mapping[str, Any] | None = None,
     output_url: str | None = None,
+    release: ReleaseStep | None = None,
 ) -> FileResult:
     """Transform one file by the plans; write it to `output_url` when given (scan and verify only count).
 
-    The plans decide the output schema up front, so every batch and every file share it even where a
-    batch holds no personal data.
+    The plans (and the release step's node) decide the output schema up front, so every batch and every
+    file share it even where a batch holds no personal data.
     """
     result = FileResult(relative_path)
     schema = None
     writer = None
+    classes: list[pa.Table] = []
     try:
-        for batch in _batches(url, relative_path, [p.name for p in plans], storage_options):
+        for batch in read_batches(url, relative_path, [p.name for p in plans], storage_options):
             try:
                 if output_url is None:
                     table, stats = None, scan_table(batch, plans)
                 else:
                     table, stats = transform_table(batch, plans)
+                    if release is not None:
+                        table, counted = release.apply(batch, table)
+                        classes = add_part(classes, counted)
             except (pa.ArrowException, ValueError, TypeError) as error:
                 raise DataError(
                     f"{relative_path}: a column could not be transformed ({type(error).__name__})"
@@ -107,12 +119,13 @@ def process_file(
             result.add(stats)
             if table is not None:
                 if writer is None:
-                    schema = output_schema(batch.schema, plans)
+                    schema = _released_schema(output_schema(batch.schema, plans), release)
                     sink = _open(output_url, storage_options, "wb").open()
                     writer = pq.ParquetWriter(sink, schema, compression="zstd")
                 writer.write_table(table)
         if output_url is not None and writer is None:  # a zero-row file still gets its (empty) output
-            schema = output_schema(read_schema(url, relative_path, storage_options), plans)
+            schema = _released_schema(output_schema(read_schema(url, relative_path, storage_options), plans),
+                                      release)
             sink = _open(output_url, storage_options, "wb").open()
             writer = pq.ParquetWriter(sink, schema, compression="zstd")
     except OSError as error:
@@ -123,7 +136,12 @@ def process_file(
         if writer is not None:
             writer.close()
             sink.close()
+    result.classes = merge_counts(classes) if classes else None
     return result
+
+
+def _released_schema(schema: pa.Schema, release: ReleaseStep | None) -> pa.Schema:
+    return schema if release is None else release.schema(schema)
 
 
 EXACT_FLOAT_LIMIT = 2.0**53
@@ -193,7 +211,7 @@ def integer_columns_with_pii(
     found: set[str] = set()
     if not columns:
         return found
-    for batch in _batches(url, relative_path, list(columns), storage_options):
+    for batch in read_batches(url, relative_path, list(columns), storage_options):
         for name in columns:
             if name in found:
                 continue

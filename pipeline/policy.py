@@ -16,6 +16,12 @@ data value. The shape:
       birth_date: {action: generalize, to: month}  # a date column generalized (`edges:` for amounts)
       address: {action: redact}          # the whole column replaced (null, or `marker:`)
     integer_columns: scan                # scan int columns for phones and IDs (default) or keep
+    release:                             # optional: the re-identification target of the release
+      person: id_number                  # classes count distinct people, not rows
+      quasi_identifiers: [id_number, birth_date, gender, city]   # or: auto
+      k_anonymity: 5
+      l_diversity: {sensitive: status, l: 2}
+      max_suppressed: 0.02               # share of rows whose quasi-identifiers may be nulled
 
 Fail closed: a string-like column that no rule names is scanned, and every entity found is acted on.
 """
@@ -148,6 +154,46 @@ class WholeColumnRule(BaseModel):
         return self
 
 
+class LDiversity(BaseModel):
+    """Every class of the release must hold at least `l` distinct values of the `sensitive` column."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sensitive: str
+    l: int = Field(ge=1)
+
+
+class Release(BaseModel):
+    """The re-identification target of the release (`pipeline.release` measures and enforces it).
+
+    `quasi_identifiers` are the columns an outsider may already know (a roster, another release), or
+    `auto`; a class is the set of records sharing their released values, and its size counts the distinct
+    people of the `person` column when one is named, rows otherwise. `max_suppressed` is the share of
+    rows whose quasi-identifier cells may be nulled to reach the target."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    person: str | None = None
+    quasi_identifiers: tuple[str, ...] | Literal["auto"]
+    k_anonymity: int = Field(ge=1)
+    l_diversity: LDiversity | None = None
+    max_suppressed: float = Field(0.0, ge=0.0, le=1.0)
+
+    @field_validator("quasi_identifiers")
+    @classmethod
+    def _distinct_columns(cls, names: tuple[str, ...] | str) -> tuple[str, ...] | str:
+        if isinstance(names, tuple) and not names:
+            raise ValueError("name at least one column, or 'auto'")
+        if isinstance(names, tuple) and len(set(names)) != len(names):
+            raise ValueError("a column is named twice")
+        return names
+
+    @model_validator(mode="after")
+    def _sensitive_apart(self) -> Release:
+        if (self.l_diversity is not None and isinstance(self.quasi_identifiers, tuple)
+                and self.l_diversity.sensitive in self.quasi_identifiers):
+            raise ValueError("the sensitive column of l_diversity cannot also be a quasi-identifier")
+        return self
+
+
 class Policy(BaseModel):
     """A validated policy (see the module docstring for the YAML shape)."""
 
@@ -159,6 +205,7 @@ class Policy(BaseModel):
     actions: dict[str, ActionRule] = Field(default_factory=dict)
     columns: dict[str, ColumnRule] = Field(default_factory=dict)
     integer_columns: Literal["scan", "keep"] = "scan"
+    release: Release | None = None
 
     _known_entities = field_validator("entities", "actions", mode="before")(
         lambda cls, names: _known_entities(names)

@@ -90,3 +90,21 @@ def division(code: str) -> Division:
         city = province if code[:2] in ("11", "12", "31", "50") else ""
     county = _name(code, "county") if code[4:6] != "00" else ""
     return Division(province, city, county)
+
+
+@functools.cache
+def region_provinces() -> dict[str, str]:
+    """Province and prefecture-level city names, full (`深圳市`) and short (`深圳`), to their province:
+    what a released city or province column generalizes to. A short name that two divisions share keeps
+    the first (province names come first: `吉林` is the province)."""
+    names: dict[str, str] = {}
+    for province in PROVINCES.values():
+        for name in (province, province[:2], province[:3]):
+            names.setdefault(name, province)
+    for code in PROVINCES:
+        for prefecture in range(1, 100):
+            place = division(f"{code}{prefecture:02d}00")
+            if place.city:
+                for name in (place.city, place.city[:2], place.city.removesuffix("市")):
+                    names.setdefault(name, place.province)
+    return names

@@ -1,10 +1,10 @@
 """generalize: replace an entity by a coarse attribute it encodes, and whole date or amount columns by ranges.
 
 For an analytics receiver that needs a distribution, not the person: an ID number becomes the birth
-year, a 10-year age band, the gender, the province or the city it was registered in; a phone number its
-carrier, province or city (mobiles: the `phone` package's 7-digit segment table, 2023; landlines: the
-area code); a card its issuing bank and card type (BIN tables). What cannot be told is `未知`, and so is
-every value of a declared column that did not parse as its entity.
+year, a 10-year age band, the gender, the province, city or county (with its city) it was registered in;
+a phone number its carrier, province or city (mobiles: the `phone` package's 7-digit segment table, 2023;
+landlines: the area code); a card its issuing bank and card type (BIN tables). What cannot be told is
+`未知`, and so is every value of a declared column that did not parse as its entity.
 
 `to` is one choice, or a mapping from entity to choice when one rule serves several entities:
 
@@ -50,12 +50,14 @@ from recognizers.divisions import PROVINCES, division
 UNKNOWN = "未知"
 
 CHOICES: dict[str, tuple[str, ...]] = {
-    resident_id.ENTITY: ("birth_year", "age_band", "gender", "province", "city"),
+    resident_id.ENTITY: ("birth_year", "age_band", "gender", "province", "city", "county"),
     phone.ENTITY: ("carrier", "province", "city"),
     bank_card.ENTITY: ("bank", "card_type", "bank_and_type"),
 }
 """What each entity can be generalized to."""
 
+_REGION_CHOICES = ("province", "city", "county")
+"""ID choices that depend on the division code (the first six digits) alone."""
 _ALL_CHOICES = sorted({choice for choices in CHOICES.values() for choice in choices})
 
 
@@ -110,6 +112,8 @@ def _resident_id(choice: str, number: str, as_of: dt.date) -> str:
     if choice == "gender":
         return {"M": "男", "F": "女"}[resident_id.gender(number)]
     region = resident_id.region(number)
+    if choice == "county":  # county names repeat across cities (朝阳区): the city tells them apart
+        return region.city + region.county if region.county else ""
     return region.province if choice == "province" else region.city
 
 
@@ -261,7 +265,7 @@ def _bulk_keys(entity: str, choice: str, values: pa.Array) -> pa.Array | None:
     if entity == resident_id.ENTITY:
         if not pc.all(pc.equal(lengths, 18)).as_py():
             return None
-        start, stop = {"province": (0, 6), "city": (0, 6), "gender": (16, 17)}.get(choice, (6, 14))
+        start, stop = (0, 6) if choice in _REGION_CHOICES else (16, 17) if choice == "gender" else (6, 14)
         return pc.utf8_slice_codeunits(values, start, stop)
     if entity == phone.ENTITY:
         mobile = pc.and_(pc.equal(lengths, 11), pc.starts_with(values, "1"))
@@ -278,7 +282,7 @@ def _bulk_keys(entity: str, choice: str, values: pa.Array) -> pa.Array | None:
 _SHARED_BY: dict[str, Callable[[str, str], str | None]] = {
     phone.ENTITY: lambda choice, number: number[:7],  # segment tables key on 7 digits, area codes on <= 4
     bank_card.ENTITY: lambda choice, number: number[:8],  # BINs have at most 8 digits
-    resident_id.ENTITY: lambda choice, number: number[:6] if choice in ("province", "city") else None,
+    resident_id.ENTITY: lambda choice, number: number[:6] if choice in _REGION_CHOICES else None,
 }
 """The part of a valid number an attribute depends on: numbers sharing it share the description, so
 each is looked up once per process (values are distinct, prefixes are not). None: look up every value."""

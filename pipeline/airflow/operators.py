@@ -11,9 +11,10 @@
 
 Each returns the run's small summary dict (counts and locations, never data values) as its XCom value.
 How failures map onto Airflow:
-- a leak found by verify (`fail_on_leak`, the default) or a bad policy, missing key, missing input or an
-  output that already exists: the task fails without retry (AirflowFailException), because retrying cannot
-  help; on a leak the summary is pushed to XCom first, so downstream tasks and people can see what leaked;
+- a leak found by verify or a release target not met (`fail_on_leak`, the default), or a bad policy,
+  missing key, missing input or an output that already exists: the task fails without retry
+  (AirflowFailException), because retrying cannot help; on a leak or a missed target the summary is pushed
+  to XCom first, so downstream tasks and people can see what happened;
 - storage and partition I/O errors (StorageError, DataError) propagate unchanged, so Airflow's retries apply;
 - anything else may quote a cell value (pyarrow does), so it is re-raised with its message withheld,
   keeping its type and traceback.
@@ -134,10 +135,13 @@ class CnpiiBaseOperator(BaseOperator):
             raise withheld.with_traceback(error.__traceback__) from None
         result = summary.to_dict()
         self.log.info("cnpii %s: %s", self.command, result)
-        if summary.status == "leak" and self.fail_on_leak:
+        if summary.status != "ok" and self.fail_on_leak:
             context["ti"].xcom_push(key="return_value", value=result)
-            raise AirflowFailException(f"cnpii {self.command}: verify found {summary.leaks} rows with "
-                                       "personal data the policy does not allow to stay")
+            if summary.status == "leak":
+                raise AirflowFailException(f"cnpii {self.command}: verify found {summary.leaks} rows with "
+                                           "personal data the policy does not allow to stay")
+            raise AirflowFailException(f"cnpii {self.command}: the release target was not met "
+                                       f"({summary.risk}); nothing was committed")
         return result
 
 

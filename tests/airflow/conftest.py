@@ -7,6 +7,10 @@ import os
 import shutil
 import tempfile
 
+import pytest
+
+pytest.importorskip("airflow", reason="Airflow is not installed (pip install '.[airflow]')")
+
 AIRFLOW_HOME = tempfile.mkdtemp(prefix="cnpii-airflow-home-")
 os.environ["AIRFLOW_HOME"] = AIRFLOW_HOME
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"

@@ -113,6 +113,16 @@ def test_leak_pushes_the_summary_then_fails_without_retry(monkeypatch: pytest.Mo
     ti.xcom_push.assert_called_once_with(key="return_value", value=leaked.to_dict())
 
 
+def test_a_missed_release_target_fails_without_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    missed = _summary("risk")
+    missed.risk = {"k": 2, "l": None, "target_k": 5, "suppressed_rows": 0, "passed": False}
+    monkeypatch.setattr(api, "run", lambda *a, **k: missed)
+    ti = MagicMock()
+    with pytest.raises(AirflowFailException, match="release target"):
+        _deidentify().execute({"ti": ti})
+    ti.xcom_push.assert_called_once_with(key="return_value", value=missed.to_dict())
+
+
 def test_leak_is_only_reported_when_fail_on_leak_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
     leaked = _summary("leak", leaks=3)
     monkeypatch.setattr(api, "verify", lambda *a, **k: leaked)

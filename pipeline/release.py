@@ -1,0 +1,276 @@
+"""The release step of a run: measure the re-identification risk of what is written, and enforce the target.
+
+A policy's `release:` block names the quasi-identifiers, the person column and the target (k, l, and the
+share of rows that may be suppressed). `run` then does, besides de-identifying:
+
+    prepare_release   the ladder of every quasi-identifier, from the plan and a sample (`pipeline.ladders`)
+    release_counts    per input file, the class counts of the finest release with every rung's value
+                      (a Dask task per file; parts merged by a group-by, see `pipeline.risk`)
+    choose_node       the least-loss node that meets the target (`pipeline.lattice`); if none does, the
+                      run stops before writing anything, with what it would take
+    ReleaseStep       in the transform, each batch's quasi-identifiers released at the node, the classes
+                      still too small suppressed (their quasi-identifier cells nulled), and the classes of
+                      what is written counted
+    release_report    the written classes measured: the run commits only if they meet the target
+
+People are told apart by a digest of the person column's original value (keyed with the run's key when
+there is one), computed in the transform and never written. The figures hold sizes and counts only.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.keys import Keyring
+from pipeline.ladders import Ladder, auto_quasi_identifiers, build_ladder
+from pipeline.lattice import Decision, choose_node, node_keys, rung_key
+from pipeline.partition import DataError, read_batches
+from pipeline.plan import ColumnPlan, Mode, PlanError
+from pipeline.policy import Release
+from pipeline.risk import (
+    RiskFigures,
+    add_part,
+    class_counts,
+    measure,
+    merge_counts,
+    person_digests,
+    released_text,
+)
+from pipeline.transform import scan_table, transform_column
+
+StorageOptions = Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class ReleaseSpec:
+    """What the release step needs on a worker: ladders, the person and sensitive columns, the target."""
+
+    ladders: tuple[Ladder, ...]
+    person: str | None
+    sensitive: ColumnPlan | None
+    keyring: Keyring | None
+    target: Release
+
+    @property
+    def quasi_identifiers(self) -> list[str]:
+        """The quasi-identifier columns, in ladder order."""
+        return [ladder.column for ladder in self.ladders]
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The input columns the step reads."""
+        names = [*self.quasi_identifiers, self.person, self.sensitive and self.sensitive.name]
+        return list(dict.fromkeys(n for n in names if n))
+
+    def person_digests(self, batch: pa.Table) -> pa.Array | None:
+        """Digests of the batch's people (None when classes count rows)."""
+        if self.person is None:
+            return None
+        return person_digests(batch.column(self.person).combine_chunks(), self.keyring)
+
+
+def _first_batch(files: Sequence[Any], columns: list[str], storage_options: StorageOptions) -> pa.Table:
+    """The first rows of the dataset (a sample to build ladders from)."""
+    for file in files:
+        for batch in read_batches(file.url, file.relative_path, columns, storage_options):
+            if batch.num_rows:
+                return batch
+    first = files[0]
+    return next(read_batches(first.url, first.relative_path, columns, storage_options), pa.table({}))
+
+
+def _column(plans: Mapping[str, ColumnPlan], name: str, where: str, source: str) -> ColumnPlan:
+    if name not in plans:
+        raise PlanError(f"{source}: release.{where}: column {name!r} is not in the data")
+    return plans[name]
+
+
+def prepare_release(release: Release | None, plans: Sequence[ColumnPlan], files: Sequence[Any],
+                    storage_options: StorageOptions, keyring: Keyring | None, source: str
+                    ) -> ReleaseSpec | None:
+    """The release step's spec, or None without a `release:` block; PlanError when it does not fit the
+    data (a column that is missing or redacted, `auto` finding nothing)."""
+    if release is None:
+        return None
+    by_name = {p.name: p for p in plans}
+    person = release.person and _column(by_name, release.person, "person", source).name
+    sensitive = None
+    if release.l_diversity is not None:
+        sensitive = _column(by_name, release.l_diversity.sensitive, "l_diversity.sensitive", source)
+    named = release.quasi_identifiers
+    if named != "auto":
+        for name in named:
+            _column(by_name, name, "quasi_identifiers", source)
+    sampled = [p.name for p in plans] if named == "auto" else list(named)
+    sample = _first_batch(files, sampled, storage_options) if files else pa.table({})
+    scanned = [by_name[n] for n in sampled if by_name[n].mode is Mode.SCAN and n in sample.column_names]
+    stats = scan_table(sample.select([p.name for p in scanned]), scanned) if scanned else {}
+    skip = [sensitive.name] if sensitive else []
+    chosen = (auto_quasi_identifiers([by_name[n] for n in sampled], sample, stats, skip)
+              if named == "auto" else list(named))
+    if not chosen:
+        raise PlanError(f"{source}: release.quasi_identifiers: auto found no column that is generalized or "
+                        "looks like a date, gender, region or postcode; name the quasi-identifiers")
+    ladders = tuple(build_ladder(by_name[n], _sample_column(sample, n), stats.get(n), source) for n in chosen)
+    return ReleaseSpec(ladders, person, sensitive, keyring if person else None, release)
+
+
+def _sample_column(sample: pa.Table, name: str) -> pa.Array:
+    return sample.column(name).combine_chunks() if name in sample.column_names else pa.array([], pa.string())
+
+
+def release_counts(url: str, relative_path: str, spec: ReleaseSpec,
+                   storage_options: StorageOptions = None) -> pa.Table | None:
+    """The class counts of one input file with every rung of every quasi-identifier (`q{i}r{j}`), the
+    person digests and the released sensitive values; None for a file without rows."""
+    parts: list[pa.Table] = []
+    for batch in read_batches(url, relative_path, spec.input_columns, storage_options):
+        try:
+            keys = {}
+            for qi, ladder in enumerate(spec.ladders):
+                original = batch.column(ladder.column).combine_chunks()
+                released = transform_column(original, ladder.plan)[0]
+                for rung in range(len(ladder.rungs)):
+                    keys[rung_key(qi, rung)] = released_text(ladder.values(rung, original, released))
+            sensitive = None
+            if spec.sensitive is not None:
+                values = batch.column(spec.sensitive.name).combine_chunks()
+                sensitive = transform_column(values, spec.sensitive)[0]
+            parts = add_part(parts, class_counts(keys, spec.person_digests(batch), sensitive))
+        except (pa.ArrowException, ValueError, TypeError) as error:
+            raise DataError(f"{relative_path}: a quasi-identifier could not be generalized "
+                            f"({type(error).__name__})") from None
+    return merge_counts(parts) if parts else None
+
+
+@dataclass(frozen=True)
+class ReleaseStep:
+    """Applied to each transformed batch: quasi-identifiers at the chosen node, small classes suppressed."""
+
+    spec: ReleaseSpec
+    node: tuple[int, ...]
+    suppressed: pa.Table
+    """Key values (`q{i}`) of the classes whose quasi-identifier cells are nulled."""
+
+    def schema(self, schema: pa.Schema) -> pa.Schema:
+        """The output schema with the climbed quasi-identifiers as strings."""
+        for ladder, rung in zip(self.spec.ladders, self.node, strict=True):
+            if rung > 0:
+                index = schema.get_field_index(ladder.column)
+                schema = schema.set(index, schema.field(index).with_type(pa.string()))
+        return schema
+
+    @functools.cached_property
+    def _suppressed_keys(self) -> pa.Array:
+        return _joined([column.combine_chunks() for column in self.suppressed.columns])
+
+    def apply(self, batch: pa.Table, table: pa.Table) -> tuple[pa.Table, pa.Table]:
+        """The batch's output with the release applied, and the class counts of what it releases."""
+        columns = {}
+        for ladder, rung in zip(self.spec.ladders, self.node, strict=True):
+            original = batch.column(ladder.column).combine_chunks()
+            released = table.column(ladder.column).combine_chunks()
+            columns[ladder.column] = ladder.values(rung, original, released)
+        if len(self._suppressed_keys):
+            keys = _joined([released_text(c) for c in columns.values()])
+            hit = pc.fill_null(pc.is_in(keys, value_set=self._suppressed_keys), False)
+            columns = {n: pc.if_else(hit, pa.scalar(None, c.type), c) for n, c in columns.items()}
+        for name, values in columns.items():
+            table = table.set_column(table.schema.get_field_index(name), name, values)
+        sensitive = table.column(self.spec.sensitive.name).combine_chunks() if self.spec.sensitive else None
+        keys = {f"q{i}": released_text(values) for i, values in enumerate(columns.values())}
+        return table, class_counts(keys, self.spec.person_digests(batch), sensitive)
+
+
+def _joined(columns: Sequence[pa.Array]) -> pa.Array:
+    """One string per row that stands for its tuple of key values (null when any is null)."""
+    return pc.binary_join_element_wise(*columns, "\x1f") if len(columns) > 1 else columns[0]
+
+
+def decide(spec: ReleaseSpec, counts: pa.Table) -> Decision:
+    """The node the release climbs to (see `lattice.choose_node`)."""
+    target = spec.target
+    l_target = target.l_diversity.l if target.l_diversity else None
+    heights = [len(ladder.rungs) for ladder in spec.ladders]
+    return choose_node(counts, heights, k=target.k_anonymity, l=l_target,
+                       max_suppressed=target.max_suppressed)
+
+
+def _target(release: Release) -> dict[str, Any]:
+    return {"k_anonymity": release.k_anonymity,
+            "l_diversity": release.l_diversity.model_dump() if release.l_diversity else None,
+            "max_suppressed": release.max_suppressed}
+
+
+def meets(figures: RiskFigures, release: Release) -> bool:
+    """Whether measured figures meet the target's k and l (suppression is judged by the caller)."""
+    k_ok = figures.k is None or figures.k >= release.k_anonymity
+    l_ok = release.l_diversity is None or figures.l is None or figures.l >= release.l_diversity.l
+    return k_ok and l_ok
+
+
+def _describe(figures: RiskFigures, release: Release) -> str:
+    text = f"k = {figures.k} (target {release.k_anonymity})"
+    if release.l_diversity is not None:
+        text += f", l = {figures.l} (target {release.l_diversity.l})"
+    return text
+
+
+def release_report(spec: ReleaseSpec, decision: Decision, finest: pa.Table,
+                   written: pa.Table | None) -> dict[str, Any]:
+    """The release section of the report and manifest; `written` is None when nothing was written
+    (the target could not be met)."""
+    release = spec.target
+    names = spec.quasi_identifiers
+    before = measure(finest, node_keys([0] * len(names)), names=names, target_k=release.k_anonymity)
+    report: dict[str, Any] = {
+        "counted": before.counted,
+        "quasi_identifiers": names,
+        "person": spec.person,
+        "person_digest": None if spec.person is None else ("keyed" if spec.keyring else "unkeyed"),
+        "target": _target(release),
+        "ladders": {ladder.column: ladder.names for ladder in spec.ladders},
+        "node": {ladder.column: ladder.names[rung] for ladder, rung in zip(spec.ladders, decision.node,
+                                                                             strict=True)},
+        "before": before.to_dict(),
+        "suppressed": {"rows": decision.suppressed_rows, "share": round(decision.suppressed_share, 6),
+                       "classes": decision.suppressed.num_rows},
+        "nodes_evaluated": decision.nodes_evaluated,
+    }
+    if written is None:
+        share = decision.suppressed_share
+        report.update(measured=None, passed=False, detail=(
+            f"the target cannot be met: at the coarsest node k = {decision.k_before_suppression} before "
+            f"suppression, and suppressing the classes that miss it would null {decision.suppressed_rows} "
+            f"rows ({share:.2%}; max_suppressed {release.max_suppressed:.2%}); raise max_suppressed to "
+            f"at least {share:.4f}, lower the target, or name fewer quasi-identifiers"))
+        return report
+    keys = [f"q{i}" for i in range(len(names))]
+    measured = measure(written, keys, names=names, target_k=release.k_anonymity)
+    within = decision.suppressed_rows <= release.max_suppressed * measured.rows + 1e-9
+    passed = meets(measured, release) and within
+    report.update(measured=measured.to_dict(), passed=passed, detail=(
+        f"{_describe(measured, release)}; {decision.suppressed_rows} rows suppressed "
+        f"({decision.suppressed_share:.2%} of {measured.rows}, at most {release.max_suppressed:.2%})"))
+    return report
+
+
+def file_class_counts(url: str, relative_path: str, quasi_identifiers: Sequence[str], person: str | None,
+                      sensitive: str | None, storage_options: StorageOptions = None) -> pa.Table | None:
+    """The class counts of one file's columns as they are (`q{i}`): the risk of a dataset already
+    released, or of an input before de-identification."""
+    columns = list(dict.fromkeys([*quasi_identifiers, *(c for c in (person, sensitive) if c)]))
+    parts: list[pa.Table] = []
+    for batch in read_batches(url, relative_path, columns, storage_options):
+        keys = {f"q{i}": released_text(batch.column(name).combine_chunks())
+                for i, name in enumerate(quasi_identifiers)}
+        digests = person_digests(batch.column(person).combine_chunks()) if person else None
+        values = batch.column(sensitive).combine_chunks() if sensitive else None
+        parts = add_part(parts, class_counts(keys, digests, values))
+    return merge_counts(parts) if parts else None
