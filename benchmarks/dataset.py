@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -71,3 +72,34 @@ def describe(folder: Path) -> DatasetInfo:
     first = pq.read_table(paths[0])
     in_memory = round(first.nbytes / max(first.num_rows, 1) * rows)
     return DatasetInfo(Path(folder), rows, len(paths), on_disk, uncompressed, in_memory, string_cells)
+
+
+STATUSES = ("正常", "逾期", "结清", "核销")
+
+
+def quasi_identifier_dataset(data_dir: Path, rows: int, rows_per_file: int, seed: int = 0) -> Path:
+    """A loans-shaped table of quasi-identifiers only, for measuring risk at scale: a borrower id (about
+    0.6 loans' worth of distinct people), birth date, gender, county code and a loan status (the sensitive
+    column). Generated file by file with numpy, so 10,000,000 rows take seconds and little memory."""
+    files = max(2, math.ceil(rows / rows_per_file))
+    folder = Path(data_dir) / f"quasi-identifiers-{rows}-rows-{files}-files-seed{seed}"
+    marker = folder / READY
+    if marker.exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    counties = pa.array(sample_data.AREA_CODES, pa.string())
+    first_day = np.datetime64("1950-01-01").astype(int)
+    days = np.datetime64("2005-12-31").astype(int) - first_day
+    for number in range(files):
+        n = min(rows_per_file, rows - number * rows_per_file)
+        table = pa.table({
+            "borrower": pa.array(rng.integers(0, int(rows * 0.6), n)),
+            "birth_date": pa.array((first_day + rng.integers(0, days, n)).astype("datetime64[D]")),
+            "gender": pa.array(np.where(rng.integers(0, 2, n) == 1, "男", "女")),
+            "county": counties.take(pa.array(rng.integers(0, len(counties), n))),
+            "status": pa.array(STATUSES).take(pa.array(rng.integers(0, len(STATUSES), n))),
+        })
+        pq.write_table(table, folder / f"part-{number:05d}.parquet", compression="zstd")
+    marker.write_text(json.dumps({"rows": rows, "files": files, "seed": seed}), encoding="utf-8")
+    return folder

@@ -5,11 +5,13 @@
     python -m benchmarks.run --rows 20000      # smoke run, under a minute
     python -m benchmarks.run --scaling         # also 4x the rows: is the time about 4x?
     python -m benchmarks.run --memory          # also 8,000,000 rows on 2 Dask workers limited to 2 GB each
+    python -m benchmarks.run --risk            # also `cnpii risk` on 10,000,000 rows, 2 workers x 512 MB
 
 On one generated dataset (the sample-data customers table, see benchmarks/dataset.py) it measures the
 floor (pyarrow reading and writing the files, no processing), `cnpii scan` and `cnpii run` with the
-default policy, `cnpii run` with a tokenize/generalize policy, the per-cell Presidio baseline on a
-sample, extrapolated, and for comparison `cnpii run` on a local process pool. Every step runs as its own
+default policy, `cnpii run` with a tokenize/generalize policy, the same policy with a `release:` block
+(re-identification risk measured and k enforced in the run), the per-cell Presidio baseline on a sample,
+extrapolated, and for comparison `cnpii run` on a local process pool. Every step runs as its own
 process; the time is wall time and the memory the peak RSS summed over the step's process tree. The
 targets are checked and printed here, never in the tests: the machine the tests run on is shared. The
 table also goes to benchmarks/results/latest.md (or `--results PATH`); tests/test_benchmark.py runs it
@@ -34,8 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+import yaml
 
-from benchmarks.dataset import DatasetInfo, customers_dataset, describe
+from benchmarks.dataset import DatasetInfo, customers_dataset, describe, quasi_identifier_dataset
 from benchmarks.measure import Measured, run_measured
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,6 +54,12 @@ TOKENIZE_RUN_X_FLOOR = 4.0
 X_FASTER_THAN_PRESIDIO = 100.0
 SCALING_FACTOR = 4
 SCALING_TOLERANCE = 1.1  # "about 4x": at most 10 % worse than linear
+RELEASE_OVERHEAD = 1.2  # measuring and enforcing the release adds at most 20 %
+RELEASE = {"person": "id_number", "quasi_identifiers": ["id_number", "birth_date", "gender"],
+           "max_suppressed": 0.02}
+"""The release block added to the tokenize policy (with `k_anonymity: --release-k`): ID (province) x birth
+year x gender, counted in people."""
+RISK_QUASI_IDENTIFIERS = "birth_date,gender,county"
 
 
 @dataclass
@@ -144,6 +153,15 @@ class Bench:
         step.seconds = result["seconds"] / result["cells"] * data.string_cells
         return step
 
+    def release_policy(self, policy: Path, k: int) -> Path:
+        """`policy` with the benchmark's `release:` block for `k`, written beside the datasets."""
+        document = yaml.safe_load(policy.read_text(encoding="utf-8"))
+        path = self.data_dir / f"{policy.stem}-release.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = yaml.safe_dump({**document, "release": {**RELEASE, "k_anonymity": k}}, allow_unicode=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
     def _scratch(self) -> Path:
         out = self.data_dir / "_output"
         shutil.rmtree(out, ignore_errors=True)
@@ -234,6 +252,38 @@ def memory_check(bench: Bench, rows: int, worker_memory: str) -> list[str]:
             "- memory check peak RSS: the cnpii client plus the Dask cluster's nannies and workers"]
 
 
+def check_release(step: Step | None, without: Step | None) -> None:
+    """Fill in the release run's target: at most `RELEASE_OVERHEAD` times the same run without it."""
+    if step is None:
+        return
+    step.target = f"≤ {RELEASE_OVERHEAD:g}x the run without release:"
+    if step.met or without is None or step.seconds is None or without.seconds is None:
+        return
+    ratio = step.seconds / without.seconds
+    step.met = f"{'yes' if ratio <= RELEASE_OVERHEAD else 'no'} ({ratio:.2f}x)"
+
+
+def risk_check(bench: Bench, rows: int, worker_memory: str) -> list[str]:
+    """`cnpii risk` on `rows` rows of quasi-identifiers, on a Dask cluster started here."""
+    from distributed import LocalCluster
+
+    print(f"… quasi-identifier dataset of {rows:,} rows", file=sys.stderr, flush=True)
+    folder = quasi_identifier_dataset(bench.data_dir, rows, bench.rows_per_file, bench.seed)
+    with LocalCluster(n_workers=2, threads_per_worker=1, memory_limit=worker_memory, processes=True,
+                      dashboard_address=None) as cluster:
+        name = f"cnpii risk ({RISK_QUASI_IDENTIFIERS}, people, l) on 2 Dask workers × {worker_memory}"
+        measured = bench._python(name, rows, [
+            "pipeline.cli", "risk", str(folder), "--quasi-identifiers", RISK_QUASI_IDENTIFIERS, "--person",
+            "borrower", "--sensitive", "status", "--scheduler", cluster.scheduler_address])
+    step = bench.steps[-1]
+    step.target = f"completes with 2 workers × {worker_memory}"
+    if measured is not None:
+        figures = json.loads(measured.last_line)
+        step.met = f"yes ({figures['classes']:,} classes, k = {figures['k']})"
+    return [f"- risk dataset: {rows:,} rows of borrower, birth date, gender, county code and loan status "
+            f"(benchmarks/dataset.py), {len(list(folder.glob('*.parquet')))} Parquet files"]
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the dataset (default 1,000,000)")
@@ -251,6 +301,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="also run --memory-rows on a 2-worker Dask cluster with --worker-memory each")
     parser.add_argument("--memory-rows", type=int, default=8_000_000)
     parser.add_argument("--worker-memory", default="2GB")
+    parser.add_argument("--release-k", type=int, default=5,
+                        help="k of the release step's target (default 5; smoke runs on a few rows need less)")
+    parser.add_argument("--risk", action="store_true",
+                        help="also run `cnpii risk` on --risk-rows, 2 Dask workers with --risk-memory each")
+    parser.add_argument("--risk-rows", type=int, default=10_000_000)
+    parser.add_argument("--risk-memory", default="512MB")
     parser.add_argument("--results", type=Path, default=RESULTS,
                         help="where the table is written as well (default benchmarks/results/latest.md)")
     return parser.parse_args(argv)
@@ -266,7 +322,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench.cnpii("scan", DEFAULT_POLICY, data)
     run_default = bench.cnpii("run", DEFAULT_POLICY, data)
     check_ratio(run_default, floor, presidio, DEFAULT_RUN_X_FLOOR)
-    check_ratio(bench.cnpii("run", args.tokenize_policy, data), floor, presidio, TOKENIZE_RUN_X_FLOOR)
+    run_tokenize = bench.cnpii("run", args.tokenize_policy, data)
+    check_ratio(run_tokenize, floor, presidio, TOKENIZE_RUN_X_FLOOR)
+    released = bench.cnpii("run", bench.release_policy(args.tokenize_policy, args.release_k), data,
+                           label=f" (+ release: k={args.release_k} on ID x birth year x gender, people)")
+    check_release(released, run_tokenize)
     bench.cnpii("run", DEFAULT_POLICY, data, scheduler="processes", label=" --scheduler processes")
     notes = [dataset_line(data)]
     if args.scaling:
@@ -279,6 +339,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             bigger.met += f" ({ratio:.2f}x)"
     if args.memory:
         notes += memory_check(bench, args.memory_rows, args.worker_memory)
+    if args.risk:
+        notes += risk_check(bench, args.risk_rows, args.risk_memory)
     notes += [
         "- floor: pyarrow `read_table` + `write_table` (zstd) file by file in one process (its own threads)",
         "- cnpii: `python -m pipeline.cli scan|run INPUT [OUTPUT] --config POLICY`, the default local "

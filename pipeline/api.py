@@ -29,7 +29,7 @@ from dask import delayed
 
 from pipeline import storage
 from pipeline.actions import Action, build_action
-from pipeline.execution import compute, local_session
+from pipeline.execution import compute, fold, local_session
 from pipeline.keys import KeyMaterialError, Keyring, KeySource
 from pipeline.lattice import Decision
 from pipeline.partition import FileResult, integer_columns_with_pii, process_file, read_schema
@@ -47,7 +47,7 @@ from pipeline.release import (
 )
 from pipeline.report import column_entry, entity_totals, to_json, to_markdown
 from pipeline.report_html import to_html
-from pipeline.risk import RiskFigures, class_counts, measure, merge_counts
+from pipeline.risk import RiskFigures, add_part, class_counts, measure, merge_counts
 from pipeline.transform import ColumnStats
 
 log = logging.getLogger("cnpii")
@@ -257,14 +257,15 @@ def scan(
     return summary
 
 
-def _merged_counts(parts: Sequence[Any], width: int, person: bool) -> Any:
-    """The class counts of a dataset from its files' parts (`q0`…`q{width-1}`); empty when no file had
-    rows."""
-    found = [part for part in parts if part is not None]
-    if found:
-        return merge_counts(found)
-    empty = pa.array([], pa.string())
-    return class_counts({f"q{i}": empty for i in range(width)}, pa.array([], pa.int64()) if person else None)
+def _counted(tasks: Sequence[Any], label: str, scheduler: str | None) -> pa.Table | None:
+    """The class counts of a dataset from tasks that count one file each (None for a file without rows),
+    summed as they arrive; None when no file had rows."""
+    parts = fold(tasks, label, scheduler, _add_counts, [])
+    return merge_counts(parts) if parts else None
+
+
+def _add_counts(parts: list[pa.Table], part: pa.Table | None) -> list[pa.Table]:
+    return parts if part is None else add_part(parts, part)
 
 
 def _measure_as_is(files: Sequence[storage.InputFile], release: Release, columns: Sequence[str],
@@ -296,8 +297,11 @@ def measure_dataset(files: Sequence[storage.InputFile], columns: Sequence[str], 
     per file; the parts are summed)."""
     tasks = [delayed(file_class_counts)(f.url, f.relative_path, list(columns), person, sensitive,
                                         storage_options) for f in files]
-    counts = _merged_counts(compute(tasks, "measuring re-identification risk", scheduler), len(columns),
-                            person is not None)
+    counts = _counted(tasks, "measuring re-identification risk", scheduler)
+    if counts is None:  # no rows: no class
+        empty = pa.array([], pa.string())
+        counts = class_counts({f"q{i}": empty for i in range(len(columns))},
+                              pa.array([], pa.int64()) if person else None)
     return measure(counts, [f"q{i}" for i in range(len(columns))], names=columns, target_k=target_k)
 
 
@@ -465,12 +469,8 @@ def _decide_release(spec: ReleaseSpec | None, files: Sequence[storage.InputFile]
     if spec is None:
         return None
     tasks = [delayed(release_counts)(f.url, f.relative_path, spec, storage_options) for f in files]
-    parts = compute(tasks, "measuring the release", scheduler)
-    found = [part for part in parts if part is not None]
-    if not found:
-        return None
-    finest = merge_counts(found)
-    return finest, decide(spec, finest)
+    finest = _counted(tasks, "measuring the release", scheduler)
+    return None if finest is None else (finest, decide(spec, finest))
 
 
 def _refuse_release(summary: Summary, spec: ReleaseSpec, finest: Any, decision: Decision,
@@ -559,8 +559,7 @@ def run(
     if step is not None and decided is not None:
         assert spec is not None
         written = [r.classes for r in results if r.classes is not None]
-        release = release_report(spec, decided[1], decided[0], merge_counts(written) if written else
-                                 _merged_counts([], len(spec.ladders), spec.person is not None))
+        release = release_report(spec, decided[1], decided[0], merge_counts(written))
         checks.append({"check": "release_risk_target_met", "passed": release["passed"],
                        "detail": release["detail"]})
     passed = all(c["passed"] for c in checks)

@@ -17,9 +17,9 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import cloudpickle
 import dask
@@ -31,6 +31,9 @@ from dask.delayed import Delayed
 log = logging.getLogger("cnpii")
 
 LOG_EVERY_SECONDS = 10.0
+FOLD_GROUP_PER_WORKER = 4
+"""Tasks whose results are folded run this many per local worker at a time (bounds their results)."""
+T = TypeVar("T")
 
 
 LOCAL_SCHEDULERS = ("threads", "processes")
@@ -101,16 +104,9 @@ def compute(tasks: Sequence[Delayed], label: str, scheduler: str | None = None) 
         return []
     chosen = local_scheduler(scheduler)
     if chosen is None:
-        from distributed import Client, progress, wait
-
-        with Client(scheduler, set_as_default=False) as client, client.as_current():  # for progress, wait
-            futures = client.map(
-                _run_pickled, [cloudpickle.dumps(t) for t in tasks], key=[t.key for t in tasks]
-            )
-            if sys.stderr.isatty():
-                progress(futures)
-            wait(futures)  # every task has ended, failed or not, before this returns or raises
-            return client.gather(futures)
+        results: dict[Any, Any] = {}
+        _on_cluster(tasks, scheduler, lambda key, result: results.__setitem__(key, result))
+        return [results[t.key] for t in tasks]
     # The scheduler's own function, not its name: a name makes dask import distributed to look for a client.
     get = dask.threaded.get if chosen == "threads" else dask.multiprocessing.get
     pool = _session_pool.get()
@@ -123,6 +119,40 @@ def compute(tasks: Sequence[Delayed], label: str, scheduler: str | None = None) 
                 raise
         with _new_pool(chosen) as pool:  # joined on exit, unlike dask's shared pools
             return list(dask.compute(*tasks, scheduler=get, pool=pool))
+
+
+def _on_cluster(tasks: Sequence[Delayed], address: str, take: Callable[[Any, Any], None]) -> None:
+    """Run `tasks` on the cluster at `address`, handing each result to `take(key, result)` as it arrives
+    and releasing it on the cluster, so workers do not hold every result until the last one is done."""
+    from distributed import Client, as_completed, progress, wait
+
+    with Client(address, set_as_default=False) as client, client.as_current():  # for progress, wait
+        futures = client.map(_run_pickled, [cloudpickle.dumps(t) for t in tasks], key=[t.key for t in tasks])
+        if sys.stderr.isatty():
+            progress(futures)
+        try:
+            for future in as_completed(futures):
+                take(future.key, future.result())
+                future.release()
+        except BaseException:
+            wait(futures)  # every task has ended, failed or not, before this raises
+            raise
+
+
+def fold(tasks: Sequence[Delayed], label: str, scheduler: str | None, add: Callable[[T, Any], T],
+         initial: T) -> T:
+    """Run `tasks` and fold their results into `initial` with `add` as they arrive, in no set order: for
+    results that are summed (class counts), so that neither the workers nor this process hold them all
+    at once. Locally the tasks run in groups of a few per worker thread or process."""
+    if local_scheduler(scheduler) is None:
+        folded = [initial]
+        _on_cluster(tasks, scheduler, lambda _, result: folded.__setitem__(0, add(folded[0], result)))
+        return folded[0]
+    group = FOLD_GROUP_PER_WORKER * (os.cpu_count() or 1)
+    for start in range(0, len(tasks), group):
+        for result in compute(tasks[start : start + group], label, scheduler):
+            initial = add(initial, result)
+    return initial
 
 
 _session_pool: contextvars.ContextVar[Executor | None] = contextvars.ContextVar("cnpii_pool", default=None)

@@ -8,6 +8,7 @@ city or province when the target needs it:
     resident ID              as released -> county (with its city) -> city -> province
     phone                    as released -> city -> province
     bank card                as released -> bank and card type -> card type
+    division codes (GB/T 2260, county level)   as released -> city -> province
     city or province names   as released -> province
     amounts with edges       as released -> every other edge -> ... -> one edge
 
@@ -16,13 +17,15 @@ to 5-year bands only). A column with no coarser form (gender) has one rung; what
 suppression does (`pipeline.release`).
 
 `auto_quasi_identifiers` names what an outsider is likely to know: every column the policy generalizes,
-plus columns released unchanged that look like dates, gender, city or province names, or postcodes.
+plus columns released unchanged that look like dates, gender, regions (city or province names, division
+codes), or postcodes.
 """
 
 from __future__ import annotations
 
 import abc
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,7 +38,7 @@ from pipeline.plan import ColumnPlan, Mode, PlanError
 from pipeline.risk import released_text
 from pipeline.transform import ColumnStats, transform_column
 from recognizers import bank_card, phone, resident_id
-from recognizers.divisions import region_provinces
+from recognizers.divisions import division, region_provinces
 
 ENTITY_RUNGS: dict[str, tuple[str, ...]] = {
     resident_id.ENTITY: ("county", "city", "province"),
@@ -47,6 +50,7 @@ YEAR_BAND = 5
 CONTENT_SHARE = 0.9
 """Share of a sample's non-null values that must fit a kind (dates, gender, regions, postcodes)."""
 GENDER_WORDS = frozenset({"男", "女", "男性", "女性", "m", "f", "male", "female", "未知"})
+_DIVISION = re.compile(r"[1-9][0-9]{5}")
 POSTCODE_HINTS = ("postcode", "postalcode", "zip", "zipcode", "youbian", "yb", "邮编", "邮政编码")
 
 
@@ -140,6 +144,23 @@ class RegionProvince(Rung):
 
 
 @dataclass(frozen=True)
+class DivisionOf(Rung):
+    """A 6-digit division code to the name of its city or province (`440305` -> `深圳市`)."""
+
+    level: str
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self.level
+
+    def values(self, original: pa.Array, released: pa.Array) -> pa.Array:
+        encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(released_text(original)))
+        names = [getattr(division(code), self.level) or UNKNOWN if _DIVISION.fullmatch(code) else UNKNOWN
+                 for code in encoded.dictionary.to_pylist()]
+        return pa.array(names, pa.string()).take(encoded.indices)
+
+
+@dataclass(frozen=True)
 class AmountRange(Rung):
     """Amounts in ranges between fewer edges (`<1000`, `>=1000`)."""
 
@@ -214,6 +235,16 @@ def looks_like_regions(values: pa.Array) -> bool:
     return _share(pc.is_in(pc.utf8_trim_whitespace(values), value_set=names), values) >= CONTENT_SHARE
 
 
+def looks_like_division_codes(values: pa.Array) -> bool:
+    """Text or integers of which nearly every value is a county-level division code with a known city."""
+    if not (pa.types.is_string(values.type) or pa.types.is_integer(values.type)):
+        return False
+    encoded = pc.dictionary_encode(released_text(values))
+    known = [bool(code and _DIVISION.fullmatch(code) and code[4:] != "00" and division(code).city)
+             for code in encoded.dictionary.to_pylist()]
+    return _share(pa.array(known, pa.bool_()).take(encoded.indices), values) >= CONTENT_SHARE
+
+
 def looks_like_gender(values: pa.Array) -> bool:
     """Text of which nearly every value is a gender word (男, 女, M, F, male, female)."""
     if not pa.types.is_string(values.type):
@@ -261,6 +292,8 @@ def build_ladder(plan: ColumnPlan, sample: pa.Array, stats: ColumnStats | None, 
             rungs = _date_rungs()
         elif looks_like_regions(sample):
             rungs = (RegionProvince(),)
+        elif not looks_like_postcodes(plan.name, sample) and looks_like_division_codes(sample):
+            rungs = (DivisionOf("city"), DivisionOf("province"))
     return Ladder(plan.name, plan, (AsReleased(), *rungs))
 
 
@@ -285,7 +318,8 @@ def auto_quasi_identifiers(plans: Sequence[ColumnPlan], sample: pa.Table,
                 generalized = plan.actions[entity].name == "generalize"
             else:
                 generalized = (looks_like_dates(values) or looks_like_gender(values)
-                               or looks_like_regions(values) or looks_like_postcodes(plan.name, values))
+                               or looks_like_regions(values) or looks_like_postcodes(plan.name, values)
+                               or looks_like_division_codes(values))
         if generalized:
             chosen.append(plan.name)
     return chosen

@@ -182,7 +182,8 @@ class ReleaseStep:
             hit = pc.fill_null(pc.is_in(keys, value_set=self._suppressed_keys), False)
             columns = {n: pc.if_else(hit, pa.scalar(None, c.type), c) for n, c in columns.items()}
         for name, values in columns.items():
-            table = table.set_column(table.schema.get_field_index(name), name, values)
+            index = table.schema.get_field_index(name)
+            table = table.set_column(index, table.schema.field(index).with_type(values.type), values)
         sensitive = table.column(self.spec.sensitive.name).combine_chunks() if self.spec.sensitive else None
         keys = {f"q{i}": released_text(values) for i, values in enumerate(columns.values())}
         return table, class_counts(keys, self.spec.person_digests(batch), sensitive)

@@ -8,7 +8,8 @@ from benchmarks import run
 def test_benchmark_reports_every_step(tmp_path, capsys):
     results = tmp_path / "latest.md"
     status = run.main(["--rows", "4000", "--rows-per-file", "2000", "--presidio-cells", "200", "--scaling",
-                       "--memory", "--memory-rows", "8000", "--worker-memory", "512MB",
+                       "--memory", "--memory-rows", "8000", "--worker-memory", "512MB", "--release-k", "1",
+                       "--risk", "--risk-rows", "6000", "--risk-memory", "512MB",
                        "--data-dir", str(tmp_path / "data"), "--results", str(results)])
     printed = capsys.readouterr().out
     assert status == 0
@@ -21,8 +22,10 @@ def test_benchmark_reports_every_step(tmp_path, capsys):
         "cnpii scan default.yaml",
         "cnpii run default.yaml",
         "cnpii run analytics_vendor.yaml",
+        "cnpii run analytics_vendor-release.yaml (+ release: k=1 on ID x birth year x gender, people)",
         "cnpii run default.yaml --scheduler processes",
         "cnpii run default.yaml",
         "cnpii run default.yaml on 2 Dask workers × 512MB",
+        "cnpii risk (birth_date,gender,county, people, l) on 2 Dask workers × 512MB",
     ]
     assert all(" — | — |" not in row for row in rows[2:])  # every cnpii step has its ratios

@@ -224,3 +224,21 @@ def test_a_worker_killed_mid_run_changes_nothing(client, cluster, larger_custome
     _assert_same_output(output, local)
     assert not (output / STAGING).exists()
     assert victim not in {w["name"] for w in client.scheduler_info()["workers"].values()}  # it did die
+
+
+def test_a_release_on_the_cluster_equals_a_local_run(client, cluster, larger_customers, tmp_path):
+    """Class counts are gathered from the workers and summed: the node, the suppressed classes, the
+    measured figures and the written files are those of a local run, people counted by keyed digests
+    made on the workers."""
+    data, _ = larger_customers
+    policy = tmp_path / "release.yaml"
+    release = {"person": "id_number", "quasi_identifiers": ["id_number", "birth_date", "gender"],
+               "k_anonymity": 5, "l_diversity": {"sensitive": "city", "l": 2}, "max_suppressed": 0.05}
+    policy.write_text(json.dumps({"version": 1, "release": release}), encoding="utf-8")
+    local = api.run(str(data), str(tmp_path / "local"), str(policy))
+    remote = api.run(str(data), str(tmp_path / "remote"), str(policy), scheduler=cluster.address)
+    assert local.status == remote.status == "ok"
+    sections = [read_manifest(str(tmp_path / name))["release"] for name in ("local", "remote")]
+    assert sections[0]["person_digest"] == "keyed" and sections[0]["suppressed"]["rows"] > 0
+    assert sections[0] == sections[1]
+    _assert_same_output(tmp_path / "remote", tmp_path / "local")

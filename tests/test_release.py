@@ -140,7 +140,8 @@ def test_people_not_rows_decide(tmp_path):
     run = api.run(str(data), str(tmp_path / "out"), _policy(tmp_path, release))
     assert run.status == "risk" and not (tmp_path / "out").exists()
     rows_only = {"quasi_identifiers": ["apply_month"], "k_anonymity": 5}
-    assert api.run(str(data), str(tmp_path / "out2"), _policy(tmp_path, rows_only, "rows.yaml")).status == "ok"
+    rows_policy = _policy(tmp_path, rows_only, "rows.yaml")
+    assert api.run(str(data), str(tmp_path / "out2"), rows_policy).status == "ok"
 
 
 def test_l_diversity_on_loans(tables, tmp_path):
@@ -197,7 +198,8 @@ def test_a_missing_release_column_is_refused_before_work(tables, tmp_path):
 
 def test_auto_chooses_generalized_and_date_like_columns(tables, tmp_path):
     policy = _policy(tmp_path, {"quasi_identifiers": "auto", "k_anonymity": 2, "max_suppressed": 0.05},
-                     columns={"id_number": {"entity": "CN_RESIDENT_ID", "action": "generalize", "to": "province"}})
+                     columns={"id_number": {"entity": "CN_RESIDENT_ID", "action": "generalize",
+                                            "to": "province"}})
     summary = api.run(str(tables / "customers"), str(tmp_path / "out"), policy)
     chosen = read_manifest(str(tmp_path / "out"))["release"]["quasi_identifiers"]
     assert summary.status == "ok"

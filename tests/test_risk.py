@@ -13,6 +13,7 @@ from pipeline.actions import build_action
 from pipeline.ladders import (
     AmountRange,
     DatePart,
+    DivisionOf,
     EntityAttribute,
     RegionProvince,
     YearBand,
@@ -167,6 +168,9 @@ def test_rungs_climb_dates_entities_regions_and_amounts():
         "北京市朝阳区", "深圳市南山区"]
     cities = pa.array(["深圳市", "杭州", "某市", None])
     assert RegionProvince().values(cities, cities).to_pylist() == ["广东省", "浙江省", "未知", None]
+    codes = pa.array(["440305", "110105", "999999", None])
+    assert DivisionOf("city").values(codes, codes).to_pylist() == ["深圳市", "北京市", "未知", None]
+    assert DivisionOf("province").values(codes, codes).to_pylist()[:2] == ["广东省", "北京市"]
     amounts = pa.array([500, 1500, 9000])
     assert AmountRange((1000.0,)).values(amounts, amounts).to_pylist() == ["<1000", ">=1000", ">=1000"]
 
@@ -203,17 +207,24 @@ def test_auto_takes_generalized_columns_and_unchanged_dates_gender_regions_postc
         "gender": ["男", "女", "F", "male"],
         "city": ["深圳市", "杭州市", "北京", "广州市"],
         "postcode": ["518000", "310000", "100000", "510000"],
+        "county": pa.array([440305, 110105, 330106, 440106]),
         "note": ["已还款", "逾期", "正常", "正常"],
         "amount": pa.array([1, 2, 3, 4]),
         "status": ["正常", "逾期", "正常", "正常"],
     })
     plans = [ColumnPlan("born", Mode.KEEP, pa.date32()), _plan("gender", Mode.SCAN),
-             _plan("city", Mode.SCAN), _plan("postcode", Mode.SCAN), _plan("note", Mode.SCAN),
+             _plan("city", Mode.SCAN), _plan("postcode", Mode.SCAN),
+             ColumnPlan("county", Mode.KEEP, pa.int64()), _plan("note", Mode.SCAN),
              _plan("amount", Mode.WHOLE, whole=WholeColumnRule(action="generalize", edges=(2,))),
              _plan("status", Mode.SCAN)]
     from pipeline.transform import ColumnStats
 
     stats = {p.name: ColumnStats(rows=4, non_null=4) for p in plans if p.mode is Mode.SCAN}
     chosen = auto_quasi_identifiers(plans, sample, stats, skip=["status"])
-    assert chosen == ["born", "gender", "city", "postcode", "amount"]
+    assert chosen == ["born", "gender", "city", "postcode", "county", "amount"]
+    ladders = {p.name: build_ladder(p, sample.column(p.name).combine_chunks(), stats.get(p.name), "p").names
+               for p in plans if p.name in chosen}
+    assert ladders["county"] == ["as released", "city", "province"]
+    assert ladders["city"] == ["as released", "province"]
+    assert ladders["postcode"] == ladders["gender"] == ["as released"]
     assert not looks_like_gender(pa.array(["男", "已婚", "未婚", "离异"]))
