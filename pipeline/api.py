@@ -47,7 +47,7 @@ from pipeline.release import (
 )
 from pipeline.report import column_entry, entity_totals, to_json, to_markdown
 from pipeline.report_html import to_html
-from pipeline.risk import RiskFigures, add_part, class_counts, measure, merge_counts
+from pipeline.risk import RiskFigures, add_part, class_counts, count_people, measure, merge_counts
 from pipeline.transform import ColumnStats
 
 log = logging.getLogger("cnpii")
@@ -259,9 +259,9 @@ def scan(
 
 def _counted(tasks: Sequence[Any], label: str, scheduler: str | None) -> pa.Table | None:
     """The class counts of a dataset from tasks that count one file each (None for a file without rows),
-    summed as they arrive; None when no file had rows."""
+    summed as they arrive, people counted (`risk.count_people`); None when no file had rows."""
     parts = fold(tasks, label, scheduler, _add_counts, [])
-    return merge_counts(parts) if parts else None
+    return count_people(parts) if parts else None
 
 
 def _add_counts(parts: list[pa.Table], part: pa.Table | None) -> list[pa.Table]:

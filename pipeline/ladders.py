@@ -197,9 +197,10 @@ def _date_rungs(start: int = 0) -> tuple[Rung, ...]:
     return (DatePart("month"), DatePart("year"), YearBand())[start:]
 
 
-def _entity_rungs(entity: str, action: Action) -> tuple[Rung, ...]:
+def _entity_rungs(entity: str, action: Action | None) -> tuple[Rung, ...]:
+    """The entity's rungs above what `action` releases (all of them for a column kept as it is)."""
     choices = ENTITY_RUNGS.get(entity, ())
-    if action.name == "generalize":
+    if action is not None and action.name == "generalize":
         chosen = action.choice_for(entity)  # type: ignore[attr-defined]
         choices = choices[choices.index(chosen) + 1 :] if chosen in choices else ()
     return tuple(EntityAttribute(entity, choice) for choice in choices)
@@ -283,8 +284,8 @@ def build_ladder(plan: ColumnPlan, sample: pa.Array, stats: ColumnStats | None, 
     else:
         entity = plan.entity if plan.mode is Mode.DECLARED else (stats and whole_value_entity(stats))
         if entity:
-            action = plan.actions[entity]
-            if action.name == "redact":
+            action = plan.actions.get(entity)  # none in a kept column
+            if action is not None and action.name == "redact":
                 raise PlanError(f"{where} is redacted ({entity}): nothing of it is released, so it is no "
                                 "quasi-identifier")
             rungs = _entity_rungs(entity, action)
@@ -314,8 +315,8 @@ def auto_quasi_identifiers(plans: Sequence[ColumnPlan], sample: pa.Table,
             generalized = plan.actions[plan.entity].name == "generalize"
         else:
             entity = whole_value_entity(stats[plan.name]) if plan.name in stats else None
-            if entity is not None:
-                generalized = plan.actions[entity].name == "generalize"
+            if entity is not None:  # a kept phone column is a choice of the policy, not a quasi-identifier
+                generalized = plan.mode is Mode.SCAN and plan.actions[entity].name == "generalize"
             else:
                 generalized = (looks_like_dates(values) or looks_like_gender(values)
                                or looks_like_regions(values) or looks_like_postcodes(plan.name, values)

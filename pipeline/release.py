@@ -19,6 +19,7 @@ there is one), computed in the transform and never written. The figures hold siz
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,22 +28,29 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.actions import Action, build_action
 from pipeline.keys import Keyring
 from pipeline.ladders import Ladder, auto_quasi_identifiers, build_ladder
 from pipeline.lattice import Decision, choose_node, node_keys, rung_key
 from pipeline.partition import DataError, read_batches
-from pipeline.plan import ColumnPlan, Mode, PlanError
+from pipeline.plan import ColumnPlan, Mode, PlanError, is_integer_like, is_string_like
 from pipeline.policy import Release
 from pipeline.risk import (
+    PEOPLE,
+    PERSON,
+    ROWS,
+    SENSITIVE,
     RiskFigures,
     add_part,
     class_counts,
+    classes_at,
     measure,
     merge_counts,
     person_digests,
     released_text,
 )
 from pipeline.transform import scan_table, transform_column
+from recognizers import DEFAULT_THRESHOLD, ENTITIES
 
 StorageOptions = Mapping[str, Any] | None
 
@@ -109,7 +117,8 @@ def prepare_release(release: Release | None, plans: Sequence[ColumnPlan], files:
             _column(by_name, name, "quasi_identifiers", source)
     sampled = [p.name for p in plans] if named == "auto" else list(named)
     sample = _first_batch(files, sampled, storage_options) if files else pa.table({})
-    scanned = [by_name[n] for n in sampled if by_name[n].mode is Mode.SCAN and n in sample.column_names]
+    scanned = [_detecting(by_name[n]) for n in sampled if n in sample.column_names]
+    scanned = [p for p in scanned if p is not None]
     stats = scan_table(sample.select([p.name for p in scanned]), scanned) if scanned else {}
     skip = [sensitive.name] if sensitive else []
     chosen = (auto_quasi_identifiers([by_name[n] for n in sampled], sample, stats, skip)
@@ -119,6 +128,23 @@ def prepare_release(release: Release | None, plans: Sequence[ColumnPlan], files:
                         "looks like a date, gender, region or postcode; name the quasi-identifiers")
     ladders = tuple(build_ladder(by_name[n], _sample_column(sample, n), stats.get(n), source) for n in chosen)
     return ReleaseSpec(ladders, person, sensitive, keyring if person else None, release)
+
+
+def _detecting(plan: ColumnPlan) -> ColumnPlan | None:
+    """The plan that finds which entity fills a column: its own for a scanned column; for a kept text or
+    integer column (whose phones a release may still have to generalize), a scan for every entity."""
+    if plan.mode is Mode.SCAN:
+        return plan
+    if plan.mode is Mode.KEEP and (is_string_like(plan.output_type) or is_integer_like(plan.output_type)):
+        return dataclasses.replace(plan, mode=Mode.SCAN, entities=ENTITIES, threshold=DEFAULT_THRESHOLD,
+                                   actions=_display_masks())
+    return None
+
+
+@functools.cache
+def _display_masks() -> dict[str, Action]:
+    mask = build_action("mask", {}, None)
+    return dict.fromkeys(ENTITIES, mask)
 
 
 def _sample_column(sample: pa.Table, name: str) -> pa.Array:
@@ -171,7 +197,8 @@ class ReleaseStep:
         return _joined([column.combine_chunks() for column in self.suppressed.columns])
 
     def apply(self, batch: pa.Table, table: pa.Table) -> tuple[pa.Table, pa.Table]:
-        """The batch's output with the release applied, and the class counts of what it releases."""
+        """The batch's output with the release applied, and the rows of each tuple it writes (checked
+        against the plan: see `release_report`)."""
         columns = {}
         for ladder, rung in zip(self.spec.ladders, self.node, strict=True):
             original = batch.column(ladder.column).combine_chunks()
@@ -184,9 +211,8 @@ class ReleaseStep:
         for name, values in columns.items():
             index = table.schema.get_field_index(name)
             table = table.set_column(index, table.schema.field(index).with_type(values.type), values)
-        sensitive = table.column(self.spec.sensitive.name).combine_chunks() if self.spec.sensitive else None
         keys = {f"q{i}": released_text(values) for i, values in enumerate(columns.values())}
-        return table, class_counts(keys, self.spec.person_digests(batch), sensitive)
+        return table, class_counts(keys)
 
 
 def _joined(columns: Sequence[pa.Array]) -> pa.Array:
@@ -223,10 +249,35 @@ def _describe(figures: RiskFigures, release: Release) -> str:
     return text
 
 
+def _as_released(finest: pa.Table, decision: Decision) -> pa.Table:
+    """The finest counts as the node releases them: keys `q{i}` at the node's rungs, nulled in the
+    suppressed classes (so those rows belong to no class, as in the output)."""
+    keys = node_keys(decision.node)
+    names = [f"q{i}" for i in range(len(keys))]
+    rest = [c for c in finest.column_names if c in (ROWS, PERSON, PEOPLE, SENSITIVE)]
+    table = finest.select([*keys, *rest]).rename_columns([*names, *rest])
+    if decision.suppressed.num_rows:
+        wanted = _joined([c.combine_chunks() for c in decision.suppressed.columns])
+        rows = _joined([table.column(n).combine_chunks() for n in names])
+        hit = pc.fill_null(pc.is_in(rows, value_set=wanted), False)
+        nothing = pa.scalar(None, pa.string())
+        for i, name in enumerate(names):
+            table = table.set_column(i, name, pc.if_else(hit, nothing, table.column(name)))
+    return table
+
+
+def _classes(counts: pa.Table, keys: list[str]) -> pa.Table:
+    classes = classes_at(counts, keys).select([*keys, "rows"])
+    return classes.sort_by([(key, "ascending") for key in keys])
+
+
 def release_report(spec: ReleaseSpec, decision: Decision, finest: pa.Table,
                    written: pa.Table | None) -> dict[str, Any]:
-    """The release section of the report and manifest; `written` is None when nothing was written
-    (the target could not be met)."""
+    """The release section of the report and manifest. `finest` are the class counts of every rung
+    (people counted, see `risk.count_people`); `written` the rows of each tuple the transform wrote, None
+    when nothing was written (the target could not be met). The figures are those of the finest counts
+    at the node with the suppressed classes taken out, and the run passes only if the written tuples
+    are exactly those, row for row."""
     release = spec.target
     names = spec.quasi_identifiers
     before = measure(finest, node_keys([0] * len(names)), names=names, target_k=release.k_anonymity)
@@ -253,12 +304,16 @@ def release_report(spec: ReleaseSpec, decision: Decision, finest: pa.Table,
             f"at least {share:.4f}, lower the target, or name fewer quasi-identifiers"))
         return report
     keys = [f"q{i}" for i in range(len(names))]
-    measured = measure(written, keys, names=names, target_k=release.k_anonymity)
+    released = _as_released(finest, decision)
+    measured = measure(released, keys, names=names, target_k=release.k_anonymity)
+    as_planned = _classes(released, keys).equals(_classes(written, keys))
     within = decision.suppressed_rows <= release.max_suppressed * measured.rows + 1e-9
-    passed = meets(measured, release) and within
+    passed = meets(measured, release) and within and as_planned
     report.update(measured=measured.to_dict(), passed=passed, detail=(
         f"{_describe(measured, release)}; {decision.suppressed_rows} rows suppressed "
-        f"({decision.suppressed_share:.2%} of {measured.rows}, at most {release.max_suppressed:.2%})"))
+        f"({decision.suppressed_share:.2%} of {measured.rows}, at most {release.max_suppressed:.2%}); "
+        + ("the written classes are the planned ones" if as_planned else
+           "the written classes differ from the planned ones")))
     return report
 
 

@@ -25,7 +25,6 @@ report gets sizes and counts only, never a class's values.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -34,17 +33,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.actions.tokenize import keyed_digest
 from pipeline.keys import Keyring
+from pipeline.siphash import siphash24
 
 ROWS = "__rows"
 PERSON = "__person"
+PEOPLE = "__people"
 SENSITIVE = "__sensitive"
 DEFAULT_RISK_K = 5
 """Records at risk are counted against 1 / k of the target; without one, against 1/5 (risk 20%)."""
 HISTOGRAM_BUCKETS = ((1, 1), (2, 2), (3, 4), (5, 9), (10, 19), (20, 49), (50, 99), (100, None))
 """Class sizes grouped for the histogram: the small classes, where the risk is, stay apart."""
 _DIGEST_PURPOSE = "release/person"
+_PUBLIC_KEY = b"cnpii person key"
 MERGE_EVERY = 8
 _UNNAMED = "__unnamed_rows"
 
@@ -62,17 +63,14 @@ def released_text(values: pa.Array) -> pa.Array:
 
 def person_digests(values: pa.Array, keyring: Keyring | None = None) -> pa.Array:
     """An 8-byte digest per value (int64) that tells people apart without holding their identifier:
-    HMAC-SHA256 under the key when there is one, BLAKE2b otherwise. Computed once per distinct value;
-    never written anywhere, only counted."""
-    encoded = pc.dictionary_encode(released_text(values))
-    words = encoded.dictionary.to_pylist()
-    if keyring is not None:
-        digests = [keyed_digest(keyring, _DIGEST_PURPOSE, word)[:8] for word in words]
-    else:
-        digests = [hashlib.blake2b(word.encode(), digest_size=8, person=b"cnpii-person").digest()
-                   for word in words]
-    table = pa.array(np.frombuffer(b"".join(digests), dtype="<i8") if digests else np.array([], np.int64))
-    return table.take(encoded.indices)
+    SipHash-2-4 keyed with the run's subkey for this use when there is a key, under a fixed public key
+    otherwise. Values are compared as written without spaces, dashes and case (`1101 0519…x` is
+    `11010519…X`); computed once per distinct value; never written anywhere, only counted."""
+    folded = pc.utf8_upper(pc.replace_substring_regex(released_text(values), r"[\s\-]+", ""))
+    encoded = pc.dictionary_encode(folded)
+    key = keyring.subkey(_DIGEST_PURPOSE, 16) if keyring is not None else _PUBLIC_KEY
+    digests = pa.array(siphash24(key, encoded.dictionary).view(np.int64))
+    return digests.take(encoded.indices)
 
 
 def class_counts(quasi_identifiers: Mapping[str, pa.Array], person: pa.Array | None = None,
@@ -93,9 +91,10 @@ def class_counts(quasi_identifiers: Mapping[str, pa.Array], person: pa.Array | N
 
 def merge_counts(parts: Sequence[pa.Table]) -> pa.Table:
     """Parts of one dataset summed into one table of the same shape (each tuple once)."""
-    if len(parts) == 1:
-        return parts[0]
-    table = pa.concat_tables(parts)
+    return parts[0] if len(parts) == 1 else _summed(pa.concat_tables(parts))
+
+
+def _summed(table: pa.Table) -> pa.Table:
     keys = [name for name in table.column_names if name != ROWS]
     summed = table.group_by(keys, use_threads=False).aggregate([(ROWS, "sum")])
     return summed.rename_columns([*keys, ROWS])
@@ -103,9 +102,12 @@ def merge_counts(parts: Sequence[pa.Table]) -> pa.Table:
 
 def add_part(parts: list[pa.Table], part: pa.Table) -> list[pa.Table]:
     """`parts` with `part` added, merged into one every `MERGE_EVERY` parts so that a long file's parts
-    stay near its distinct tuples."""
+    stay near its distinct tuples. Parts with person digests are only gathered: they hold about a row
+    per person whatever is merged, and `count_people` sorts them out in one pass."""
     parts = [*parts, part]
-    return [merge_counts(parts)] if len(parts) >= MERGE_EVERY else parts
+    if PERSON in part.column_names or len(parts) < MERGE_EVERY:
+        return parts
+    return [merge_counts(parts)]
 
 
 def _valid(counts: pa.Table, keys: Sequence[str]) -> pa.Table:
@@ -117,14 +119,40 @@ def _valid(counts: pa.Table, keys: Sequence[str]) -> pa.Table:
     return counts.filter(mask) if mask is not None else counts
 
 
+def count_people(parts: Sequence[pa.Table]) -> pa.Table:
+    """The parts of a dataset's counts as one table. With person digests: replaced by a `PEOPLE` count
+    when every person falls in one row (one tuple of quasi-identifier and sensitive values, as in a
+    customers table), so that a class's people are the sum over its rows at every node of the lattice
+    and the table shrinks to the distinct tuples; otherwise (a borrower with loans in two classes) the
+    digests stay and people are counted distinct, exactly. A row without a person value is a person of
+    its own."""
+    if PERSON not in parts[0].column_names:
+        return merge_counts(parts)
+    counts = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+    if not _one_row_per_person(counts):
+        counts = _summed(counts)  # the same person and tuple in two files: one row
+        if not _one_row_per_person(counts):
+            return counts
+    people = pc.if_else(pc.is_null(counts.column(PERSON)), counts.column(ROWS), 1)
+    keys = [name for name in counts.column_names if name not in (PERSON, ROWS)]
+    table = counts.drop_columns([PERSON]).append_column(PEOPLE, people)
+    grouped = table.group_by(keys, use_threads=False).aggregate([(ROWS, "sum"), (PEOPLE, "sum")])
+    return grouped.rename_columns([*keys, ROWS, PEOPLE])
+
+
+def _one_row_per_person(counts: pa.Table) -> bool:
+    person = counts.column(PERSON)
+    return pc.count_distinct(person, mode="only_valid").as_py() == len(person) - person.null_count
+
+
 def classes_at(counts: pa.Table, keys: Sequence[str]) -> pa.Table:
     """The classes over `keys`: their key values, `rows`, `size` (people or rows) and `l` (distinct
-    sensitive values; absent without a sensitive column). A row without a person value counts as a
-    person of its own: it cannot be told to be someone already counted."""
+    sensitive values; absent without a sensitive column)."""
     valid = _valid(counts, keys)
-    people = PERSON in counts.column_names
     aggregates: list[tuple[str, str]] = [(ROWS, "sum")]
-    if people:
+    if PEOPLE in counts.column_names:
+        aggregates.append((PEOPLE, "sum"))
+    elif PERSON in counts.column_names:  # a row without a person value is a person of its own
         unnamed = pc.if_else(pc.is_null(valid.column(PERSON)), valid.column(ROWS), 0)
         valid = valid.append_column(_UNNAMED, unnamed)
         aggregates += [(PERSON, "count_distinct"), (_UNNAMED, "sum")]
@@ -132,8 +160,12 @@ def classes_at(counts: pa.Table, keys: Sequence[str]) -> pa.Table:
         aggregates.append((SENSITIVE, "count_distinct"))
     grouped = valid.group_by(list(keys), use_threads=False).aggregate(aggregates)
     rows = grouped.column(f"{ROWS}_sum")
-    size = (pc.add(grouped.column(f"{PERSON}_count_distinct"), grouped.column(f"{_UNNAMED}_sum"))
-            if people else rows)
+    if PEOPLE in counts.column_names:
+        size = grouped.column(f"{PEOPLE}_sum")
+    elif PERSON in counts.column_names:
+        size = pc.add(grouped.column(f"{PERSON}_count_distinct"), grouped.column(f"{_UNNAMED}_sum"))
+    else:
+        size = rows
     columns = {**{k: grouped.column(k) for k in keys}, "rows": rows, "size": size}
     if SENSITIVE in counts.column_names:
         columns["l"] = grouped.column(f"{SENSITIVE}_count_distinct")
@@ -191,7 +223,7 @@ def measure(counts: pa.Table, keys: Sequence[str], *, names: Sequence[str] | Non
     names = list(names or keys)
     classes = classes_at(counts, keys)
     sizes = classes.column("size").to_numpy() if classes.num_rows else np.array([], np.int64)
-    people = PERSON in counts.column_names
+    people = PERSON in counts.column_names or PEOPLE in counts.column_names
     threshold_k = target_k or DEFAULT_RISK_K
     rows = int(pc.sum(counts.column(ROWS)).as_py() or 0)
     in_classes = int(pc.sum(classes.column("rows")).as_py() or 0)

@@ -4,6 +4,7 @@ the manifest and the HTML page without a value of the data; `cnpii risk` measure
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -205,3 +206,34 @@ def test_auto_chooses_generalized_and_date_like_columns(tables, tmp_path):
     assert summary.status == "ok"
     assert {"id_number", "birth_date", "gender", "created_at"} <= set(chosen)
     assert "name" not in chosen and "remark" not in chosen
+
+
+def test_a_kept_phone_column_still_climbs_its_ladder(tables, tmp_path):
+    release = {"quasi_identifiers": ["mobile", "gender"], "k_anonymity": 5, "max_suppressed": 0.05}
+    policy = _policy(tmp_path, release, columns={"mobile": "keep"})
+    summary = api.run(str(tables / "customers"), str(tmp_path / "out"), policy)
+    section = read_manifest(str(tmp_path / "out"))["release"]
+    assert summary.status == "ok"
+    assert section["ladders"]["mobile"] == ["as released", "city", "province"]
+    assert section["node"]["mobile"] in ("city", "province")  # whole numbers are unique: they must go
+    mobiles = pq.read_table(tmp_path / "out", columns=["mobile"]).column("mobile").drop_null().to_pylist()
+    assert mobiles and not [m for m in mobiles if any(ch.isdigit() for ch in m)]
+
+
+def test_written_classes_that_differ_from_the_plan_fail_the_run(tables, tmp_path, monkeypatch):
+    """The transform counts the tuples it writes; if they are not the planned ones (here: suppression
+    skipped), nothing is committed."""
+    from pipeline.release import ReleaseStep
+
+    apply = ReleaseStep.apply
+
+    def without_suppression(self, batch, table):
+        return apply(dataclasses.replace(self, suppressed=self.suppressed.slice(0, 0)), batch, table)
+
+    monkeypatch.setattr(ReleaseStep, "apply", without_suppression)
+    release = {"person": "id_number", "quasi_identifiers": QUASI, "k_anonymity": 5, "max_suppressed": 0.1}
+    summary = api.run(str(tables / "customers"), str(tmp_path / "out"), _policy(tmp_path, release),
+                      report=tmp_path / "run.json")
+    assert summary.status == "risk" and not (tmp_path / "out" / "_SUCCESS").exists()
+    detail = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))["release"]["detail"]
+    assert "differ from the planned" in detail

@@ -24,7 +24,7 @@ from pipeline.ladders import (
 from pipeline.lattice import choose_node, rung_key
 from pipeline.plan import ColumnPlan, Mode, PlanError
 from pipeline.policy import WholeColumnRule
-from pipeline.risk import class_counts, measure, merge_counts, person_digests
+from pipeline.risk import PERSON, class_counts, count_people, measure, merge_counts, person_digests
 
 
 def _counts(columns: dict[str, list], person: list | None = None, sensitive: list | None = None) -> pa.Table:
@@ -228,3 +228,23 @@ def test_auto_takes_generalized_columns_and_unchanged_dates_gender_regions_postc
     assert ladders["city"] == ["as released", "province"]
     assert ladders["postcode"] == ladders["gender"] == ["as released"]
     assert not looks_like_gender(pa.array(["男", "已婚", "未婚", "离异"]))
+
+
+def test_people_are_summed_only_when_each_person_is_in_one_row():
+    band = ["a", "a", "b", "b", "b"]
+    one_row_each = _counts({"band": band}, person=["p1", "p2", "p3", "p4", None])
+    reduced = count_people([one_row_each])
+    assert PERSON not in reduced.column_names and reduced.num_rows == 2
+    assert measure(reduced, ["q0"]).to_dict() == measure(one_row_each, ["q0"]).to_dict()
+    # p1 in both bands: summing at a coarser node would count p1 twice, so the digests stay
+    spread = _counts({"band": band, "all": ["x"] * 5}, person=["p1", "p2", "p1", "p4", "p5"])
+    assert count_people([spread]).equals(spread)
+    assert measure(spread, ["q1"]).k == 4
+    # parts of two files gathered unmerged: p1 in both is one person, not two
+    halves = [_counts({"all": ["x", "x"]}, person=["p1", "p2"]), _counts({"all": ["x"]}, person=["p1"])]
+    assert measure(count_people(halves), ["q0"]).k == 2
+
+
+def test_a_person_is_the_same_however_the_id_is_spaced_or_cased():
+    digests = person_digests(pa.array(["11010519491231002X", "110105 1949 1231 002x", "110105-19491231-002X"]))
+    assert len(set(digests.to_pylist())) == 1
