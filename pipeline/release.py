@@ -5,16 +5,17 @@ share of rows that may be suppressed). `run` then does, besides de-identifying:
 
     prepare_release   the ladder of every quasi-identifier, from the plan and a sample (`pipeline.ladders`)
     release_counts    per input file, the class counts of the finest release with every rung's value
-                      (a Dask task per file; parts merged by a group-by, see `pipeline.risk`)
+                      (a Dask task per file; parts summed by a group-by, see `pipeline.risk`)
     choose_node       the least-loss node that meets the target (`pipeline.lattice`); if none does, the
                       run stops before writing anything, with what it would take
     ReleaseStep       in the transform, each batch's quasi-identifiers released at the node, the classes
-                      still too small suppressed (their quasi-identifier cells nulled), and the classes of
-                      what is written counted
-    release_report    the written classes measured: the run commits only if they meet the target
+                      still too small suppressed (their quasi-identifier cells nulled), and the rows of
+                      each tuple written counted
+    release_report    the figures of the node, and the check that the written tuples are the planned
+                      ones, row for row: the run commits only if both hold
 
-People are told apart by a digest of the person column's original value (keyed with the run's key when
-there is one), computed in the transform and never written. The figures hold sizes and counts only.
+People are told apart by a keyed digest of the person column's original value (`risk.person_digests`),
+computed in the measuring pass and never written. The figures hold sizes and counts only.
 """
 
 from __future__ import annotations
