@@ -130,7 +130,7 @@ def count_people(parts: Sequence[pa.Table]) -> pa.Table:
         return merge_counts(parts)
     counts = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
     if not _one_row_per_person(counts):
-        counts = _summed(counts)  # the same person and tuple in two files: one row
+        counts = _once_per_tuple(counts)
         if not _one_row_per_person(counts):
             return counts
     people = pc.if_else(pc.is_null(counts.column(PERSON)), counts.column(ROWS), 1)
@@ -138,6 +138,15 @@ def count_people(parts: Sequence[pa.Table]) -> pa.Table:
     table = counts.drop_columns([PERSON]).append_column(PEOPLE, people)
     grouped = table.group_by(keys, use_threads=False).aggregate([(ROWS, "sum"), (PEOPLE, "sum")])
     return grouped.rename_columns([*keys, ROWS, PEOPLE])
+
+
+def _once_per_tuple(counts: pa.Table) -> pa.Table:
+    """`counts` with the rows of people seen more than once (the same person and tuple in two files)
+    summed; the others, nearly all of them, are left as they are rather than grouped again."""
+    seen = pc.value_counts(counts.column(PERSON))
+    repeated = seen.field("values").filter(pc.greater(seen.field("counts"), 1))
+    again = pc.fill_null(pc.is_in(counts.column(PERSON), value_set=repeated), False)
+    return pa.concat_tables([counts.filter(pc.invert(again)), _summed(counts.filter(again))])
 
 
 def _one_row_per_person(counts: pa.Table) -> bool:
