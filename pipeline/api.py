@@ -38,9 +38,10 @@ from pipeline.policy import Policy, PolicyError, Release, build_actions, load_po
 from pipeline.release import (
     ReleaseSpec,
     ReleaseStep,
+    Target,
     decide,
     file_class_counts,
-    meets,
+    measured_section,
     prepare_release,
     release_counts,
     release_report,
@@ -271,23 +272,10 @@ def _add_counts(parts: list[pa.Table], part: pa.Table | None) -> list[pa.Table]:
 def _measure_as_is(files: Sequence[storage.InputFile], release: Release, columns: Sequence[str],
                    storage_options: StorageOptions, scheduler: str | None) -> dict[str, Any]:
     """The release section for a dataset measured as it is (scan: the input; verify: an output)."""
-    sensitive = release.l_diversity.sensitive if release.l_diversity else None
-    figures = measure_dataset(files, columns, release.person, sensitive, storage_options, scheduler,
+    target = Target.of(release)
+    figures = measure_dataset(files, columns, release.person, target.sensitive, storage_options, scheduler,
                               release.k_anonymity)
-    target = {"k_anonymity": release.k_anonymity,
-              "l_diversity": release.l_diversity.model_dump() if release.l_diversity else None,
-              "max_suppressed": release.max_suppressed}
-    return _release_section(figures, columns, release.person, target, meets(figures, release))
-
-
-def _release_section(figures: RiskFigures, columns: Sequence[str], person: str | None,
-                     target: Mapping[str, Any], passed: bool) -> dict[str, Any]:
-    detail = f"k = {figures.k} (target {target['k_anonymity'] or 'none'})"
-    if figures.l is not None:
-        wanted = (target.get("l_diversity") or {}).get("l")
-        detail += f", l = {figures.l} (target {wanted or 'none'})"
-    return {"counted": figures.counted, "quasi_identifiers": list(columns), "person": person,
-            "target": dict(target), "measured": figures.to_dict(), "passed": passed, "detail": detail}
+    return measured_section(figures, columns, release.person, target)
 
 
 def measure_dataset(files: Sequence[storage.InputFile], columns: Sequence[str], person: str | None,
@@ -414,20 +402,20 @@ def risk(
     columns = list(dict.fromkeys(quasi_identifiers))
     if not columns:
         raise storage.InputError("name at least one quasi-identifier column")
+    if l is not None and sensitive is None:
+        raise storage.InputError("l-diversity needs the sensitive column (--sensitive COL)")
     files = storage.list_input_files(dataset, storage_options)
     schema = _same_schema(files, storage_options)
     for name in [*columns, person, sensitive]:
         if name and name not in schema.names:
             raise storage.InputError(f"{dataset}: column {name!r} is not in the data")
     figures = measure_dataset(files, columns, person, sensitive, storage_options, scheduler, k)
-    passed = (k is None or figures.k is None or figures.k >= k) and (
-        l is None or figures.l is None or figures.l >= l)
-    target = {"k_anonymity": k, "l_diversity": {"sensitive": sensitive, "l": l} if l else None,
-              "max_suppressed": None}
-    summary = RiskSummary("ok" if passed else "risk", dataset, len(files), columns, figures, target)
+    target = Target(k, l, sensitive)
+    section = measured_section(figures, columns, person, target)
+    summary = RiskSummary("ok" if section["passed"] else "risk", dataset, len(files), columns, figures,
+                          target.section())
     summary.seconds = _elapsed(started)
     if report is not None:
-        section = _release_section(figures, columns, person, target, passed)
         document = {"command": "risk", "status": summary.status, "input": dataset, "files": len(files),
                     "rows": figures.rows, "seconds": summary.seconds, "release": section}
         summary.report = _write_report(report, document)

@@ -223,31 +223,54 @@ def _joined(columns: Sequence[pa.Array]) -> pa.Array:
 
 def decide(spec: ReleaseSpec, counts: pa.Table) -> Decision:
     """The node the release climbs to (see `lattice.choose_node`)."""
-    target = spec.target
-    l_target = target.l_diversity.l if target.l_diversity else None
+    target = Target.of(spec.target)
     heights = [len(ladder.rungs) for ladder in spec.ladders]
-    return choose_node(counts, heights, k=target.k_anonymity, l=l_target,
-                       max_suppressed=target.max_suppressed)
+    return choose_node(counts, heights, k=spec.target.k_anonymity, l=target.l,
+                       max_suppressed=spec.target.max_suppressed)
 
 
-def _target(release: Release) -> dict[str, Any]:
-    return {"k_anonymity": release.k_anonymity,
-            "l_diversity": release.l_diversity.model_dump() if release.l_diversity else None,
-            "max_suppressed": release.max_suppressed}
+@dataclass(frozen=True)
+class Target:
+    """What a release must meet: k, optionally l over a sensitive column, and the suppression budget."""
+
+    k: int | None
+    l: int | None = None
+    sensitive: str | None = None
+    max_suppressed: float | None = None
+
+    @classmethod
+    def of(cls, release: Release) -> Target:
+        """The target of a policy's `release:` block."""
+        diversity = release.l_diversity
+        return cls(release.k_anonymity, diversity and diversity.l, diversity and diversity.sensitive,
+                   release.max_suppressed)
+
+    def section(self) -> dict[str, Any]:
+        """The target as reports show it, in the policy's own keys."""
+        return {"k_anonymity": self.k,
+                "l_diversity": {"sensitive": self.sensitive, "l": self.l} if self.l else None,
+                "max_suppressed": self.max_suppressed}
+
+    def met_by(self, figures: RiskFigures) -> bool:
+        """Whether measured figures meet k and l (a release without classes meets any; suppression is
+        judged apart)."""
+        k_ok = self.k is None or figures.k is None or figures.k >= self.k
+        return k_ok and (self.l is None or figures.l is None or figures.l >= self.l)
+
+    def describe(self, figures: RiskFigures) -> str:
+        """`k = 3 (target 5), l = 2 (target 2)`."""
+        text = f"k = {figures.k} (target {self.k or 'none'})"
+        if figures.l is not None or self.l:
+            text += f", l = {figures.l} (target {self.l or 'none'})"
+        return text
 
 
-def meets(figures: RiskFigures, release: Release) -> bool:
-    """Whether measured figures meet the target's k and l (suppression is judged by the caller)."""
-    k_ok = figures.k is None or figures.k >= release.k_anonymity
-    l_ok = release.l_diversity is None or figures.l is None or figures.l >= release.l_diversity.l
-    return k_ok and l_ok
-
-
-def _describe(figures: RiskFigures, release: Release) -> str:
-    text = f"k = {figures.k} (target {release.k_anonymity})"
-    if release.l_diversity is not None:
-        text += f", l = {figures.l} (target {release.l_diversity.l})"
-    return text
+def measured_section(figures: RiskFigures, columns: Sequence[str], person: str | None,
+                     target: Target) -> dict[str, Any]:
+    """The release section of a dataset measured as it is (scan, verify, `cnpii risk`)."""
+    return {"counted": figures.counted, "quasi_identifiers": list(columns), "person": person,
+            "target": target.section(), "measured": figures.to_dict(), "passed": target.met_by(figures),
+            "detail": target.describe(figures)}
 
 
 def _as_released(finest: pa.Table, decision: Decision) -> pa.Table:
@@ -280,6 +303,7 @@ def release_report(spec: ReleaseSpec, decision: Decision, finest: pa.Table,
     at the node with the suppressed classes taken out, and the run passes only if the written tuples
     are exactly those, row for row."""
     release = spec.target
+    target = Target.of(release)
     names = spec.quasi_identifiers
     before = measure(finest, node_keys([0] * len(names)), names=names, target_k=release.k_anonymity)
     report: dict[str, Any] = {
@@ -287,7 +311,7 @@ def release_report(spec: ReleaseSpec, decision: Decision, finest: pa.Table,
         "quasi_identifiers": names,
         "person": spec.person,
         "person_digest": None if spec.person is None else ("keyed" if spec.keyring else "unkeyed"),
-        "target": _target(release),
+        "target": target.section(),
         "ladders": {ladder.column: ladder.names for ladder in spec.ladders},
         "node": {ladder.column: ladder.names[rung] for ladder, rung in zip(spec.ladders, decision.node,
                                                                              strict=True)},
@@ -309,9 +333,9 @@ def release_report(spec: ReleaseSpec, decision: Decision, finest: pa.Table,
     measured = measure(released, keys, names=names, target_k=release.k_anonymity)
     as_planned = _classes(released, keys).equals(_classes(written, keys))
     within = decision.suppressed_rows <= release.max_suppressed * measured.rows + 1e-9
-    passed = meets(measured, release) and within and as_planned
+    passed = target.met_by(measured) and within and as_planned
     report.update(measured=measured.to_dict(), passed=passed, detail=(
-        f"{_describe(measured, release)}; {decision.suppressed_rows} rows suppressed "
+        f"{target.describe(measured)}; {decision.suppressed_rows} rows suppressed "
         f"({decision.suppressed_share:.2%} of {measured.rows}, at most {release.max_suppressed:.2%}); "
         + ("the written classes are the planned ones" if as_planned else
            "the written classes differ from the planned ones")))

@@ -185,6 +185,7 @@ def test_risk_command_prints_the_figures_and_exits_by_target(tables, capsys):
     assert _last_json(capsys)["l"] >= 3
     assert main(["risk", customers, "--quasi-identifiers", "nope"]) == 2
     assert main(["risk", customers, "--quasi-identifiers", "gender", "--k", "0"]) == 2
+    assert main(["risk", customers, "--quasi-identifiers", "gender", "--l", "2"]) == 2
 
 
 def test_a_missing_release_column_is_refused_before_work(tables, tmp_path):
