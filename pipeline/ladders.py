@@ -38,6 +38,7 @@ from pipeline.plan import ColumnPlan, Mode, PlanError
 from pipeline.risk import released_text
 from pipeline.transform import ColumnStats, transform_column
 from recognizers import bank_card, phone, resident_id
+from recognizers.context import column_supports
 from recognizers.divisions import division, region_provinces
 
 ENTITY_RUNGS: dict[str, tuple[str, ...]] = {
@@ -51,7 +52,11 @@ CONTENT_SHARE = 0.9
 """Share of a sample's non-null values that must fit a kind (dates, gender, regions, postcodes)."""
 GENDER_WORDS = frozenset({"男", "女", "男性", "女性", "m", "f", "male", "female", "未知"})
 _DIVISION = re.compile(r"[1-9][0-9]{5}")
-POSTCODE_HINTS = ("postcode", "postalcode", "zip", "zipcode", "youbian", "yb", "邮编", "邮政编码")
+POSTCODE_HINTS: dict[str, tuple[str, ...]] = {
+    "token": ("zip", "yb", "youbian", "postal"),
+    "contains": ("postcode", "postalcode", "zipcode", "邮编", "邮政编码"),
+}
+"""Column names that announce postcodes (`recognizers.context.column_supports`)."""
 
 
 class Rung(abc.ABC):
@@ -257,8 +262,7 @@ def looks_like_gender(values: pa.Array) -> bool:
 
 def looks_like_postcodes(name: str, values: pa.Array) -> bool:
     """A column named for postcodes whose values are nearly all six digits."""
-    folded = name.lower().replace("_", "").replace("-", "")
-    if not any(hint in folded for hint in POSTCODE_HINTS):
+    if not column_supports(name, POSTCODE_HINTS):
         return False
     text = released_text(values)
     return _share(pc.match_substring_regex(text, r"^\s*[0-9]{6}\s*$"), text) >= CONTENT_SHARE
