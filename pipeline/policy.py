@@ -105,6 +105,9 @@ class ColumnRule(BaseModel):
     def _consistent(self) -> ColumnRule:
         if self.keep and (self.entity or self.action or self.actions or self.model_extra):
             raise ValueError("'keep' takes no other keys")
+        if self.model_extra and not self.action:  # parameters belong to an action; anything else is a typo
+            raise ValueError(f"unknown keys {sorted(self.model_extra)}; a column rule takes keep, entity, "
+                             "action (with its parameters) or actions")
         if self.entity and not self.action:
             raise ValueError("a declared entity needs an action, e.g. {entity: CN_PHONE, action: mask}")
         if self.action and self.actions:
@@ -257,11 +260,42 @@ class Policy(BaseModel):
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+MAX_POLICY_BYTES = 1 << 20
+"""A policy is a page of YAML; a larger file is refused before it is parsed."""
+MAX_POLICY_DEPTH = 16
+"""Policies nest a few levels (columns.memo.actions.CN_PHONE.to); deeper documents are refused as parsed."""
+MAX_ERRORS_SHOWN = 20
+_MAX_ERROR_LINE = 300
+
+
+class _PolicyLoader(yaml.SafeLoader):
+    """SafeLoader without aliases (a YAML bomb is a tree of aliases; no policy needs one) and with a
+    nesting limit (the composer recurses per level: 100,000 brackets would exhaust the stack)."""
+
+    depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("aliases (*name) are not allowed in a policy")
+        self.depth += 1
+        if self.depth > MAX_POLICY_DEPTH:
+            raise yaml.YAMLError(f"nested deeper than {MAX_POLICY_DEPTH} levels")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
 def _format_error(source: str, error: ValidationError) -> str:
+    """The errors, one line each, at most `MAX_ERRORS_SHOWN` of them, each cut to a readable length."""
     lines = [f"{source}: invalid policy"]
-    for item in error.errors(include_url=False, include_input=False):
+    errors = error.errors(include_url=False, include_input=False)
+    for item in errors[:MAX_ERRORS_SHOWN]:
         where = ".".join(str(p) for p in item["loc"]) or "(top level)"
-        lines.append(f"  {where}: {item['msg']}")
+        line = f"  {where}: {item['msg']}"
+        lines.append(line if len(line) <= _MAX_ERROR_LINE else line[: _MAX_ERROR_LINE - 1] + "…")
+    if len(errors) > MAX_ERRORS_SHOWN:
+        lines.append(f"  … and {len(errors) - MAX_ERRORS_SHOWN} more")
     return "\n".join(lines)
 
 
@@ -279,13 +313,17 @@ def load_policy(path: str | Path | None = None) -> Policy:
         return Policy()
     path = Path(path)
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_POLICY_BYTES:
+            raise PolicyError(f"{path}: the policy is {size:,} bytes; at most {MAX_POLICY_BYTES:,} are read")
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_PolicyLoader)  # a SafeLoader
     except OSError as error:
         raise PolicyError(f"{path}: cannot read policy ({error.strerror})") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise PolicyError(f"{path}: not valid YAML{where}") from None
+        reason = "" if mark else f" ({error})"
+        raise PolicyError(f"{path}: not valid YAML{where}{reason}") from None
     if document is not None and not isinstance(document, dict):
         raise PolicyError(f"{path}: a policy is a mapping of keys such as 'actions' and 'columns'")
     return parse_policy(document, str(path))

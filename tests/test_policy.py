@@ -40,6 +40,10 @@ def test_shipped_policies_are_valid(path, monkeypatch):
         ({"columns": {"d": {"action": "generalize", "to": "week"}}}, "columns.d"),
         ({"columns": {"d": {"action": "mask"}}}, "columns.d"),
         ({"columns": {"d": {"keep": True, "action": "mask"}}}, "'keep' takes no other keys"),
+        # a typo must not leave a column in clear (issue 14, item 1)
+        ({"columns": {"name": {"acton": "redact"}}}, "columns.name: Value error, unknown keys ['acton']"),
+        ({"columns": {"address": {"redact": True}}}, "unknown keys ['redact']"),
+        ({"columns": {"birth_date": {"Action": "generalize", "to": "year"}}}, "unknown keys ['Action', 'to']"),
     ],
 )
 def test_errors_name_the_key(document, expected):
@@ -115,3 +119,23 @@ def test_allowed_entities_and_verify_policy():
     assert policy.allowed_entities("id") == {"CN_PHONE", "CN_RESIDENT_ID"}  # a fake ID looks real
     assert policy.allowed_entities("card") == {"CN_PHONE", "CN_BANK_CARD"}  # a real BIN + Luhn is a card
     assert set(policy.for_verify().columns) == {"raw"}
+
+
+def test_hostile_policy_files_are_refused_quickly_and_briefly(tmp_path):
+    """Issue 14, item 1: a YAML bomb, deep nesting and a huge file each end in a short PolicyError."""
+    bomb = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    bomb += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    cases = {
+        "bomb.yaml": "version: 1\ncolumns:\n  memo: {actions: {CN_PHONE: {action: mask, x: *a9}}}\n"
+                     + "\n".join(bomb),
+        "deep.yaml": "version: 1\ncolumns: " + "[" * 100_000 + "]" * 100_000 + "\n",
+        "huge.yaml": "version: 1\ncolumns:\n" + "".join(f"  c{i}: {{acton: redact}}\n" for i in range(300_000)),
+        "many.yaml": "version: 1\ncolumns:\n" + "".join(f"  c{i}: {{acton: redact}}\n" for i in range(5_000)),
+    }
+    for name, text in cases.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(PolicyError) as info:
+            load_policy(path)
+        assert str(path) in str(info.value) and len(str(info.value)) < 10_000, name
+    assert "alias" in str(pytest.raises(PolicyError, load_policy, tmp_path / "bomb.yaml").value)
