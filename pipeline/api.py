@@ -102,20 +102,27 @@ def _display_masks(policy: Policy) -> dict[str, Action]:
 
 
 def _same_schema(files: Sequence[storage.InputFile], storage_options: StorageOptions):
-    """The dataset's schema; every file must have the same columns with the same types."""
+    """The dataset's schema; every file must have the same columns with the same types. A column typed
+    null in a file (all null: what pyarrow infers for an empty frame) takes the type the others give it."""
     first, *rest = files
     schema = read_schema(first.url, first.relative_path, storage_options)
+    typed_in = {name: first.relative_path for name in schema.names}
     for file in rest:
         other = read_schema(file.url, file.relative_path, storage_options)
         if other.names != schema.names:
             differ = sorted(set(other.names) ^ set(schema.names)) or "their order"
             raise PlanError(f"{file.relative_path}: columns differ from {first.relative_path} ({differ})")
-        for name in schema.names:
-            if other.field(name).type != schema.field(name).type:
-                raise PlanError(
-                    f"{file.relative_path}: column {name!r} is {other.field(name).type} here but "
-                    f"{schema.field(name).type} in {first.relative_path}"
-                )
+        for index, name in enumerate(schema.names):
+            mine, theirs = schema.field(name).type, other.field(name).type
+            if pa.types.is_null(theirs) or mine == theirs:
+                continue
+            if pa.types.is_null(mine):
+                schema = schema.set(index, schema.field(name).with_type(theirs))
+                typed_in[name] = file.relative_path
+                continue
+            raise PlanError(
+                f"{file.relative_path}: column {name!r} is {theirs} here but {mine} in {typed_in[name]}"
+            )
     return schema
 
 

@@ -70,18 +70,35 @@ def read_schema(url: str, relative_path: str, storage_options: Mapping[str, Any]
 
 
 def read_batches(
-    url: str, relative_path: str, columns: list[str] | None, storage_options: Mapping[str, Any] | None
+    url: str, relative_path: str, columns: list[str] | None, storage_options: Mapping[str, Any] | None,
+    types: Mapping[str, pa.DataType] | None = None,
 ) -> Iterator[pa.Table]:
-    """The file's rows in tables of at most `BATCH_ROWS`; DataError names the file when it cannot be read."""
+    """The file's rows in tables of at most `BATCH_ROWS`, columns typed null in this file read as their
+    type in `types` (the dataset's); DataError names the file when it cannot be read."""
     try:
         with _open(url, storage_options) as f:
             reader = pq.ParquetFile(f)
-            yield from (pa.Table.from_batches([b]) for b in reader.iter_batches(BATCH_ROWS, columns=columns))
+            for batch in reader.iter_batches(BATCH_ROWS, columns=columns):
+                yield _typed(pa.Table.from_batches([batch]), types or {})
     except (OSError, pa.ArrowException) as error:
         raise DataError(
             f"{relative_path}: cannot read data pages ({type(error).__name__}); "
             "the file is corrupt or truncated"
         ) from None
+
+
+def _typed(table: pa.Table, types: Mapping[str, pa.DataType]) -> pa.Table:
+    """`table` with its null-typed columns given their dataset type (they hold nulls only)."""
+    for index, column in enumerate(table.schema):
+        wanted = types.get(column.name)
+        if wanted is not None and pa.types.is_null(column.type) and not pa.types.is_null(wanted):
+            table = table.set_column(index, column.with_type(wanted), pa.nulls(table.num_rows, wanted))
+    return table
+
+
+def plan_types(plans: Collection[ColumnPlan]) -> dict[str, pa.DataType]:
+    """The dataset type of each planned column, for `read_batches`."""
+    return {plan.name: plan.input_type for plan in plans if plan.input_type is not None}
 
 
 def process_file(
@@ -102,7 +119,8 @@ def process_file(
     writer = None
     classes: list[pa.Table] = []
     try:
-        for batch in read_batches(url, relative_path, [p.name for p in plans], storage_options):
+        for batch in read_batches(url, relative_path, [p.name for p in plans], storage_options,
+                                  plan_types(plans)):
             try:
                 if output_url is None:
                     table, stats = None, scan_table(batch, plans)

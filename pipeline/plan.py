@@ -9,6 +9,7 @@ unprotected.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,9 @@ class ColumnPlan:
     threshold: float = 0.5
     actions: Mapping[str, Action] = field(default_factory=dict, repr=False)
     whole: WholeColumnRule | None = None
+    input_type: pa.DataType | None = None
+    """The column's type in the dataset; a file whose column is all null and typed null (what pyarrow
+    infers for an empty frame) is read as this type."""
 
     @property
     def entity(self) -> str:
@@ -140,7 +144,7 @@ def plan_columns(
             )
         else:
             plans.append(ColumnPlan(name, Mode.KEEP, dtype))
-    return plans
+    return [dataclasses.replace(plan, input_type=schema.field(plan.name).type) for plan in plans]
 
 
 def output_schema(schema: pa.Schema, plans: list[ColumnPlan]) -> pa.Schema:

@@ -33,7 +33,7 @@ from pipeline.actions import Action, build_action
 from pipeline.keys import Keyring
 from pipeline.ladders import Ladder, auto_quasi_identifiers, build_ladder
 from pipeline.lattice import Decision, choose_node, node_keys, rung_key
-from pipeline.partition import DataError, read_batches
+from pipeline.partition import DataError, plan_types, read_batches
 from pipeline.plan import ColumnPlan, Mode, PlanError, is_integer_like, is_string_like
 from pipeline.policy import Release
 from pipeline.risk import (
@@ -157,7 +157,8 @@ def release_counts(url: str, relative_path: str, spec: ReleaseSpec,
     """The class counts of one input file with every rung of every quasi-identifier (`q{i}r{j}`), the
     person digests and the released sensitive values; None for a file without rows."""
     parts: list[pa.Table] = []
-    for batch in read_batches(url, relative_path, spec.input_columns, storage_options):
+    planned = [ladder.plan for ladder in spec.ladders] + ([spec.sensitive] if spec.sensitive else [])
+    for batch in read_batches(url, relative_path, spec.input_columns, storage_options, plan_types(planned)):
         try:
             keys = {}
             for qi, ladder in enumerate(spec.ladders):

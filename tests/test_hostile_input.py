@@ -131,6 +131,28 @@ def test_drifting_schema_type_change_is_refused(tmp_path):
     _refused(tmp_path, input, PlanError, "part-1.parquet", "'phone'", "int64", "string")
 
 
+@pytest.mark.parametrize("empty_first", [False, True])
+def test_an_empty_file_with_null_typed_columns_joins_the_dataset(tmp_path, empty_first):
+    """Issue 14, item 16: pyarrow types the columns of an empty frame null; such a file is not drift."""
+    full = pa.table({"note": [f"电话{PHONE}", "无"], "amount": pa.array([5.0, 20.0]),
+                     "born": ["1990-01-02", None]})
+    empty = pa.table({name: pa.nulls(0) for name in full.column_names})
+    tables = (empty, full) if empty_first else (full, empty)
+    policy = parse_policy({"columns": {"amount": {"action": "generalize", "edges": [10]},
+                                       "born": {"action": "generalize", "to": "year"}}})
+    out = _run(tmp_path, *tables, policy=policy)
+    assert out.column("note").to_pylist() == ["电话138****8000", "无"]
+    assert out.column("amount").to_pylist() == ["<10", ">=10"]
+    for name in ("part-0.parquet", "part-1.parquet"):  # every output file has the dataset's types
+        assert pq.read_schema(tmp_path / "out" / name).field("note").type == pa.string()
+
+
+def test_a_null_typed_column_with_rows_is_read_as_the_dataset_type(tmp_path):
+    input = _dataset(tmp_path / "in", pa.table({"note": [f"电话{PHONE}"]}), pa.table({"note": pa.nulls(3)}))
+    summary = api.scan(str(input))
+    assert summary.rows == 4 and summary.entities["CN_PHONE"]["rows"] == 1
+
+
 # -- columns -------------------------------------------------------------------------------------------
 
 

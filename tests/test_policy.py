@@ -43,7 +43,7 @@ def test_shipped_policies_are_valid(path, monkeypatch):
         # a typo must not leave a column in clear (issue 14, item 1)
         ({"columns": {"name": {"acton": "redact"}}}, "columns.name: Value error, unknown keys ['acton']"),
         ({"columns": {"address": {"redact": True}}}, "unknown keys ['redact']"),
-        ({"columns": {"birth_date": {"Action": "generalize", "to": "year"}}}, "unknown keys ['Action', 'to']"),
+        ({"columns": {"born": {"Action": "generalize", "to": "year"}}}, "unknown keys ['Action', 'to']"),
     ],
 )
 def test_errors_name_the_key(document, expected):
@@ -129,8 +129,8 @@ def test_hostile_policy_files_are_refused_quickly_and_briefly(tmp_path):
         "bomb.yaml": "version: 1\ncolumns:\n  memo: {actions: {CN_PHONE: {action: mask, x: *a9}}}\n"
                      + "\n".join(bomb),
         "deep.yaml": "version: 1\ncolumns: " + "[" * 100_000 + "]" * 100_000 + "\n",
-        "huge.yaml": "version: 1\ncolumns:\n" + "".join(f"  c{i}: {{acton: redact}}\n" for i in range(300_000)),
-        "many.yaml": "version: 1\ncolumns:\n" + "".join(f"  c{i}: {{acton: redact}}\n" for i in range(5_000)),
+        "huge.yaml": "version: 1\ncolumns:\n" + "".join(f"  c{i}: {{x: 1}}\n" for i in range(300_000)),
+        "many.yaml": "version: 1\ncolumns:\n" + "".join(f"  c{i}: {{x: 1}}\n" for i in range(5_000)),
     }
     for name, text in cases.items():
         path = tmp_path / name
@@ -138,4 +138,5 @@ def test_hostile_policy_files_are_refused_quickly_and_briefly(tmp_path):
         with pytest.raises(PolicyError) as info:
             load_policy(path)
         assert str(path) in str(info.value) and len(str(info.value)) < 10_000, name
-    assert "alias" in str(pytest.raises(PolicyError, load_policy, tmp_path / "bomb.yaml").value)
+    with pytest.raises(PolicyError, match="alias"):
+        load_policy(tmp_path / "bomb.yaml")
