@@ -12,12 +12,16 @@ which `cnpii detect` and `--help` should not pay.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import logging
+import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -323,9 +327,58 @@ def _report_error(error: Exception) -> int:
     return EXIT_RUNTIME
 
 
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
+_UNWOUND = ("the run's staged files were removed; an output is committed only if its _SUCCESS was written "
+            "before")
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (a scheduler stopping the task): unwinds like Ctrl-C, so staging is removed."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM raises `Terminated` while a command runs (in the main thread only, where Python can)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _quiet_closed_pipe() -> int:
+    """`cnpii detect | head -1`: the reader is gone, so the rest of the output is dropped without a word
+    (stdout is pointed at /dev/null so that Python's own flush at exit does not complain either)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `cnpii` console script; returns the exit code."""
+    """Entry point of the `cnpii` console script; returns the exit code. Ctrl-C exits 130 and SIGTERM
+    143 with one line on stderr, after the command removed what it had staged."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        with _sigterm_unwinds():
+            return _dispatch(argv)
+    except KeyboardInterrupt:
+        print(f"cnpii: interrupted; {_UNWOUND}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print(f"cnpii: terminated; {_UNWOUND}", file=sys.stderr)
+        return EXIT_TERMINATED
+    except BrokenPipeError:
+        return _quiet_closed_pipe()
+
+
+def _dispatch(argv: list[str]) -> int:
     if argv and argv[0] in DELEGATED:
         return importlib.import_module(DELEGATED[argv[0]][0]).main(argv[1:])
     parser = build_parser()
@@ -336,6 +389,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.log_format, args.log_level)
     try:
         return args.handler(args)
+    except BrokenPipeError:
+        raise
     except Exception as error:
         return _report_error(error)
 

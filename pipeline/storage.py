@@ -280,6 +280,7 @@ class OutputLocation:
         self._options = storage_options
         self._fs, self._root = _resolve(output, storage_options)
         self._staging = f"{self._root}/{STAGING}/{run_id}"
+        self._existed: bool | None = None  # whether the output folder was there before this run
 
     def __repr__(self) -> str:
         return f"OutputLocation({self.output!r}, run_id={self.run_id!r}, mode={self.mode!r})"
@@ -300,7 +301,10 @@ class OutputLocation:
     def _refuse_existing(self) -> None:
         self._fs.invalidate_cache(self._root)
         with _io("look up the output", self.output):
-            if not self._fs.exists(self._root):
+            exists = self._fs.exists(self._root)
+            if self._existed is None:
+                self._existed = exists
+            if not exists:
                 return
             if self._fs.isfile(self._root):
                 raise OutputExistsError(f"{self.output}: is a file; the output must be a folder")
@@ -389,8 +393,13 @@ class OutputLocation:
         return Committed(self._url(self._final(MANIFEST)), self._url(self._final(SUCCESS)))
 
     def abort(self) -> None:
-        """Remove this run's staging folder, nothing else; safe to call more than once."""
+        """Remove this run's staging folder, and the output folder if this run created it and it is now
+        empty (a local folder: object stores have none); safe to call more than once."""
         self._remove_staging(lambda run_id: run_id == self.run_id)
+        if self._existed is False and isinstance(self._fs, LocalFileSystem):
+            with _io("remove the empty output folder", self.output):
+                if self._fs.isdir(self._root) and not self._fs.ls(self._root, detail=False):
+                    self._fs.rmdir(self._root)
 
     def _remove_staging(self, chosen: Callable[[str], bool]) -> None:
         """Remove the staging folders whose run id is `chosen`, then `_staging` itself once it is empty."""

@@ -6,6 +6,7 @@ value), and nothing is half-written: no `_SUCCESS`, no committed files, a previo
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import errno
@@ -14,6 +15,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -412,3 +414,51 @@ def test_sigkill_at_random_points_never_commits_a_partial_output(tmp_path):
         assert _cli_run(input, output, "--mode", "overwrite").wait(timeout=300) == 0
         assert is_complete(str(output))
         assert _tables(output) == expected
+
+
+@pytest.mark.parametrize(("signum", "code", "word"),
+                         [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def test_a_signal_mid_run_ends_in_one_line_and_leaves_nothing_staged(tmp_path, signum, code, word):
+    """Issue 14, items 9 and 10: Ctrl-C or SIGTERM while files are being transformed exits 130 or 143 with
+    one line on stderr (no traceback), removes the staging area and the output folder the run created."""
+    from pipeline.sample_data import generate
+
+    generate(tmp_path / "data", rows=60_000, seed=1, files_per_table=2)
+    rng = random.Random(int(signum))
+    for attempt in range(2):
+        output = tmp_path / f"out-{attempt}"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", "run", str(tmp_path / "data" / "customers"), str(output)],
+            cwd=ROOT, env={**os.environ, "CNPII_KEY": KEY}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True)
+        deadline = time.monotonic() + 120
+        while not (output / "_staging").exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 0.3))
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=120)
+        if process.returncode == 0:  # the run had finished: it committed
+            assert is_complete(str(output))
+            continue
+        assert process.returncode == code, stderr
+        assert "Traceback" not in stderr and stderr.strip().splitlines()[-1].startswith(f"cnpii: {word};")
+        assert is_complete(str(output)) or not output.exists()
+
+
+def test_a_closed_pipe_ends_detect_quietly():
+    """Issue 14, item 10: `cnpii detect < f | head -1`."""
+    lines = "".join(f'{{"text": "电话{PHONE} 第{i}行"}}\n' for i in range(100_000))
+    process = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "detect"], cwd=ROOT, text=True,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    def feed() -> None:
+        with contextlib.suppress(BrokenPipeError):  # detect stops reading once its reader is gone
+            process.stdin.write(lines)
+            process.stdin.close()
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    assert PHONE in process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == 0 and stderr == ""
+    feeder.join(timeout=60)
