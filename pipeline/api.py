@@ -570,6 +570,7 @@ def run(
         entities=entity_totals(columns),
         leaks=leaks,
         risk=_release_summary(release) if release else None,
+        seconds=_elapsed(started),  # up to the commit, so that the manifest and the summary agree
     )
     document = {
         **summary.to_dict(),
@@ -605,7 +606,6 @@ def run(
             location.abort()
             raise
         summary.manifest = committed.manifest_url
-    summary.seconds = _elapsed(started)
     if report is not None:
         summary.report = _write_report(report, {**document, **summary.to_dict()})
     return summary

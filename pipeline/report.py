@@ -71,6 +71,12 @@ def to_json(report: Mapping[str, Any]) -> str:
     return json.dumps(report, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
+def _cell(value: Any) -> str:
+    """A table cell: column names come from whoever wrote the file, so `|` and line breaks are escaped."""
+    text = str(value).replace("\\", "\\\\").replace("|", "\\|")
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def to_markdown(report: Mapping[str, Any]) -> str:
     """A readable rendering of a scan, run or verify report for a compliance file."""
     lines = [f"# cnpii {report['command']} report", ""]
@@ -100,7 +106,7 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         for entity, entry in column["entities"].items():
             cells = [name, entity, entry["rows"], f"{entry['share_of_non_null']:.1%}", entry["layout"],
                      entry["confidence"], entry.get("action", ""), ", ".join(entry["masked_examples"])]
-            lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     if report.get("notes"):
         lines += ["", "## Notes", "", *[f"- {note}" for note in report["notes"]]]
     return "\n".join(lines) + "\n"

@@ -462,3 +462,13 @@ def test_a_closed_pipe_ends_detect_quietly():
     stderr = process.stderr.read()
     assert process.wait(timeout=60) == 0 and stderr == ""
     feeder.join(timeout=60)
+
+
+def test_a_column_name_with_a_line_break_keeps_the_markdown_table_whole(tmp_path):
+    """Issue 14, item 17: a newline or `|` in a column name broke the report's table."""
+    name = "备注\n| x"
+    input = _dataset(tmp_path / "in", pa.table({name: [f"电话{PHONE}", "无"]}))
+    api.scan(str(input), report=tmp_path / "scan.json")
+    table = [line for line in (tmp_path / "scan.md").read_text(encoding="utf-8").splitlines()
+             if line.startswith("|")]
+    assert len(table) == 3 and "备注\\n\\| x" in table[2]  # header, rule, one row

@@ -321,6 +321,8 @@ def test_cli_run_prints_the_summary_last(dataset, tmp_path, capsys):
     assert (
         summary["status"] == "ok" and summary["rows"] == 4 and summary["manifest"].endswith("_MANIFEST.json")
     )
+    manifest = json.loads((out / "_MANIFEST.json").read_text(encoding="utf-8"))
+    assert manifest["seconds"] == summary["seconds"] > 0  # issue 14, item 17: the manifest said 0.0
     assert cli(["run", str(dataset), str(out)]) == 2  # output exists
     assert cli(["run", str(dataset), str(tmp_path / "x"), "--config", str(tmp_path / "missing.yaml")]) == 2
 
