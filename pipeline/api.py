@@ -98,7 +98,7 @@ def _load(policy: PolicyLike) -> tuple[Policy, str]:
 def _display_masks(policy: Policy) -> dict[str, Action]:
     """Scan and verify never need the key: every rule is carried out as the display mask."""
     mask = build_action("mask", {}, None)
-    return {where: mask for where, _ in policy.rules()}
+    return {where: mask for where, _, _ in policy.rules()}
 
 
 def _same_schema(files: Sequence[storage.InputFile], storage_options: StorageOptions):

@@ -37,7 +37,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pipeline.actions import ACTIONS, Action, ActionConfigError, build_action
+from pipeline.actions import ACTIONS, Action, ActionConfigError, action_params, build_action
 from pipeline.keys import Keyring, KeySource
 from recognizers import DEFAULT_THRESHOLD, ENTITIES
 
@@ -222,16 +222,17 @@ class Policy(BaseModel):
             self.actions.setdefault(entity, ActionRule(action="mask"))
         return self
 
-    def rules(self) -> list[tuple[str, ActionRule]]:
-        """Every action rule keyed by its path in the policy, for building them all up front.
+    def rules(self) -> list[tuple[str, str, ActionRule]]:
+        """Every action rule with its path in the policy and the entity it acts on, for building and
+        checking them all up front.
 
         Each entity searched for has a default (`actions.CN_PHONE`), so nothing found passes unacted.
         """
-        found = [(f"actions.{e}", self.actions[e]) for e in self.entities]
+        found = [(f"actions.{e}", e, self.actions[e]) for e in self.entities]
         for name, column in self.columns.items():
-            found += [(f"columns.{name}.actions.{e}", r) for e, r in column.actions.items()]
-            if column.rule is not None:
-                found.append((f"columns.{name}", column.rule))
+            found += [(f"columns.{name}.actions.{e}", e, r) for e, r in column.actions.items()]
+            if column.rule is not None and column.entity is not None:
+                found.append((f"columns.{name}", column.entity, column.rule))
         return found
 
     def for_verify(self) -> Policy:
@@ -300,11 +301,19 @@ def _format_error(source: str, error: ValidationError) -> str:
 
 
 def parse_policy(document: Mapping[str, Any] | None, source: str = "<policy>") -> Policy:
-    """Validate a policy given as a mapping (the parsed YAML); `source` names it in errors."""
+    """Validate a policy given as a mapping (the parsed YAML); `source` names it in errors. Every action's
+    parameters are checked against the entity it acts on here (`to: bank` on a phone, a mask showing
+    more than a phone's 3 + 4), so that no such policy reaches the data."""
     try:
-        return Policy.model_validate(document or {})
+        policy = Policy.model_validate(document or {})
     except ValidationError as error:
         raise PolicyError(_format_error(source, error)) from None
+    for where, entity, rule in policy.rules():
+        try:
+            action_params(rule.action, rule.params).check_entity(entity)
+        except ActionConfigError as error:
+            raise PolicyError(f"{source}: {where}: {error}") from None
+    return policy
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
@@ -331,7 +340,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
 
 def needs_key(policy: Policy) -> bool:
     """Whether any action in the policy needs key material (tokenize, fake)."""
-    return any(ACTIONS[rule.action].needs_key for _, rule in policy.rules())
+    return any(ACTIONS[rule.action].needs_key for _, _, rule in policy.rules())
 
 
 def build_actions(policy: Policy, source: str = "<policy>") -> tuple[Keyring | None, dict[str, Action]]:
@@ -347,7 +356,7 @@ def build_actions(policy: Policy, source: str = "<policy>") -> tuple[Keyring | N
         except ValueError as error:
             raise PolicyError(f"{source}: key: {error}") from None
     built = {}
-    for where, rule in policy.rules():
+    for where, _, rule in policy.rules():
         try:
             built[where] = build_action(rule.action, rule.params, keyring)
         except ActionConfigError as error:

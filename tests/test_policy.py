@@ -53,9 +53,8 @@ def test_errors_name_the_key(document, expected):
 
 
 def test_bad_action_parameter_is_refused_before_work(monkeypatch):
-    policy = parse_policy({"actions": {"CN_PHONE": {"action": "mask", "no_such_param": 1}}}, "p.yaml")
-    with pytest.raises(PolicyError) as info:
-        build_actions(policy, "p.yaml")
+    with pytest.raises(PolicyError) as info:  # on load, before any action is built
+        parse_policy({"actions": {"CN_PHONE": {"action": "mask", "no_such_param": 1}}}, "p.yaml")
     assert "actions.CN_PHONE" in str(info.value) and "no_such_param" in str(info.value)
 
 
@@ -140,3 +139,19 @@ def test_hostile_policy_files_are_refused_quickly_and_briefly(tmp_path):
         assert str(path) in str(info.value) and len(str(info.value)) < 10_000, name
     with pytest.raises(PolicyError, match="alias"):
         load_policy(tmp_path / "bomb.yaml")
+
+
+@pytest.mark.parametrize(
+    ("document", "where"),
+    [
+        ({"actions": {"CN_PHONE": {"action": "generalize", "to": "bank"}}}, "actions.CN_PHONE: generalize"),
+        ({"actions": {"CN_PHONE": {"action": "mask", "keep_first": 6}}}, "CN_PHONE: mask: keep_first=6"),
+        ({"columns": {"m": {"actions": {"CN_RESIDENT_ID": {"action": "generalize", "to": "carrier"}}}}},
+         "columns.m.actions.CN_RESIDENT_ID"),
+        ({"columns": {"m": {"entity": "CN_BANK_CARD", "action": "generalize", "to": "gender"}}}, "columns.m"),
+    ],
+)
+def test_an_action_that_does_not_fit_its_entity_is_refused_on_load(document, where):
+    """Issue 14, item 15: these failed mid-run with exit 3; now the policy does not load."""
+    with pytest.raises(PolicyError, match=where):
+        parse_policy(document, "p.yaml")

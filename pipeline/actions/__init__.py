@@ -5,6 +5,16 @@ parameters and builds one.
 """
 
 from pipeline.actions import fake, generalize, keep, mask, redact, tokenize  # noqa: F401 - registers them
-from pipeline.actions.base import ACTIONS, Action, ActionConfigError, Params, Target, build_action, register
+from pipeline.actions.base import (
+    ACTIONS,
+    Action,
+    ActionConfigError,
+    Params,
+    Target,
+    action_params,
+    build_action,
+    register,
+)
 
-__all__ = ["ACTIONS", "Action", "ActionConfigError", "Params", "Target", "build_action", "register"]
+__all__ = ["ACTIONS", "Action", "ActionConfigError", "Params", "Target", "action_params", "build_action",
+           "register"]

@@ -48,15 +48,19 @@ class Params(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def check_entity(self, entity: str) -> None:
+        """Refuse an entity these parameters do not fit (ActionConfigError naming both), so that a policy
+        is refused when it loads, not in the middle of a run; every entity fits by default."""
+
 
 class Action(abc.ABC):
     """Base of every action. Subclasses set `name`, `needs_key`, `Params` and implement `replace`."""
 
     name: ClassVar[str]
     needs_key: ClassVar[bool] = False
-    Params: ClassVar[type[BaseModel]] = Params
+    Params: ClassVar[type[Params]] = Params
 
-    def __init__(self, params: BaseModel, keyring: Keyring | None) -> None:
+    def __init__(self, params: Params, keyring: Keyring | None) -> None:
         self.params = params
         self.keyring = keyring
 
@@ -91,19 +95,25 @@ def register(cls: type[Action]) -> type[Action]:
     return cls
 
 
-def build_action(name: str, params: Mapping[str, Any], keyring: Keyring | None) -> Action:
-    """Validate `params` and build the action; ActionConfigError names what is wrong."""
+def action_params(name: str, params: Mapping[str, Any]) -> Params:
+    """The validated parameters of action `name`; ActionConfigError names what is wrong."""
     cls = ACTIONS.get(name)
     if cls is None:
         raise ActionConfigError(f"unknown action {name!r}; allowed: {', '.join(sorted(ACTIONS))}")
     try:
-        validated = cls.Params.model_validate(dict(params))
+        return cls.Params.model_validate(dict(params))
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in item['loc']) or name}: {item['msg']}"
             for item in error.errors(include_url=False, include_input=False)
         )
         raise ActionConfigError(f"{name}: {problems}") from None
+
+
+def build_action(name: str, params: Mapping[str, Any], keyring: Keyring | None) -> Action:
+    """Validate `params` and build the action; ActionConfigError names what is wrong."""
+    validated = action_params(name, params)
+    cls = ACTIONS[name]
     if cls.needs_key and keyring is None:
         raise ActionConfigError(f"{name} needs a key (set CNPII_KEY, or name one under 'key:' in the policy)")
     return cls(validated, keyring)

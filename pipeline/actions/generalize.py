@@ -93,6 +93,21 @@ class GeneralizeParams(Params):
         return to
 
 
+    def choice_for(self, entity: str) -> str:
+        """The choice that applies to `entity`; ActionConfigError names the choice and entity if none fits."""
+        choice = self.to if isinstance(self.to, str) else self.to.get(entity)
+        if choice is None:
+            raise ActionConfigError(f"generalize: 'to' names no choice for {entity}")
+        if choice not in CHOICES.get(entity, ()):
+            allowed = ", ".join(CHOICES.get(entity, ())) or "none"
+            raise ActionConfigError(f"generalize: to={choice!r} does not apply to {entity}; "
+                                    f"allowed: {allowed}")
+        return choice
+
+    def check_entity(self, entity: str) -> None:
+        self.choice_for(entity)
+
+
 # --- resident ID ----------------------------------------------------------------------------------------
 
 def _age_band(number: str, as_of: dt.date) -> str:
@@ -210,17 +225,8 @@ class Generalize(Action):
     Params = GeneralizeParams
 
     def choice_for(self, entity: str) -> str:
-        """The choice that applies to `entity`; ActionConfigError names the choice and entity if none fits."""
-        to = self.params.to
-        choice = to if isinstance(to, str) else to.get(entity)
-        if choice is None:
-            raise ActionConfigError(f"generalize: 'to' names no choice for {entity}")
-        if choice not in CHOICES.get(entity, ()):
-            allowed = ", ".join(CHOICES.get(entity, ())) or "none"
-            raise ActionConfigError(
-                f"generalize: to={choice!r} does not apply to {entity}; allowed: {allowed}"
-            )
-        return choice
+        """The choice that applies to `entity` (see `GeneralizeParams.choice_for`)."""
+        return self.params.choice_for(entity)
 
     def replace(self, target: Target) -> str:
         """Short Chinese text: `1990年`, `30-39岁`, `男`, `广东省`, `深圳市`, `中国移动`, `招商银行`."""

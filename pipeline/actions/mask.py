@@ -84,6 +84,15 @@ class MaskParams(Params):
             raise ValueError("must be one character that is not a digit, letter, space or separator")
         return char
 
+    def check_entity(self, entity: str) -> None:
+        """Refuse counts that show more of `entity` than its display convention allows (a phone shows at
+        most 3 + 4); ActionConfigError names the parameter and the entity."""
+        most_first, most_last = CAPS.get(entity, (MAX_FIRST, MAX_LAST))
+        for param, count, most in (("keep_first", self.keep_first, most_first),
+                                   ("keep_last", self.keep_last, most_last)):
+            if count is not None and count > most:
+                raise ActionConfigError(f"mask: {param}={count} shows too much of a {entity} (most: {most})")
+
 
 class _Number(NamedTuple):
     """The characters of the number itself in a written span: their folded text and their positions, and
@@ -157,17 +166,6 @@ class Mask(Action):
     name = "mask"
     Params = MaskParams
 
-    def check_entity(self, entity: str) -> None:
-        """Refuse counts that show more of `entity` than its display convention allows (a phone shows at
-        most 3 + 4); ActionConfigError names the parameter and the entity."""
-        most_first, most_last = CAPS.get(entity, (MAX_FIRST, MAX_LAST))
-        for param, count, most in (
-            ("keep_first", self.params.keep_first, most_first),
-            ("keep_last", self.params.keep_last, most_last),
-        ):
-            if count is not None and count > most:
-                raise ActionConfigError(f"mask: {param}={count} shows too much of a {entity} (most: {most})")
-
     def _shown(self, layout: _Layout, length: int) -> tuple[int, int]:
         """How many leading and trailing characters stay visible: the parameters or the preset, never
         reaching into the range that is always masked."""
@@ -179,7 +177,7 @@ class Mask(Action):
         """`replace` for many whole values in bulk: values with one written shape (`999 9999 9999`,
         `+99 999-9999-9999`) share the positions to mask, set at once on a byte matrix. The columnar
         fast path hands over ASCII values whose last digits are the number itself."""
-        self.check_entity(entity)
+        self.params.check_entity(entity)
         char = self.params.char
         if not char.isascii():
             return None
@@ -223,7 +221,7 @@ class Mask(Action):
 
     def replace(self, target: Target) -> str:
         """The span as written with the middle of the number masked (see the module docstring)."""
-        self.check_entity(target.entity)
+        self.params.check_entity(target.entity)
         char = self.params.char
         # A value written in its canonical form (most cells of an export) is its own number text.
         canonical = target.written == target.value and target.subtype != DECLARED
