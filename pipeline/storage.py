@@ -28,7 +28,9 @@ A crash before step 2 leaves the old result complete; a crash between 2 and 6 le
 reader trusts (and `mode="overwrite"` repairs it); after 6 the new result is complete. One writer per output
 at a time: concurrent runs into the same output are not supported.
 
-Leftover staging folders of crashed runs are ignored by listing. A commit removes them when their run id
+`mode="overwrite"` replaces only files some cnpii manifest in the output lists; any other data file there
+makes the run refuse the output before any work. Leftover staging folders of crashed runs are ignored by
+listing. A commit removes them when their run id
 sorts before its own (run ids from `api.new_run_id` sort by start time): their data was never verified and
 should not linger in a location that is shared. Staging folders of later runs, which may still be running,
 are left alone; `abort` removes only its own.
@@ -322,6 +324,29 @@ class OutputLocation:
                      else "an interrupted cnpii result (no valid _SUCCESS)")
             raise OutputExistsError(f"{self.output}: already holds {state}; pass mode='overwrite' "
                                     "(CLI: --mode overwrite) to replace it")
+        listed = self._listed_outputs()
+        foreign = [f.relative_path for f in _data_files(self._fs, self._root)
+                   if f.relative_path not in listed]
+        if foreign:
+            raise OutputExistsError(f"{self.output}: holds {len(foreign)} data files no cnpii manifest lists "
+                                    f"({', '.join(foreign[:3])}{', …' if len(foreign) > 3 else ''}); cnpii "
+                                    "never deletes files it did not write — move them away or choose "
+                                    "another output")
+
+    def _listed_outputs(self) -> set[str]:
+        """The data files cnpii wrote here: those the committed manifest lists, and those of runs that
+        stopped mid-commit (their manifest is still in staging; step 1 of `commit` writes it there)."""
+        listed: set[str] = set()
+        with _io("list the manifests", self.output):
+            manifests = [f"{self._root}/{MANIFEST}", *self._fs.glob(f"{self._root}/{STAGING}/*/{MANIFEST}")]
+        for path in manifests:
+            try:
+                with self._fs.open(path, "rb") as f:
+                    outputs = json.load(f).get("outputs", [])
+            except (OSError, ValueError, AttributeError):
+                continue  # absent or unreadable: lists nothing
+            listed |= {o["relative_path"] for o in outputs if isinstance(o, dict) and "relative_path" in o}
+        return listed
 
     def staged_url(self, relative_path: str) -> str:
         """Where the output file for `relative_path` is written before commit (local parent dirs created)."""

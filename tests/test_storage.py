@@ -414,3 +414,17 @@ def test_a_full_disk_fails_the_commit_before_the_previous_output_is_touched(tmp_
     monkeypatch.undo()
     assert read_manifest(output, None)["run_id"] == "run1"
     assert contents_match_manifest(store, output)
+
+
+def test_overwrite_refuses_an_output_holding_files_cnpii_did_not_write(store):
+    """Issue 14, item 7: `--mode overwrite` deleted Parquet files in OUTPUT that cnpii never wrote."""
+    output = store.url("out")
+    committed(store, output, "run1", {"a.parquet": 2})
+    mine = store.put("out/year=2024/theirs.parquet", parquet_bytes(3))
+    location = OutputLocation(output, "run2", store.options, "overwrite")
+    with pytest.raises(OutputExistsError, match=r"1 data files no cnpii manifest lists \(year=2024/theirs"):
+        location.check([store.url("in")])
+    stage(location, {"a.parquet": 5}, store, "new")
+    with pytest.raises(OutputExistsError):
+        location.commit({})
+    assert store.read(mine) == parquet_bytes(3)
