@@ -148,5 +148,7 @@ def plan_columns(
 
 
 def output_schema(schema: pa.Schema, plans: list[ColumnPlan]) -> pa.Schema:
-    """The schema every output file gets: untouched columns keep their type and metadata."""
-    return pa.schema([schema.field(p.name).with_type(p.output_type) for p in plans], metadata=schema.metadata)
+    """The schema every output file gets: each column's name and planned type, without the input's
+    key-value metadata (schema and field level), which is free text nobody scans (an export query, a
+    pandas index with values): Parquet readers need none of it."""
+    return pa.schema([pa.field(p.name, p.output_type, schema.field(p.name).nullable) for p in plans])

@@ -472,3 +472,15 @@ def test_a_column_name_with_a_line_break_keeps_the_markdown_table_whole(tmp_path
     table = [line for line in (tmp_path / "scan.md").read_text(encoding="utf-8").splitlines()
              if line.startswith("|")]
     assert len(table) == 3 and "备注\\n\\| x" in table[2]  # header, rule, one row
+
+
+def test_key_value_metadata_of_the_input_is_not_copied(tmp_path):
+    """Issue 14, item 3: schema and field metadata (an export query naming an ID) reached the output."""
+    field = pa.field("note", pa.string(), metadata={"comment": f"客户 {ID}"})
+    schema = pa.schema([field, pa.field("n", pa.int64())], metadata={"export_query": f"where sfzh='{ID}'"})
+    tables = (pa.table({"note": ["无", "有"], "n": [1, 2]}, schema=schema), schema.empty_table())
+    _run(tmp_path, *tables)
+    for name in ("part-0.parquet", "part-1.parquet"):  # with rows, and without (its schema from the footer)
+        raw = (tmp_path / "out" / name).read_bytes()
+        assert ID.encode() not in raw and b"export_query" not in raw, name
+        assert pq.read_schema(tmp_path / "out" / name).field("note").metadata is None
