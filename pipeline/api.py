@@ -34,7 +34,7 @@ from pipeline.keys import KeyMaterialError, Keyring, KeySource
 from pipeline.lattice import Decision
 from pipeline.partition import FileResult, integer_columns_with_pii, process_file, read_schema
 from pipeline.plan import ColumnPlan, Mode, PlanError, is_fractional, is_integer_like, plan_columns
-from pipeline.policy import Policy, PolicyError, Release, build_actions, load_policy
+from pipeline.policy import Policy, PolicyError, Release, build_actions, load_policy, parse_policy
 from pipeline.release import (
     ReleaseSpec,
     ReleaseStep,
@@ -70,6 +70,9 @@ class Summary:
     files: int = 0
     entities: dict[str, dict[str, int]] = field(default_factory=dict)
     leaks: int = 0
+    allowed_residuals: dict[str, dict[str, int]] | None = None
+    """Rows per column and entity found in the output that the policy lets through on purpose (`keep`,
+    fakes, BIN-keeping tokens): verify cannot tell them from real values."""
     risk: dict[str, Any] | None = None
     """k, l, suppression and whether the release target was met (policies with a `release:` block; the
     report and the manifest hold the whole `release` section)."""
@@ -179,15 +182,18 @@ def _columns(results: Sequence[FileResult], plans: Sequence[ColumnPlan] = ()) ->
     return {name: column_entry(name, stats, actions.get(name)) for name, stats in _merge(results).items()}
 
 
-def _residual(results: Sequence[FileResult], policy: Policy) -> dict[str, Any]:
-    """Findings in output that the policy does not allow to stay (everything but `keep`)."""
-    residual = {}
+def _residual(results: Sequence[FileResult], policy: Policy) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Findings in output that the policy does not allow to stay (report entries per column), and those
+    it lets through on purpose (`keep`, fakes, BIN-keeping tokens): rows per column and entity."""
+    residual, allowed = {}, {}
     for name, entry in _columns(results).items():
         kept = policy.allowed_entities(name)
         entities = {e: v for e, v in entry["entities"].items() if e not in kept}
         if entities:
             residual[name] = {**entry, "entities": entities}
-    return residual
+        if through := {e: v["rows"] for e, v in entry["entities"].items() if e in kept}:
+            allowed[name] = through
+    return residual, allowed
 
 
 def _not_scanned(plans: Sequence[ColumnPlan]) -> list[str]:
@@ -306,11 +312,13 @@ def _verify_files(
     source: str,
     storage_options: StorageOptions,
     scheduler: str | None,
-) -> tuple[list[FileResult], dict[str, Any]]:
+) -> tuple[list[FileResult], dict[str, Any], dict[str, Any]]:
+    """Scan `files` at the fail-closed defaults (`Policy.for_verify`): the results, the residual
+    personal data the policy forbids, and what it lets through on purpose."""
     verifying = policy.for_verify()
     plans = _plan(files, verifying, source, _display_masks(verifying), storage_options, scheduler)
     results = _scan_files(files, plans, storage_options, scheduler, "verifying")
-    return results, _residual(results, policy)
+    return results, *_residual(results, policy)
 
 
 @_one_local_pool
@@ -324,12 +332,13 @@ def verify(
 ) -> Summary:
     """Re-scan a de-identified dataset; status `leak` when personal data remains where the policy forbids it.
 
-    Values already masked (`138****5678`) are not found by the recognizers, so they are not leaks.
+    Values already masked (`138****5678`) are not found by the recognizers, so they are not leaks. Without
+    a policy, a cnpii output is verified by the policy its run recorded in `_MANIFEST.json`.
     """
     started = time.monotonic()
-    policy, source = _load(policy)
+    policy, source = _load(policy) if policy is not None else _recorded_policy(output, storage_options)
     files = storage.list_input_files(output, storage_options)
-    results, residual = _verify_files(files, policy, source, storage_options, scheduler)
+    results, residual, allowed = _verify_files(files, policy, source, storage_options, scheduler)
     leaks = sum(e["rows"] for column in residual.values() for e in column["entities"].values())
     release = None
     if policy.release is not None:
@@ -342,14 +351,27 @@ def verify(
         rows=sum(r.rows for r in results),
         files=len(files),
         leaks=leaks,
+        allowed_residuals=allowed or None,
         entities=entity_totals(residual),
         risk=_release_summary(release) if release else None,
         seconds=_elapsed(started),
     )
     if report is not None:
-        document = {**summary.to_dict(), "columns": residual}
+        document = {**summary.to_dict(), "policy_source": source, "columns": residual}
         summary.report = _write_report(report, {**document, "release": release} if release else document)
     return summary
+
+
+def _recorded_policy(output: str, storage_options: StorageOptions) -> tuple[Policy, str]:
+    """The policy a cnpii output was made with (recorded in its manifest), else the default policy."""
+    try:
+        recorded = storage.read_manifest(output, storage_options).get("policy")
+    except storage.InputError:
+        recorded = None
+    if recorded is None:
+        return load_policy(None), "<default policy>"
+    source = f"{output}/{storage.MANIFEST} (the policy of the run that made it)"
+    return parse_policy(recorded, source), source
 
 
 def _released_quasi_identifiers(output: str, policy: Policy, source: str, files: Sequence[storage.InputFile],
@@ -525,7 +547,7 @@ def run(
         results = compute(tasks, "de-identifying", scheduler)
         staged = location.staged_files()
         staged_inputs = [storage.InputFile(s.url, s.relative_path, s.bytes) for s in staged]
-        _, residual = _verify_files(staged_inputs, policy, source, storage_options, scheduler)
+        _, residual, allowed = _verify_files(staged_inputs, policy, source, storage_options, scheduler)
     except BaseException:
         location.abort()
         raise
@@ -569,6 +591,7 @@ def run(
         files=len(files),
         entities=entity_totals(columns),
         leaks=leaks,
+        allowed_residuals=allowed or None,
         risk=_release_summary(release) if release else None,
         seconds=_elapsed(started),  # up to the commit, so that the manifest and the summary agree
     )
@@ -576,6 +599,7 @@ def run(
         **summary.to_dict(),
         "started_at": started_at,
         "policy_digest": policy.digest,
+        "policy": policy.model_dump(mode="json"),  # verify without --config checks by it (no key in it)
         "key_fingerprint": keyring.fingerprint if keyring else None,
         "versions": _versions(),
         "inputs": [{"relative_path": f.relative_path, "bytes": f.size} for f in files],

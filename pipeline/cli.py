@@ -239,7 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
         "verify",
         help="re-scan a de-identified dataset; exit 1 if personal data remains",
         description="Values already masked (138****5678) are not leaks; entities the policy keeps "
-        "are allowed.",
+        "are allowed (counted as allowed_residuals). The re-scan runs at the fail-closed defaults whatever "
+        "the policy sets for detection. Without --config, a cnpii output is verified by the policy its "
+        "run recorded in _MANIFEST.json.",
     )
     ver.add_argument("output", metavar="OUTPUT")
     _common(ver)

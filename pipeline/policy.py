@@ -236,9 +236,12 @@ class Policy(BaseModel):
         return found
 
     def for_verify(self) -> Policy:
-        """The policy verify scans output with: every column but those kept is re-scanned for every entity
-        (declared and whole-column rules described the input; in the output they are just text)."""
-        return self.model_copy(update={"columns": {n: r for n, r in self.columns.items() if r.keep}})
+        """The policy verify scans output with: the fail-closed defaults (every entity, the default
+        threshold, integer columns probed), whatever this policy set for detection, so that a policy
+        that weakens detection cannot weaken the check of its own output; only columns kept as they are
+        stay unscanned. Declared and whole-column rules described the input; in the output they are text."""
+        kept = {name: rule for name, rule in self.columns.items() if rule.keep}
+        return Policy(columns=kept, key=self.key)
 
     def allowed_entities(self, column: str) -> set[str]:
         """Entities verify lets stay in `column` of the output: everything in a kept column, and entities
@@ -246,7 +249,7 @@ class Policy(BaseModel):
         card token that keeps its BIN). Verify cannot tell those from real values, and the report says so."""
         rule = self.columns.get(column)
         if rule is not None and rule.keep:
-            return set(self.entities)
+            return set(ENTITIES)
         chosen = {e: self.actions[e] for e in self.entities}
         if rule is not None:
             chosen.update(rule.actions)

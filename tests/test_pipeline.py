@@ -350,3 +350,29 @@ def test_detect_finds_nothing_raw_in_sample_output(tmp_path):
     table = _read(out)
     for name in ("id_number", "mobile", "bank_card", "remark"):
         assert not [v for v in table.column(name).to_pylist() if v and detect(v)]
+
+
+@pytest.mark.parametrize("weakened", [{"threshold": 0.9}, {"integer_columns": "keep"}, {"entities": []}])
+def test_a_policy_that_weakens_detection_does_not_weaken_verify(dataset, tmp_path, weakened):
+    """Issue 14, item 4: such a run passed its own verify, and a later default verify found IDs."""
+    summary = api.run(str(dataset), str(tmp_path / "out"), parse_policy(weakened))
+    assert summary.status == "leak" and summary.leaks > 0
+    assert not (tmp_path / "out" / "_SUCCESS").exists()
+
+
+def test_what_the_policy_lets_through_is_reported_and_verify_uses_the_recorded_policy(dataset, tmp_path,
+                                                                                      capsys):
+    """Issue 14, items 4 and 13: phones the policy keeps are allowed residuals, counted; `cnpii verify
+    OUT` without --config checks by the policy the output was made with."""
+    policy = parse_policy({"columns": {"mobile": {"entity": "CN_PHONE", "action": "keep"}}})
+    out = tmp_path / "out"
+    summary = api.run(str(dataset), str(out), policy)
+    assert summary.status == "ok" and summary.allowed_residuals == {"mobile": {"CN_PHONE": 3}}
+    manifest = json.loads((out / "_MANIFEST.json").read_text(encoding="utf-8"))
+    assert manifest["allowed_residuals"] == {"mobile": {"CN_PHONE": 3}}
+    assert parse_policy(manifest["policy"]).digest == manifest["policy_digest"] == policy.digest
+    assert cli(["verify", str(out), "--report", str(tmp_path / "verify.json")]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["allowed_residuals"] == {
+        "mobile": {"CN_PHONE": 3}}
+    assert "_MANIFEST.json" in json.loads((tmp_path / "verify.json").read_text())["policy_source"]
+    assert cli(["verify", str(out), "--config", str(CONFIGS / "default.yaml")]) == 1  # mobiles are leaks
