@@ -310,16 +310,22 @@ def _configure_logging(fmt: str, level: str) -> None:
 
 def _report_error(error: Exception) -> int:
     """Log an error and choose the exit code. Our own errors name file, column and reason, never a value;
-    anything else may quote data (pyarrow does), so only its type and stack frames are logged."""
+    so do infrastructure errors (`errors.speaks_of_infrastructure`), shown as they are; anything else
+    may quote data (pyarrow does), so only its type and stack frames are logged."""
+    from pipeline.errors import speaks_of_infrastructure
+    from pipeline.keys import KeyMaterialError
     from pipeline.partition import DataError
     from pipeline.policy import PolicyError
     from pipeline.storage import InputError, OutputExistsError, StorageError
 
-    if isinstance(error, PolicyError | InputError | OutputExistsError):
-        log.error("%s", error)
+    if isinstance(error, PolicyError | InputError | OutputExistsError | KeyMaterialError):
+        log.error("%s", error)  # a key error names where the key was looked for (on a worker too)
         return EXIT_USAGE
     if isinstance(error, StorageError | DataError):
         log.error("%s", error)
+        return EXIT_RUNTIME
+    if speaks_of_infrastructure(error):
+        log.error("%s: %s", type(error).__name__, error)
         return EXIT_RUNTIME
     log.error(
         "unexpected %s (message withheld: it may quote data; --log-level DEBUG shows where)",

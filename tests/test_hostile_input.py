@@ -484,3 +484,31 @@ def test_key_value_metadata_of_the_input_is_not_copied(tmp_path):
         raw = (tmp_path / "out" / name).read_bytes()
         assert ID.encode() not in raw and b"export_query" not in raw, name
         assert pq.read_schema(tmp_path / "out" / name).field("note").metadata is None
+
+
+def test_errors_that_cannot_quote_data_are_shown(caplog):
+    """Issue 14, item 11: missing credentials, an unreachable scheduler and a worker without a key were
+    all 'unexpected … (message withheld)'. A pyarrow conversion error can quote a cell: still withheld."""
+    from botocore.exceptions import NoCredentialsError
+
+    from pipeline.cli import EXIT_RUNTIME, EXIT_USAGE, _report_error
+    from pipeline.keys import KeyMaterialError
+
+    cases = [
+        (NoCredentialsError(), EXIT_RUNTIME, "Unable to locate credentials"),
+        (OSError("Timed out trying to connect to tcp://10.0.0.5:8786 after 30 s"), EXIT_RUNTIME, "Timed out"),
+        (KeyMaterialError("no key in environment variable CNPII_KEY"), EXIT_USAGE, "CNPII_KEY"),
+        (pa.ArrowInvalid(f"Could not convert '{PHONE}' with type str"), EXIT_RUNTIME, "message withheld"),
+    ]
+    for error, code, shown in cases:
+        caplog.clear()
+        assert _report_error(error) == code
+        assert shown in caplog.text and PHONE not in caplog.text
+
+
+def test_an_unreachable_scheduler_is_named_in_the_error(tmp_path):
+    env = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"}
+    command = [sys.executable, "-m", "pipeline.cli", "scan", str(ROOT / "sample_data" / "customers"),
+               "--scheduler", "tcp://127.0.0.1:9"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3 and "tcp://127.0.0.1:9" in done.stderr and "withheld" not in done.stderr

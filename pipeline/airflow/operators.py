@@ -12,10 +12,11 @@
 Each returns the run's small summary dict (counts and locations, never data values) as its XCom value.
 How failures map onto Airflow:
 - a leak found by verify or a release target not met (`fail_on_leak`, the default), or a bad policy,
-  missing key, missing input or an output that already exists: the task fails without retry
+  missing or unusable key, missing input or an output that already exists: the task fails without retry
   (AirflowFailException), because retrying cannot help; on a leak or a missed target the summary is pushed
   to XCom first, so downstream tasks and people can see what happened;
-- storage and partition I/O errors (StorageError, DataError) propagate unchanged, so Airflow's retries apply;
+- storage and partition I/O errors (StorageError, DataError) and infrastructure errors (network,
+  credentials, the cluster: `pipeline.errors`) propagate unchanged, so Airflow's retries apply;
 - anything else may quote a cell value (pyarrow does), so it is re-raised with its message withheld,
   keeping its type and traceback.
 
@@ -114,7 +115,9 @@ class CnpiiBaseOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         """Run the command; return its summary as the XCom value, or fail as the module docstring says."""
         from pipeline import api
+        from pipeline.errors import speaks_of_infrastructure
         from pipeline.execution import local_scheduler
+        from pipeline.keys import KeyMaterialError
         from pipeline.partition import DataError
         from pipeline.policy import PolicyError
         from pipeline.storage import InputError, OutputExistsError, StorageError
@@ -125,11 +128,13 @@ class CnpiiBaseOperator(BaseOperator):
         try:
             with self.key_in_environment():
                 summary = self.call_api(api, self._storage_options())
-        except (PolicyError, InputError, OutputExistsError) as error:
+        except (PolicyError, InputError, OutputExistsError, KeyMaterialError) as error:
             raise AirflowFailException(f"cnpii {self.command}: {error}") from None
         except (StorageError, DataError, AirflowException):
             raise
         except Exception as error:
+            if speaks_of_infrastructure(error):  # credentials, network, cluster: shown, retried
+                raise
             withheld = CnpiiTaskError(f"cnpii {self.command}: unexpected {type(error).__name__} "
                                       "(message withheld: it may quote data; the traceback shows where)")
             raise withheld.with_traceback(error.__traceback__) from None

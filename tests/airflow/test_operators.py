@@ -12,6 +12,7 @@ from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
+from botocore.exceptions import NoCredentialsError
 
 from pipeline import api
 from pipeline.airflow import operators
@@ -23,6 +24,7 @@ from pipeline.airflow.operators import (
     VerifyOperator,
 )
 from pipeline.airflow.provider import get_provider_info
+from pipeline.keys import KeyMaterialError
 from pipeline.partition import DataError
 from pipeline.policy import PolicyError
 from pipeline.storage import InputError, OutputExistsError, StorageError
@@ -133,7 +135,8 @@ def test_leak_is_only_reported_when_fail_on_leak_is_off(monkeypatch: pytest.Monk
 
 
 @pytest.mark.parametrize("error", [PolicyError("p.yaml: actions.CN_PHONE: unknown action"),
-                                   InputError("in/: no Parquet files"), OutputExistsError("out/: committed")])
+                                   InputError("in/: no Parquet files"), OutputExistsError("out/: committed"),
+                                   KeyMaterialError("no key in environment variable CNPII_KEY")])
 def test_permanent_errors_fail_without_retry(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
     _fail_with(monkeypatch, error)
     ti = MagicMock()
@@ -149,7 +152,9 @@ def test_a_policy_that_does_not_load_fails_without_retry(tmp_path: Path) -> None
         ScanOperator(task_id="scan", input_path=str(tmp_path), policy=str(missing)).execute({"ti": None})
 
 
-@pytest.mark.parametrize("error", [StorageError("out/: connection reset"), DataError("in/part-0: truncated")])
+@pytest.mark.parametrize("error", [StorageError("out/: connection reset"), DataError("in/part-0: truncated"),
+                                   OSError("Timed out trying to connect to tcp://10.0.0.5:8786 after 30 s"),
+                                   NoCredentialsError()])
 def test_io_errors_propagate_for_airflow_to_retry(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
     _fail_with(monkeypatch, error)
     with pytest.raises(type(error)) as raised:
