@@ -196,6 +196,19 @@ def _residual(results: Sequence[FileResult], policy: Policy) -> tuple[dict[str, 
     return residual, allowed
 
 
+def _log_residual(residual: Mapping[str, Any]) -> None:
+    """One error line per column and entity left where the policy forbids it (counts, never values)."""
+    for name, column in residual.items():
+        for entity, entry in column["entities"].items():
+            log.error("personal data left: column %r holds %s in %d rows", name, entity, entry["rows"])
+
+
+def _log_throughput(what: str, rows: int, files: int, started: float) -> None:
+    seconds = time.monotonic() - started
+    log.info("%s %d rows in %d files in %.1f s (%.0f rows/s)", what, rows, files, seconds,
+             rows / seconds if seconds else 0)
+
+
 def _not_scanned(plans: Sequence[ColumnPlan]) -> list[str]:
     kept = [p.name for p in plans if p.mode is Mode.KEEP]
     return (
@@ -249,6 +262,7 @@ def scan(
     files = storage.list_input_files(input, storage_options)
     plans = _plan(files, policy, source, _display_masks(policy), storage_options, scheduler)
     results = _scan_files(files, plans, storage_options, scheduler, "scanning")
+    _log_throughput("scanned", sum(r.rows for r in results), len(files), started)
     columns = _columns(results)
     release = None
     if policy.release is not None:  # the risk of the input as it is, before de-identification
@@ -340,6 +354,8 @@ def verify(
     files = storage.list_input_files(output, storage_options)
     results, residual, allowed = _verify_files(files, policy, source, storage_options, scheduler)
     leaks = sum(e["rows"] for column in residual.values() for e in column["entities"].values())
+    if leaks:
+        _log_residual(residual)
     release = None
     if policy.release is not None:
         columns = _released_quasi_identifiers(output, policy, source, files, storage_options, scheduler)
@@ -545,6 +561,7 @@ def run(
             for f in files
         ]
         results = compute(tasks, "de-identifying", scheduler)
+        _log_throughput("de-identified", sum(r.rows for r in results), len(files), started)
         staged = location.staged_files()
         staged_inputs = [storage.InputFile(s.url, s.relative_path, s.bytes) for s in staged]
         _, residual, allowed = _verify_files(staged_inputs, policy, source, storage_options, scheduler)
@@ -619,6 +636,7 @@ def run(
     }
     if not passed:
         location.abort()
+        _log_residual(residual)
         log.error(
             "verify failed: %s; nothing was committed",
             "; ".join(c["detail"] for c in checks if not c["passed"]),

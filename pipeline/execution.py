@@ -102,6 +102,13 @@ def compute(tasks: Sequence[Delayed], label: str, scheduler: str | None = None) 
     """
     if not tasks:
         return []
+    started = time.monotonic()
+    results = _compute(tasks, label, scheduler)
+    log.info("%s: %d tasks done in %.1f s", label, len(tasks), time.monotonic() - started)
+    return results
+
+
+def _compute(tasks: Sequence[Delayed], label: str, scheduler: str | None) -> list[Any]:
     chosen = local_scheduler(scheduler)
     if chosen is None:
         results: dict[Any, Any] = {}

@@ -77,6 +77,18 @@ def _cell(value: Any) -> str:
     return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
+def _table(columns: Mapping[str, Any]) -> list[str]:
+    """Report entries per column and entity as a Markdown table."""
+    lines = ["| column | entity | rows | share | layout | confidence | action | masked examples |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, column in columns.items():
+        for entity, entry in column["entities"].items():
+            cells = [name, entity, entry["rows"], f"{entry['share_of_non_null']:.1%}", entry["layout"],
+                     entry["confidence"], entry.get("action", ""), ", ".join(entry["masked_examples"])]
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return lines
+
+
 def to_markdown(report: Mapping[str, Any]) -> str:
     """A readable rendering of a scan, run or verify report for a compliance file."""
     lines = [f"# cnpii {report['command']} report", ""]
@@ -97,16 +109,18 @@ def to_markdown(report: Mapping[str, Any]) -> str:
     if report.get("verify"):
         verify = report["verify"]
         lines.append(f"- **verify**: {verify['status']} ({verify['leaks']} residual findings)")
-    lines += [
-        "",
-        "| column | entity | rows | share | layout | confidence | action | masked examples |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for name, column in report.get("columns", {}).items():
-        for entity, entry in column["entities"].items():
-            cells = [name, entity, entry["rows"], f"{entry['share_of_non_null']:.1%}", entry["layout"],
-                     entry["confidence"], entry.get("action", ""), ", ".join(entry["masked_examples"])]
-            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    if report.get("allowed_residuals"):
+        allowed = "; ".join(f"{_cell(name)} {entity} {rows} rows"
+                            for name, entities in report["allowed_residuals"].items()
+                            for entity, rows in entities.items())
+        lines.append(f"- **allowed residuals** (let through by the policy): {allowed}")
+    if report.get("release"):
+        release = report["release"]
+        lines.append(f"- **release**: {'passed' if release['passed'] else 'failed'} ({release['detail']})")
+    lines += ["", *_table(report.get("columns", {}))]
+    residual = (report.get("verify") or {}).get("residual")
+    if residual:
+        lines += ["", "## Personal data left where the policy forbids it", "", *_table(residual)]
     if report.get("notes"):
         lines += ["", "## Notes", "", *[f"- {note}" for note in report["notes"]]]
     return "\n".join(lines) + "\n"

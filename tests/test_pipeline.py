@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -376,3 +377,25 @@ def test_what_the_policy_lets_through_is_reported_and_verify_uses_the_recorded_p
         "mobile": {"CN_PHONE": 3}}
     assert "_MANIFEST.json" in json.loads((tmp_path / "verify.json").read_text())["policy_source"]
     assert cli(["verify", str(out), "--config", str(CONFIGS / "default.yaml")]) == 1  # mobiles are leaks
+
+
+def test_a_leak_is_named_on_stderr_and_in_the_markdown_report(dataset, tmp_path):
+    """Issue 14, item 12: a leaking run printed nothing on stderr off a terminal and its Markdown report
+    left the leaking column out; runs off a terminal now log each phase with counts and rates."""
+    import subprocess
+    import sys
+
+    policy = tmp_path / "weak.yaml"
+    policy.write_text("version: 1\nentities: []\n", encoding="utf-8")
+    command = [sys.executable, "-m", "pipeline.cli", "run", str(dataset), str(tmp_path / "out"), "--config",
+               str(policy), "--report", str(tmp_path / "run.json")]
+    done = subprocess.run(command, cwd=Path(__file__).parent.parent, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "CNPII_KEY": KEY})
+    assert done.returncode == 1
+    assert "personal data left: column 'note' holds CN_PHONE" in done.stderr
+    assert "INFO cnpii: de-identifying: 2 tasks done in" in done.stderr
+    assert "INFO cnpii: de-identified 4 rows in 2 files in" in done.stderr
+    assert not [raw for raw in _raw_values() if raw in done.stderr]
+    markdown = (tmp_path / "run.md").read_text(encoding="utf-8")
+    assert "## Personal data left where the policy forbids it" in markdown
+    assert "| note | CN_PHONE |" in markdown
