@@ -89,7 +89,7 @@ def _release_summary(release: Mapping[str, Any]) -> dict[str, Any]:
     """The summary line's part of a release section: the figures an operator checks at a glance."""
     measured = release.get("measured") or {}
     return {"k": measured.get("k"), "l": measured.get("l"), "target_k": release["target"]["k_anonymity"],
-            "suppressed_rows": (release.get("suppressed") or {}).get("rows", 0), "passed": release["passed"]}
+            "suppressed_rows": (release.get("suppressed") or {}).get("rows"), "passed": release["passed"]}
 
 
 def _load(policy: PolicyLike) -> tuple[Policy, str]:
@@ -268,7 +268,8 @@ def scan(
     if policy.release is not None:  # the risk of the input as it is, before de-identification
         spec = prepare_release(policy.release, plans, files, storage_options, None, source)
         assert spec is not None
-        release = _measure_as_is(files, policy.release, spec.quasi_identifiers, storage_options, scheduler)
+        release = _measure_as_is(files, policy.release, spec.quasi_identifiers, storage_options, scheduler,
+                                 people=True)
     summary = Summary(
         "scan",
         "ok",
@@ -297,12 +298,15 @@ def _add_counts(parts: list[pa.Table], part: pa.Table | None) -> list[pa.Table]:
 
 
 def _measure_as_is(files: Sequence[storage.InputFile], release: Release, columns: Sequence[str],
-                   storage_options: StorageOptions, scheduler: str | None) -> dict[str, Any]:
-    """The release section for a dataset measured as it is (scan: the input; verify: an output)."""
+                   storage_options: StorageOptions, scheduler: str | None, people: bool) -> dict[str, Any]:
+    """The release section for a dataset measured as it is: scan measures an input, counting people by
+    its person column; verify an output, counting rows, since an output's person column is masked,
+    tokenized or generalized and no longer tells people apart (its run counted them on the originals)."""
     target = Target.of(release)
-    figures = measure_dataset(files, columns, release.person, target.sensitive, storage_options, scheduler,
+    person = release.person if people else None
+    figures = measure_dataset(files, columns, person, target.sensitive, storage_options, scheduler,
                               release.k_anonymity)
-    return measured_section(figures, columns, release.person, target)
+    return measured_section(figures, columns, person, target)
 
 
 def measure_dataset(files: Sequence[storage.InputFile], columns: Sequence[str], person: str | None,
@@ -359,7 +363,7 @@ def verify(
     release = None
     if policy.release is not None:
         columns = _released_quasi_identifiers(output, policy, source, files, storage_options, scheduler)
-        release = _measure_as_is(files, policy.release, columns, storage_options, scheduler)
+        release = _measure_as_is(files, policy.release, columns, storage_options, scheduler, people=False)
     summary = Summary(
         "verify",
         "leak" if leaks else ("risk" if release and not release["passed"] else "ok"),
@@ -424,8 +428,8 @@ class RiskSummary:
         """A JSON-ready dict: k, l, classes, uniques, records at risk, risks; never a value of the data."""
         found = {"command": "risk", "status": self.status, "input": self.input, "files": self.files,
                  "quasi_identifiers": self.quasi_identifiers, **self.figures.to_dict(), "target": self.target,
-                 "report": self.report, "seconds": self.seconds}
-        return {k: v for k, v in found.items() if v is not None}
+                 "seconds": self.seconds}
+        return found if self.report is None else {**found, "report": self.report}
 
 
 @_one_local_pool

@@ -186,6 +186,10 @@ class Ladder:
     column: str
     plan: ColumnPlan
     rungs: tuple[Rung, ...]
+    hierarchical: bool = True
+    """Whether each rung is a function of the one below. The rungs above 0 are (they are computed from the
+    original value); rung 0 is when the policy releases the value itself, a token of it, or a rung of the
+    same ladder, not when it masks it (`138****5678` does not tell the city)."""
 
     @property
     def names(self) -> list[str]:
@@ -200,6 +204,10 @@ class Ladder:
 def _date_rungs(start: int = 0) -> tuple[Rung, ...]:
     """The date rungs above `start` (0: a full date, 1: month, 2: year)."""
     return (DatePart("month"), DatePart("year"), YearBand())[start:]
+
+
+INJECTIVE_ACTIONS = frozenset({"keep", "tokenize"})
+"""Actions whose output tells values apart as the originals do: a rung above them is a function of them."""
 
 
 def _entity_rungs(entity: str, action: Action | None) -> tuple[Rung, ...]:
@@ -219,6 +227,13 @@ def whole_value_entity(stats: ColumnStats) -> str | None:
     return entity if rows * 2 >= stats.non_null else None
 
 
+def _plain(values: pa.Array) -> pa.Array:
+    """Dictionary-encoded and large text as plain strings, so that every check sees text the same way."""
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    return values.cast(pa.string()) if pa.types.is_large_string(values.type) else values
+
+
 def _share(matches: pa.Array, values: pa.Array) -> float:
     non_null = len(values) - values.null_count
     return (pc.sum(pc.fill_null(matches, False)).as_py() or 0) / non_null if non_null else 0.0
@@ -226,6 +241,7 @@ def _share(matches: pa.Array, values: pa.Array) -> float:
 
 def looks_like_dates(values: pa.Array) -> bool:
     """A date or timestamp column, or text of which nearly every value is a date."""
+    values = _plain(values)
     if pa.types.is_date(values.type) or pa.types.is_timestamp(values.type):
         return True
     if not pa.types.is_string(values.type):
@@ -235,6 +251,7 @@ def looks_like_dates(values: pa.Array) -> bool:
 
 def looks_like_regions(values: pa.Array) -> bool:
     """Text of which nearly every value is a province or prefecture-level city name."""
+    values = _plain(values)
     if not pa.types.is_string(values.type):
         return False
     names = pa.array(list(region_provinces()), pa.string())
@@ -243,6 +260,7 @@ def looks_like_regions(values: pa.Array) -> bool:
 
 def looks_like_division_codes(values: pa.Array) -> bool:
     """Text or integers of which nearly every value is a county-level division code with a known city."""
+    values = _plain(values)
     if not (pa.types.is_string(values.type) or pa.types.is_integer(values.type)):
         return False
     encoded = pc.dictionary_encode(released_text(values))
@@ -253,6 +271,7 @@ def looks_like_division_codes(values: pa.Array) -> bool:
 
 def looks_like_gender(values: pa.Array) -> bool:
     """Text of which nearly every value is a gender word (男, 女, M, F, male, female)."""
+    values = _plain(values)
     if not pa.types.is_string(values.type):
         return False
     words = pa.array(sorted(GENDER_WORDS), pa.string())
@@ -273,6 +292,7 @@ def build_ladder(plan: ColumnPlan, sample: pa.Array, stats: ColumnStats | None, 
     (`stats`: what scanning the sample found, for scanned columns)."""
     where = f"{source}: release.quasi_identifiers: column {plan.name!r}"
     rungs: tuple[Rung, ...] = ()
+    hierarchical = True
     if plan.mode is Mode.WHOLE:
         whole = plan.whole
         assert whole is not None
@@ -293,13 +313,14 @@ def build_ladder(plan: ColumnPlan, sample: pa.Array, stats: ColumnStats | None, 
                 raise PlanError(f"{where} is redacted ({entity}): nothing of it is released, so it is no "
                                 "quasi-identifier")
             rungs = _entity_rungs(entity, action)
+            hierarchical = action is None or action.name in INJECTIVE_ACTIONS or action.name == "generalize"
         elif looks_like_dates(sample):
             rungs = _date_rungs()
         elif looks_like_regions(sample):
             rungs = (RegionProvince(),)
         elif not looks_like_postcodes(plan.name, sample) and looks_like_division_codes(sample):
             rungs = (DivisionOf("city"), DivisionOf("province"))
-    return Ladder(plan.name, plan, (AsReleased(), *rungs))
+    return Ladder(plan.name, plan, (AsReleased(), *rungs), hierarchical or not rungs)
 
 
 def auto_quasi_identifiers(plans: Sequence[ColumnPlan], sample: pa.Table,

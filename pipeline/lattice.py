@@ -9,8 +9,10 @@ rows then have their quasi-identifiers nulled (suppressed).
 Information loss of a node is the mean over quasi-identifiers of how much of the column's distinctions
 the rung gives up: 1 - (d_r - 1) / (d_0 - 1), with d_r the distinct values at rung r (0 at rung 0, 1 when
 everything is one value). Nodes are tried in order of loss, then of total height; the first feasible one
-is chosen. Generalizing never splits a class, so a node below (finer than, in every column) an infeasible
-node is infeasible too and is skipped; if the coarsest node is infeasible, nothing is.
+is chosen. Along a hierarchical ladder generalizing never splits a class, so a node below (finer than,
+in every column) an infeasible node is infeasible too and is skipped, and if the coarsest node is
+infeasible, nothing is; a ladder whose first rung is a masked value is not hierarchical (see
+`choose_node`).
 
 >>> import pyarrow as pa
 >>> from pipeline.risk import class_counts
@@ -32,8 +34,8 @@ import pyarrow.compute as pc
 
 from pipeline.risk import ROWS, classes_at, too_small
 
-MAX_NODES = 100_000
-"""Lattices larger than this are refused: name fewer quasi-identifiers."""
+MAX_NODES = 10_000
+"""Lattices larger than this are refused when the policy is planned: name fewer quasi-identifiers."""
 
 
 def rung_key(qi: int, rung: int) -> str:
@@ -81,7 +83,7 @@ def _evaluate(counts: pa.Table, node: Sequence[int], k: int, l: int | None, budg
               ) -> tuple[bool, pa.Table, int, int | None]:
     """Whether `node` is feasible, the classes to suppress there, their rows, and k before suppression."""
     keys = node_keys(node)
-    classes = classes_at(counts, keys)
+    classes = classes_at(counts, keys, nulls_are_values=True)
     small = too_small(classes, k, l)
     suppressed = classes.filter(small)
     rows = int(pc.sum(suppressed.column("rows")).as_py() or 0)
@@ -91,12 +93,17 @@ def _evaluate(counts: pa.Table, node: Sequence[int], k: int, l: int | None, budg
 
 
 def choose_node(counts: pa.Table, heights: Sequence[int], *, k: int, l: int | None,
-                max_suppressed: float) -> Decision:
-    """The least-loss feasible node of the lattice whose quasi-identifier `i` has `heights[i]` rungs."""
+                max_suppressed: float, hierarchical: bool = True) -> Decision:
+    """The least-loss feasible node of the lattice whose quasi-identifier `i` has `heights[i]` rungs.
+
+    With `hierarchical` ladders (each rung a function of the one below) a node finer than an infeasible
+    one is infeasible too and is not evaluated, and an infeasible coarsest node ends the search at once.
+    Otherwise (a masked value is not finer than its city: two numbers with one mask can lie in two
+    cities) every node is evaluated in loss order. When none is feasible, the decision is the node that
+    needs the least suppression, with what it would take."""
     size = math.prod(heights)
     if size > MAX_NODES:
-        raise ValueError(f"the generalization lattice has {size:,} nodes (at most {MAX_NODES:,}); name "
-                         "fewer quasi-identifiers")
+        raise ValueError(f"the generalization lattice has {size:,} nodes (at most {MAX_NODES:,})")
     rows = int(pc.sum(counts.column(ROWS)).as_py() or 0)
     budget = math.floor(max_suppressed * rows + 1e-9)
     losses = _losses(counts, heights)
@@ -104,20 +111,43 @@ def choose_node(counts: pa.Table, heights: Sequence[int], *, k: int, l: int | No
     def loss(node: tuple[int, ...]) -> float:
         return sum(losses[qi][rung] for qi, rung in enumerate(node)) / len(node)
 
+    def decision(node: tuple[int, ...], feasible: bool, found: tuple[bool, pa.Table, int, int | None],
+                 evaluated: int) -> Decision:
+        return Decision(node, feasible, loss(node), found[1], found[2], rows, evaluated, found[3])
+
+    order = sorted(itertools.product(*(range(h) for h in heights)), key=lambda n: (loss(n), sum(n), n))
     top = tuple(h - 1 for h in heights)
-    feasible, suppressed, suppressed_rows, k_before = _evaluate(counts, top, k, l, budget)
-    evaluated = 1
-    if not feasible:
-        return Decision(top, False, loss(top), suppressed, suppressed_rows, rows, evaluated, k_before)
-    infeasible: list[tuple[int, ...]] = []
-    for node in sorted(itertools.product(*(range(h) for h in heights)), key=lambda n: (loss(n), sum(n), n)):
-        if node == top:
-            break
-        if any(all(a <= b for a, b in zip(node, bad, strict=True)) for bad in infeasible):
-            continue
+    evaluated = 0
+    if hierarchical:  # the coarsest node first: if even it fails, nothing can pass
+        at_top = _evaluate(counts, top, k, l, budget)
         evaluated += 1
-        ok, found, found_rows, found_k = _evaluate(counts, node, k, l, budget)
-        if ok:
-            return Decision(node, True, loss(node), found, found_rows, rows, evaluated, found_k)
-        infeasible.append(node)
-    return Decision(top, True, loss(top), suppressed, suppressed_rows, rows, evaluated, k_before)
+        if not at_top[0]:
+            return decision(top, False, at_top, evaluated)
+    ruled_out: set[tuple[int, ...]] = set()
+    best: tuple[tuple[int, ...], tuple[bool, pa.Table, int, int | None]] | None = None
+    for node in order:
+        if node in ruled_out:
+            continue
+        if hierarchical and node == top:  # every finer node failed; the top passed
+            return decision(top, True, at_top, evaluated)
+        found = _evaluate(counts, node, k, l, budget)
+        evaluated += 1
+        if found[0]:
+            return decision(node, True, found, evaluated)
+        if best is None or found[2] < best[1][2]:
+            best = (node, found)
+        if hierarchical:
+            _rule_out_below(node, ruled_out)
+    assert best is not None
+    return decision(best[0], False, best[1], evaluated)
+
+
+def _rule_out_below(node: tuple[int, ...], ruled_out: set[tuple[int, ...]]) -> None:
+    """Add `node` and every node finer than it to `ruled_out` (each node is visited once overall)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current in ruled_out:
+            continue
+        ruled_out.add(current)
+        stack += [(*current[:i], rung - 1, *current[i + 1 :]) for i, rung in enumerate(current) if rung > 0]

@@ -35,7 +35,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pipeline.actions import ACTIONS, Action, ActionConfigError, action_params, build_action
 from pipeline.keys import Keyring, KeySource
@@ -162,7 +171,7 @@ class LDiversity(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     sensitive: str
-    l: int = Field(ge=1)
+    l: StrictInt = Field(ge=1)
 
 
 class Release(BaseModel):
@@ -176,9 +185,9 @@ class Release(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     person: str | None = None
     quasi_identifiers: tuple[str, ...] | Literal["auto"]
-    k_anonymity: int = Field(ge=1)
+    k_anonymity: StrictInt = Field(ge=1)  # strict: YAML's `true` or "5" is a typo, not a target
     l_diversity: LDiversity | None = None
-    max_suppressed: float = Field(0.0, ge=0.0, le=1.0)
+    max_suppressed: StrictFloat | StrictInt = Field(0.0, ge=0.0, le=1.0)  # `yes` would be 1.0: everything
 
     @field_validator("quasi_identifiers")
     @classmethod
@@ -193,7 +202,7 @@ class Release(BaseModel):
     def _sensitive_apart(self) -> Release:
         if (self.l_diversity is not None and isinstance(self.quasi_identifiers, tuple)
                 and self.l_diversity.sensitive in self.quasi_identifiers):
-            raise ValueError("the sensitive column of l_diversity cannot also be a quasi-identifier")
+            raise ValueError("l_diversity.sensitive cannot also be one of the quasi_identifiers")
         return self
 
 

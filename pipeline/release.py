@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,8 +33,8 @@ import pyarrow.compute as pc
 from pipeline.actions import Action, build_action
 from pipeline.keys import Keyring
 from pipeline.ladders import Ladder, auto_quasi_identifiers, build_ladder
-from pipeline.lattice import Decision, choose_node, node_keys, rung_key
-from pipeline.partition import DataError, plan_types, read_batches
+from pipeline.lattice import MAX_NODES, Decision, choose_node, node_keys, rung_key
+from pipeline.partition import BATCH_ROWS, DataError, plan_types, read_batches
 from pipeline.plan import ColumnPlan, Mode, PlanError, is_integer_like, is_string_like
 from pipeline.policy import Release
 from pipeline.risk import (
@@ -43,6 +44,7 @@ from pipeline.risk import (
     SENSITIVE,
     RiskFigures,
     add_part,
+    among,
     class_counts,
     classes_at,
     measure,
@@ -84,14 +86,23 @@ class ReleaseSpec:
         return person_digests(batch.column(self.person).combine_chunks(), self.keyring)
 
 
-def _first_batch(files: Sequence[Any], columns: list[str], storage_options: StorageOptions) -> pa.Table:
-    """The first rows of the dataset (a sample to build ladders from)."""
-    for file in files:
-        for batch in read_batches(file.url, file.relative_path, columns, storage_options):
-            if batch.num_rows:
-                return batch
-    first = files[0]
-    return next(read_batches(first.url, first.relative_path, columns, storage_options), pa.table({}))
+SAMPLED_FILES = 8
+"""Files the sample behind ladders and `auto` is drawn from, spread over the dataset: a column empty in
+the first file is still seen."""
+
+
+def _sample(files: Sequence[Any], plans: Sequence[ColumnPlan], storage_options: StorageOptions) -> pa.Table:
+    """The first rows of up to `SAMPLED_FILES` files spread over the dataset, about one batch in all."""
+    chosen = list(files)[:: max(1, math.ceil(len(files) / SAMPLED_FILES))]
+    rows = math.ceil(BATCH_ROWS / len(chosen))
+    parts = []
+    for file in chosen:
+        batches = read_batches(file.url, file.relative_path, [p.name for p in plans], storage_options,
+                               plan_types(plans))
+        parts.append(next(batches, None))
+        batches.close()
+    found = [part.slice(0, rows) for part in parts if part is not None]
+    return pa.concat_tables(found, promote_options="default") if found else pa.table({})
 
 
 def _column(plans: Mapping[str, ColumnPlan], name: str, where: str, source: str) -> ColumnPlan:
@@ -112,12 +123,16 @@ def prepare_release(release: Release | None, plans: Sequence[ColumnPlan], files:
     sensitive = None
     if release.l_diversity is not None:
         sensitive = _column(by_name, release.l_diversity.sensitive, "l_diversity.sensitive", source)
+        whole = sensitive.whole
+        if sensitive.mode is Mode.WHOLE and whole is not None and whole.action == "redact":
+            raise PlanError(f"{source}: release.l_diversity.sensitive: column {sensitive.name!r} is "
+                            "redacted: its values are not released, so l cannot be measured on them")
     named = release.quasi_identifiers
     if named != "auto":
         for name in named:
             _column(by_name, name, "quasi_identifiers", source)
     sampled = [p.name for p in plans] if named == "auto" else list(named)
-    sample = _first_batch(files, sampled, storage_options) if files else pa.table({})
+    sample = _sample(files, [by_name[n] for n in sampled], storage_options) if files else pa.table({})
     scanned = [_detecting(by_name[n]) for n in sampled if n in sample.column_names]
     scanned = [p for p in scanned if p is not None]
     stats = scan_table(sample.select([p.name for p in scanned]), scanned) if scanned else {}
@@ -128,6 +143,10 @@ def prepare_release(release: Release | None, plans: Sequence[ColumnPlan], files:
         raise PlanError(f"{source}: release.quasi_identifiers: auto found no column that is generalized or "
                         "looks like a date, gender, region or postcode; name the quasi-identifiers")
     ladders = tuple(build_ladder(by_name[n], _sample_column(sample, n), stats.get(n), source) for n in chosen)
+    nodes = math.prod(len(ladder.rungs) for ladder in ladders)
+    if nodes > MAX_NODES:
+        raise PlanError(f"{source}: release.quasi_identifiers: their generalization lattice has {nodes:,} "
+                        f"nodes (at most {MAX_NODES:,}); name fewer quasi-identifiers")
     return ReleaseSpec(ladders, person, sensitive, keyring if person else None, release)
 
 
@@ -194,10 +213,6 @@ class ReleaseStep:
                 schema = schema.set(index, schema.field(index).with_type(pa.string()))
         return schema
 
-    @functools.cached_property
-    def _suppressed_keys(self) -> pa.Array:
-        return _joined([column.combine_chunks() for column in self.suppressed.columns])
-
     def apply(self, batch: pa.Table, table: pa.Table) -> tuple[pa.Table, pa.Table]:
         """The batch's output with the release applied, and the rows of each tuple it writes (checked
         against the plan: see `release_report`)."""
@@ -206,9 +221,8 @@ class ReleaseStep:
             original = batch.column(ladder.column).combine_chunks()
             released = table.column(ladder.column).combine_chunks()
             columns[ladder.column] = ladder.values(rung, original, released)
-        if len(self._suppressed_keys):
-            keys = _joined([released_text(c) for c in columns.values()])
-            hit = pc.fill_null(pc.is_in(keys, value_set=self._suppressed_keys), False)
+        if self.suppressed.num_rows:
+            hit = among([released_text(c) for c in columns.values()], self.suppressed)
             columns = {n: pc.if_else(hit, pa.scalar(None, c.type), c) for n, c in columns.items()}
         for name, values in columns.items():
             index = table.schema.get_field_index(name)
@@ -217,17 +231,13 @@ class ReleaseStep:
         return table, class_counts(keys)
 
 
-def _joined(columns: Sequence[pa.Array]) -> pa.Array:
-    """One string per row that stands for its tuple of key values (null when any is null)."""
-    return pc.binary_join_element_wise(*columns, "\x1f") if len(columns) > 1 else columns[0]
-
-
 def decide(spec: ReleaseSpec, counts: pa.Table) -> Decision:
     """The node the release climbs to (see `lattice.choose_node`)."""
     target = Target.of(spec.target)
     heights = [len(ladder.rungs) for ladder in spec.ladders]
     return choose_node(counts, heights, k=spec.target.k_anonymity, l=target.l,
-                       max_suppressed=spec.target.max_suppressed)
+                       max_suppressed=spec.target.max_suppressed,
+                       hierarchical=all(ladder.hierarchical for ladder in spec.ladders))
 
 
 @dataclass(frozen=True)
@@ -282,9 +292,7 @@ def _as_released(finest: pa.Table, decision: Decision) -> pa.Table:
     rest = [c for c in finest.column_names if c in (ROWS, PERSON, PEOPLE, SENSITIVE)]
     table = finest.select([*keys, *rest]).rename_columns([*names, *rest])
     if decision.suppressed.num_rows:
-        wanted = _joined([c.combine_chunks() for c in decision.suppressed.columns])
-        rows = _joined([table.column(n).combine_chunks() for n in names])
-        hit = pc.fill_null(pc.is_in(rows, value_set=wanted), False)
+        hit = among([table.column(n).combine_chunks() for n in names], decision.suppressed)
         nothing = pa.scalar(None, pa.string())
         for i, name in enumerate(names):
             table = table.set_column(i, name, pc.if_else(hit, nothing, table.column(name)))
@@ -292,7 +300,7 @@ def _as_released(finest: pa.Table, decision: Decision) -> pa.Table:
 
 
 def _classes(counts: pa.Table, keys: list[str]) -> pa.Table:
-    classes = classes_at(counts, keys).select([*keys, "rows"])
+    classes = classes_at(counts, keys, nulls_are_values=True).select([*keys, "rows"])
     return classes.sort_by([(key, "ascending") for key in keys])
 
 
@@ -306,7 +314,8 @@ def release_report(spec: ReleaseSpec, decision: Decision, finest: pa.Table,
     release = spec.target
     target = Target.of(release)
     names = spec.quasi_identifiers
-    before = measure(finest, node_keys([0] * len(names)), names=names, target_k=release.k_anonymity)
+    before = measure(finest, node_keys([0] * len(names)), names=names, target_k=release.k_anonymity,
+                     nulls_are_values=True)
     report: dict[str, Any] = {
         "counted": before.counted,
         "quasi_identifiers": names,
@@ -322,16 +331,18 @@ def release_report(spec: ReleaseSpec, decision: Decision, finest: pa.Table,
         "nodes_evaluated": decision.nodes_evaluated,
     }
     if written is None:
-        share = decision.suppressed_share
+        share = math.ceil(decision.suppressed_share * 10_000) / 10_000  # never advise too little
+        missed = f"k = {target.k}" + (f" or l = {target.l}" if target.l else "")
         report.update(measured=None, passed=False, detail=(
-            f"the target cannot be met: at the coarsest node k = {decision.k_before_suppression} before "
-            f"suppression, and suppressing the classes that miss it would null {decision.suppressed_rows} "
-            f"rows ({share:.2%}; max_suppressed {release.max_suppressed:.2%}); raise max_suppressed to "
-            f"at least {share:.4f}, lower the target, or name fewer quasi-identifiers"))
+            f"the target cannot be met: at the node that needs the least suppression k = "
+            f"{decision.k_before_suppression} before suppression, and suppressing the classes that miss "
+            f"{missed} would null {decision.suppressed_rows} rows ({decision.suppressed_share:.2%}; "
+            f"max_suppressed {release.max_suppressed:.2%}); raise max_suppressed to at least {share:.4f}, "
+            "lower the target, or name fewer quasi-identifiers"))
         return report
     keys = [f"q{i}" for i in range(len(names))]
     released = _as_released(finest, decision)
-    measured = measure(released, keys, names=names, target_k=release.k_anonymity)
+    measured = measure(released, keys, names=names, target_k=release.k_anonymity, nulls_are_values=True)
     as_planned = _classes(released, keys).equals(_classes(written, keys))
     within = decision.suppressed_rows <= release.max_suppressed * measured.rows + 1e-9
     passed = target.met_by(measured) and within and as_planned

@@ -110,13 +110,17 @@ def add_part(parts: list[pa.Table], part: pa.Table) -> list[pa.Table]:
     return [merge_counts(parts)]
 
 
-def _valid(counts: pa.Table, keys: Sequence[str]) -> pa.Table:
-    """The tuples whose every quasi-identifier is present (null ones belong to no class)."""
-    mask = None
-    for key in keys:
-        present = pc.is_valid(counts.column(key))
-        mask = present if mask is None else pc.and_(mask, present)
-    return counts.filter(mask) if mask is not None else counts
+def _in_a_class(counts: pa.Table, keys: Sequence[str], nulls_are_values: bool) -> pa.Table:
+    """The tuples that belong to a class. Measuring a dataset as it is, a tuple with any null
+    quasi-identifier belongs to none (`cnpii risk`); a release the run enforces is judged with a null as
+    a value of its own, so that a row missing one attribute is still protected by the others, and only
+    suppressed rows (every quasi-identifier null) belong to no class."""
+    present = [pc.is_valid(counts.column(key)) for key in keys]
+    combine = pc.or_ if nulls_are_values else pc.and_
+    mask = present[0]
+    for more in present[1:]:
+        mask = combine(mask, more)
+    return counts.filter(mask)
 
 
 def count_people(parts: Sequence[pa.Table]) -> pa.Table:
@@ -154,10 +158,10 @@ def _one_row_per_person(counts: pa.Table) -> bool:
     return pc.count_distinct(person, mode="only_valid").as_py() == len(person) - person.null_count
 
 
-def classes_at(counts: pa.Table, keys: Sequence[str]) -> pa.Table:
+def classes_at(counts: pa.Table, keys: Sequence[str], nulls_are_values: bool = False) -> pa.Table:
     """The classes over `keys`: their key values, `rows`, `size` (people or rows) and `l` (distinct
-    sensitive values; absent without a sensitive column)."""
-    valid = _valid(counts, keys)
+    sensitive values; absent without a sensitive column). See `_in_a_class` for nulls."""
+    valid = _in_a_class(counts, keys, nulls_are_values)
     aggregates: list[tuple[str, str]] = [(ROWS, "sum")]
     if PEOPLE in counts.column_names:
         aggregates.append((PEOPLE, "sum"))
@@ -224,13 +228,13 @@ def _histogram(sizes: np.ndarray) -> list[dict[str, Any]]:
 
 
 def measure(counts: pa.Table, keys: Sequence[str], *, names: Sequence[str] | None = None,
-            target_k: int | None = None) -> RiskFigures:
+            target_k: int | None = None, nulls_are_values: bool = False) -> RiskFigures:
     """The figures of the classes over `keys` in `counts` (a `class_counts`/`merge_counts` table).
 
     `names` are the columns the keys stand for (in reports; default the keys); `target_k` sets the
-    records-at-risk threshold."""
+    records-at-risk threshold; `nulls_are_values` as in `classes_at`."""
     names = list(names or keys)
-    classes = classes_at(counts, keys)
+    classes = classes_at(counts, keys, nulls_are_values)
     sizes = classes.column("size").to_numpy() if classes.num_rows else np.array([], np.int64)
     people = PERSON in counts.column_names or PEOPLE in counts.column_names
     threshold_k = target_k or DEFAULT_RISK_K
@@ -253,12 +257,31 @@ def measure(counts: pa.Table, keys: Sequence[str], *, names: Sequence[str] | Non
         rows_left_out=rows - in_classes,
         histogram=_histogram(sizes),
         uniques_per_quasi_identifier={
-            name: _uniques_on(counts, key) for name, key in zip(names, keys, strict=True)
+            name: _uniques_on(counts, key, nulls_are_values) for name, key in zip(names, keys, strict=True)
         },
     )
 
 
-def _uniques_on(counts: pa.Table, key: str) -> int:
+def _uniques_on(counts: pa.Table, key: str, nulls_are_values: bool) -> int:
     """Records unique on one quasi-identifier alone (classes of size 1 over that column)."""
-    sizes = classes_at(counts, [key]).column("size")
+    sizes = classes_at(counts, [key], nulls_are_values).column("size")
     return int(pc.sum(pc.equal(sizes, 1)).as_py() or 0) if len(sizes) else 0
+
+
+def among(keys: Sequence[pa.Array], classes: pa.Table) -> pa.Array:
+    """Whether each row's tuple of `keys` is one of the rows of `classes` (same number of columns, in
+    order), a null matching a null: an exact join, with no separator that a value could contain."""
+    def columns(arrays: Sequence[pa.Array]) -> dict[str, pa.Array]:
+        found = {}
+        for i, array in enumerate(arrays):
+            found[f"v{i}"] = pc.fill_null(array, "")
+            found[f"n{i}"] = pc.is_null(array)
+        return found
+
+    on = [name for i in range(len(keys)) for name in (f"v{i}", f"n{i}")]
+    rows = pa.table({**columns(keys), "__row": pa.array(np.arange(len(keys[0]), dtype=np.int64))})
+    wanted = pa.table(columns([c.combine_chunks() for c in classes.columns]))
+    matched = rows.join(wanted, keys=on, join_type="left semi").column("__row").to_numpy()
+    hit = np.zeros(len(keys[0]), dtype=bool)
+    hit[matched] = True
+    return pa.array(hit)

@@ -5,7 +5,9 @@ the manifest and the HTML page without a value of the data; `cnpii risk` measure
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -58,6 +60,11 @@ def test_release_keys_are_strict(tmp_path):
          "release"),
         ({"quasi_identifiers": ["a"], "k_anonymity": 2, "l_diversity": {"sensitive": "s", "ll": 2}},
          "release.l_diversity"),
+        ({"quasi_identifiers": ["a"], "k_anonymity": True}, "release.k_anonymity"),
+        ({"quasi_identifiers": ["a"], "k_anonymity": "5"}, "release.k_anonymity"),
+        ({"quasi_identifiers": ["a"], "k_anonymity": 5, "max_suppressed": True}, "release.max_suppressed"),
+        ({"quasi_identifiers": ["a"], "k_anonymity": 5, "l_diversity": {"sensitive": "s", "l": True}},
+         "release.l_diversity.l"),
     ]:
         with pytest.raises(PolicyError, match=where):
             load_policy(_policy(tmp_path, bad))
@@ -79,7 +86,9 @@ def test_a_run_enforces_k_on_what_it_writes(tables, tmp_path):
     assert section["counted"] == "people" and section["person_digest"] == "keyed"
     assert section["before"]["k"] < 5 <= section["measured"]["k"]  # the policy alone left small classes
     assert section["suppressed"]["share"] <= 0.1
-    # measured independently on the output: rows per class are at least people per class
+    # measured independently on the output: rows per class are at least people per class; verify
+    # counts rows too (the masked person column cannot tell people apart) and agrees
+    assert api.verify(str(output), policy).status == "ok"
     independent = api.risk(str(output), QUASI, k=5)
     assert independent.status == "ok" and independent.figures.k >= 5
     written = pq.read_table(output, columns=QUASI)
@@ -87,9 +96,11 @@ def test_a_run_enforces_k_on_what_it_writes(tables, tmp_path):
     assert climbed and all(pa.types.is_string(written.schema.field(c).type) for c in climbed)
     # suppressed rows lost every quasi-identifier, and only those rows (plus nulls of the input) did
     source = pq.read_table(tables / "customers", columns=QUASI)
-    all_null = pc.sum(pc.and_(*[pc.is_null(written.column(c)) for c in QUASI[:2]]).cast("int64")).as_py()
-    had_null = pc.sum(pc.and_(*[pc.is_null(source.column(c)) for c in QUASI[:2]]).cast("int64")).as_py()
-    assert all_null - had_null == section["suppressed"]["rows"]
+    def all_null(table: pa.Table) -> int:
+        nulls = [pc.is_null(table.column(c)) for c in QUASI]
+        return pc.sum(pc.and_(pc.and_(nulls[0], nulls[1]), nulls[2]).cast("int64")).as_py()
+
+    assert all_null(written) - all_null(source) == section["suppressed"]["rows"]
 
 
 def test_the_release_section_holds_no_value_of_the_data(tables, tmp_path):
@@ -120,6 +131,8 @@ def test_an_impossible_target_commits_nothing_and_says_what_it_would_take(tables
     refused = json.loads((tmp_path / "refused.json").read_text(encoding="utf-8"))["release"]
     assert refused["measured"] is None and "max_suppressed" in refused["detail"]
     assert refused["suppressed"]["share"] > 0.01
+    advised = float(re.search(r"raise max_suppressed to at least ([0-9.]+)", refused["detail"]).group(1))
+    assert advised >= refused["suppressed"]["share"]  # rounded up, never down
 
 
 def test_people_not_rows_decide(tmp_path):
@@ -191,7 +204,9 @@ def test_risk_command_prints_the_figures_and_exits_by_target(tables, capsys):
 def test_a_missing_release_column_is_refused_before_work(tables, tmp_path):
     for release, where in [({"quasi_identifiers": ["nope"], "k_anonymity": 2}, "quasi_identifiers"),
                            ({"person": "nope", "quasi_identifiers": ["gender"], "k_anonymity": 2}, "person"),
-                           ({"quasi_identifiers": ["name"], "k_anonymity": 2}, "redacted")]:
+                           ({"quasi_identifiers": ["name"], "k_anonymity": 2}, "redacted"),
+                           ({"quasi_identifiers": ["gender"], "k_anonymity": 2,
+                             "l_diversity": {"sensitive": "name", "l": 2}}, "l_diversity.sensitive")]:
         policy = _policy(tmp_path, release, columns={"name": {"action": "redact"}})
         with pytest.raises(PolicyError, match=where):
             api.run(str(tables / "customers"), str(tmp_path / "out"), policy)
@@ -238,3 +253,60 @@ def test_written_classes_that_differ_from_the_plan_fail_the_run(tables, tmp_path
     assert summary.status == "risk" and not (tmp_path / "out" / "_SUCCESS").exists()
     detail = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))["release"]["detail"]
     assert "differ from the planned" in detail
+
+
+def _table_dataset(tmp_path: Path, *tables: pa.Table) -> Path:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for number, table in enumerate(tables):
+        pq.write_table(table, folder / f"part-{number}.parquet")
+    return folder
+
+
+def test_a_row_missing_one_quasi_identifier_is_still_protected(tmp_path):
+    """A blank gender left a row out of every class, so it was released unique on birth year and city."""
+    table = pa.table({"gender": ["男"] * 20 + [None], "born": ["1990"] * 20 + ["1921"],
+                      "city": ["深圳市"] * 20 + ["拉萨市"]})
+    data = _table_dataset(tmp_path, table)
+    release = {"quasi_identifiers": ["gender", "born", "city"], "k_anonymity": 5, "max_suppressed": 0.05}
+    summary = api.run(str(data), str(tmp_path / "out"), _policy(tmp_path, release))
+    assert summary.status == "ok" and summary.risk["suppressed_rows"] == 1
+    last = pq.read_table(tmp_path / "out").slice(20).to_pylist()[0]
+    assert last == {"gender": None, "born": None, "city": None}
+
+
+def test_values_holding_any_character_suppress_only_their_class(tmp_path):
+    """Tuples were matched as joined strings: ('x\\x1fy', 'z') and ('x', 'y\\x1fz') looked alike."""
+    table = pa.table({"a": ["x\x1fy"] + ["x"] * 10, "b": ["z"] + ["y\x1fz"] * 10})
+    data = _table_dataset(tmp_path, table)
+    release = {"quasi_identifiers": ["a", "b"], "k_anonymity": 2, "max_suppressed": 0.1}
+    summary = api.run(str(data), str(tmp_path / "out"), _policy(tmp_path, release))
+    written = pq.read_table(tmp_path / "out")
+    assert summary.status == "ok" and written.column("a").null_count == 1
+    assert written.column("a").to_pylist()[1:] == ["x"] * 10
+
+
+def test_a_lattice_too_large_is_refused_before_work(tmp_path):
+    dates = {f"d{i}": pa.array([dt.date(1990, 1, 1)] * 3) for i in range(7)}  # 4 rungs each: 16,384 nodes
+    data = _table_dataset(tmp_path, pa.table(dates))
+    release = {"quasi_identifiers": list(dates), "k_anonymity": 2}
+    with pytest.raises(PolicyError, match=r"quasi_identifiers: their generalization lattice has 16,384"):
+        api.run(str(data), str(tmp_path / "out"), _policy(tmp_path, release))
+    assert not (tmp_path / "out").exists()
+
+
+def test_auto_reads_dictionary_and_large_text_and_more_than_the_first_file(tmp_path):
+    empty = pa.table({"gender": pa.nulls(40, pa.string()), "city": pa.nulls(40, pa.string()),
+                      "note": ["无"] * 40})
+    genders = pa.array(["男", "女"] * 20).dictionary_encode()
+    filled = pa.table({"gender": genders, "city": pa.array(["深圳市", "杭州市"] * 20, pa.large_string()),
+                       "note": ["无"] * 40})
+    data = _table_dataset(tmp_path, empty, filled.cast(empty.schema))
+    data2 = tmp_path / "data2"
+    data2.mkdir()
+    pq.write_table(empty.cast(filled.schema), data2 / "part-0.parquet")
+    pq.write_table(filled, data2 / "part-1.parquet")
+    release = {"quasi_identifiers": "auto", "k_anonymity": 2}
+    for folder, out in ((data, "out"), (data2, "out2")):
+        assert api.run(str(folder), str(tmp_path / out), _policy(tmp_path, release)).status == "ok"
+        assert read_manifest(str(tmp_path / out))["release"]["quasi_identifiers"] == ["gender", "city"]

@@ -249,3 +249,20 @@ def test_a_person_is_the_same_however_the_id_is_spaced_or_cased():
     written = ["11010519491231002X", "110105 1949 1231 002x", "110105-19491231-002X"]
     digests = person_digests(pa.array(written))
     assert len(set(digests.to_pylist())) == 1
+
+
+def test_a_ladder_whose_first_rung_masks_is_searched_without_pruning():
+    """A masked number is no finer than its city: two numbers with one mask lie in two cities. The
+    release the policy already makes (rung 0) meets k here although the coarser rung does not."""
+    cities = ["北京市", "上海市", "广州市", "深圳市", "杭州市", "南京市"]
+    keys = {rung_key(0, 0): ["138****5678"] * 6, rung_key(0, 1): cities}
+    counts = class_counts({k: pa.array(v) for k, v in keys.items()})
+    assert not choose_node(counts, (2,), k=3, l=None, max_suppressed=0.0, hierarchical=True).feasible
+    decision = choose_node(counts, (2,), k=3, l=None, max_suppressed=0.0, hierarchical=False)
+    assert decision.feasible and decision.node == (0,)
+    masked = _plan("mobile", Mode.DECLARED, entities=("CN_PHONE",),
+                   actions={"CN_PHONE": build_action("mask", {}, None)})
+    generalized = _plan("mobile", Mode.DECLARED, entities=("CN_PHONE",),
+                      actions={"CN_PHONE": build_action("generalize", {"to": "city"}, None)})
+    assert not build_ladder(masked, pa.array([], pa.string()), None, "p").hierarchical
+    assert build_ladder(generalized, pa.array([], pa.string()), None, "p").hierarchical
