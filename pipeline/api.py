@@ -487,6 +487,19 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
 
 
+def _same_key_everywhere(keyring: Keyring | None, results: Sequence[FileResult]) -> None:
+    """Refuse results made with another key than this process's (a Dask worker reads the key from its own
+    environment): the manifest would name a key that did not make the tokens, and they could never be
+    detokenized or joined with the key it names."""
+    others = [r.relative_path for r in results
+              if keyring is not None and r.key_fingerprint not in (None, keyring.fingerprint)]
+    if others:
+        assert keyring is not None
+        raise KeyMaterialError(f"{len(others)} of {len(results)} files were de-identified with another key "
+                               f"than this process's {keyring.source.describe()} (first: {others[0]}); give "
+                               "every Dask worker the same key")
+
+
 def _person_keyring(policy: Policy, keyring: Keyring | None, source: str) -> Keyring | None:
     """The key people are told apart with: the run's, else the policy's key source if it holds one. A
     policy that names a key source that cannot be read is refused; without any key, digests are unkeyed."""
@@ -565,6 +578,7 @@ def run(
             for f in files
         ]
         results = compute(tasks, "de-identifying", scheduler)
+        _same_key_everywhere(keyring, results)
         _log_throughput("de-identified", sum(r.rows for r in results), len(files), started)
         staged = location.staged_files()
         staged_inputs = [storage.InputFile(s.url, s.relative_path, s.bytes) for s in staged]

@@ -21,6 +21,9 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 MIN_KEY_BYTES = 32
 """A key shorter than 256 bits is refused: keyed tokens of phones are only as safe as the key is long."""
+MAX_KEY_BYTES = 1024
+MIN_DISTINCT_BYTES = 12
+"""32 random bytes hold about 30 different values, a 64-character token about 40: far fewer is no key."""
 DEFAULT_KEY_ENV = "CNPII_KEY"
 
 
@@ -46,26 +49,43 @@ class KeySource(BaseModel):
         return f"file {self.file}" if self.file else f"environment variable {self.env or DEFAULT_KEY_ENV}"
 
     def read(self) -> bytes:
-        """The key bytes (a file's trailing newline is not part of the key)."""
+        """The key bytes, normalized the same way from either source (a trailing newline, which a file
+        editor or `echo` adds, is not part of the key) and checked (`check_key`)."""
         if self.file:
             try:
-                material = Path(self.file).read_bytes().rstrip(b"\r\n")
+                material = Path(self.file).read_bytes()
             except OSError as error:
                 raise KeyMaterialError(
                     f"cannot read the key from {self.describe()} ({error.strerror})"
                 ) from None
         else:
             material = os.environ.get(self.env or DEFAULT_KEY_ENV, "").encode()
+        material = material.rstrip(b"\r\n")
         if not material:
             raise KeyMaterialError(
                 f"no key in {self.describe()}; set it to at least {MIN_KEY_BYTES} random bytes, "
                 "e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
-        if len(material) < MIN_KEY_BYTES:
-            raise KeyMaterialError(
-                f"the key in {self.describe()} is {len(material)} bytes; at least {MIN_KEY_BYTES} are needed"
-            )
+        check_key(material, self.describe())
         return material
+
+
+def check_key(material: bytes, where: str) -> None:
+    """A minimal strength check, on length and variety, so that a placeholder (`aaaa…`, 32 spaces) or a
+    document named by mistake (a system file) is refused; KeyMaterialError names the source, never the key.
+    It cannot prove randomness: generate keys with a CSPRNG."""
+    problem = None
+    if len(material) < MIN_KEY_BYTES:
+        problem = f"is {len(material)} bytes; at least {MIN_KEY_BYTES} are needed"
+    elif len(material) > MAX_KEY_BYTES:
+        problem = f"is {len(material):,} bytes: a key is a short random secret, not a document"
+    elif material != material.strip():
+        problem = "starts or ends with white space, which one source would keep and another drop"
+    elif len(set(material)) < MIN_DISTINCT_BYTES:
+        problem = f"has only {len(set(material))} different bytes: it is not random"
+    if problem:
+        raise KeyMaterialError(f"the key in {where} {problem}; use at least {MIN_KEY_BYTES} random bytes, "
+                               "e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'")
 
 
 class Keyring:

@@ -46,6 +46,9 @@ class FileResult:
     rows: int = 0
     columns: dict[str, ColumnStats] = field(default_factory=dict)
     classes: pa.Table | None = None
+    key_fingerprint: str | None = None
+    """The fingerprint of the key this file's keyed actions used where the task ran (a worker reads the
+    key from its own environment): the run refuses a result made with another key than its own."""
 
     def add(self, stats: Mapping[str, ColumnStats]) -> None:
         """Fold one batch's column statistics in."""
@@ -114,7 +117,8 @@ def process_file(
     The plans (and the release step's node) decide the output schema up front, so every batch and every
     file share it even where a batch holds no personal data.
     """
-    result = FileResult(relative_path)
+    keyrings = {a.keyring.fingerprint for p in plans for a in p.actions.values() if a.keyring is not None}
+    result = FileResult(relative_path, key_fingerprint=min(keyrings) if keyrings else None)
     schema = None
     writer = None
     classes: list[pa.Table] = []

@@ -242,3 +242,14 @@ def test_a_release_on_the_cluster_equals_a_local_run(client, cluster, larger_cus
     assert sections[0]["person_digest"] == "keyed" and sections[0]["suppressed"]["rows"] > 0
     assert sections[0] == sections[1]
     _assert_same_output(tmp_path / "remote", tmp_path / "local")
+
+
+def test_workers_with_another_key_than_the_driver_are_refused(client, cluster, tmp_path, monkeypatch):
+    """Issue 14, item 5: the manifest recorded the driver's key fingerprint while the workers tokenized
+    with their own key, so rotation broke silently and detokenize failed later."""
+    from pipeline.keys import KeyMaterialError
+
+    monkeypatch.setenv("CNPII_KEY", "another-driver-key-" + "fedcba9876543210" * 3)
+    with pytest.raises(KeyMaterialError, match="2 of 2 files were de-identified with another key"):
+        api.run(CUSTOMERS, str(tmp_path / "out"), VENDOR, scheduler=cluster.address)
+    assert not (tmp_path / "out").exists()

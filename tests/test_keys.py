@@ -91,3 +91,23 @@ def test_policy_cannot_hold_a_key_value() -> None:
     with pytest.raises(PolicyError) as e:
         parse_policy({"key": {"value": value}}, "policy.yaml")
     assert "policy.yaml" in str(e.value) and "key" in str(e.value) and value not in str(e.value)
+
+
+def test_a_key_is_the_same_from_every_source_and_weak_keys_are_refused(monkeypatch, tmp_path, key):
+    """Issue 14, item 5: `CNPII_KEY` with a trailing newline was another key than the same key in a file;
+    32 x 'a', 32 spaces and a system file were accepted as keys."""
+    monkeypatch.setenv("CNPII_TEST_NEWLINE", key + "\n")
+    (tmp_path / "key").write_text(key + "\n")
+    fingerprints = {Keyring.load(KeySource(env=KEY_ENV)).fingerprint,
+                    Keyring.load(KeySource(env="CNPII_TEST_NEWLINE")).fingerprint,
+                    Keyring.load(KeySource(file=str(tmp_path / "key"))).fingerprint}
+    assert len(fingerprints) == 1
+    for weak, reason in (("a" * 32, "not random"), (" " * 40, "white space"), (" " + key, "white space")):
+        monkeypatch.setenv(KEY_ENV, weak)
+        with pytest.raises(KeyMaterialError, match=reason) as refused:
+            Keyring.load(KeySource(env=KEY_ENV))
+        assert weak.strip() not in str(refused.value) or not weak.strip()
+    document = tmp_path / "services"
+    document.write_text("".join(f"service-{i}\t{i}/tcp\n" for i in range(200)))
+    with pytest.raises(KeyMaterialError, match="not a document"):
+        Keyring.load(KeySource(file=str(document)))

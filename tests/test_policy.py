@@ -15,7 +15,7 @@ def test_default_yaml_is_the_built_in_default():
 
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_policies_are_valid(path, monkeypatch):
-    monkeypatch.setenv("CNPII_KEY", "k" * 64)
+    monkeypatch.setenv("CNPII_KEY", "policy-test-key-" + "0123456789abcdef" * 3)
     policy = load_policy(path)
     _, actions = build_actions(policy, str(path))
     assert set(actions) >= {f"actions.{e}" for e in policy.entities}
