@@ -146,10 +146,24 @@ def known_bin(number: str) -> str | None:
     return next((number[:n] for n in (8, 6, 5, 4) if number[:n] in table), None)
 
 
+BANK_NAMES = {
+    "中国工商银行": "工商银行",
+    "中国建设银行": "建设银行",
+    "中国农业银行贷记卡": "农业银行",
+    "邮政储蓄银行": "邮储银行",
+    "招商银行信用卡中心": "招商银行",
+}
+"""The BIN tables name one bank several ways (邮储银行, 邮政储蓄银行): the name a release gives it, the
+one the tables use most."""
+
+
 def issuer(number: str) -> str:
-    """The issuing bank for a known BIN, else ''."""
+    """The issuing bank for a known BIN, else '', under one name per bank (`BANK_NAMES`)."""
     prefix = known_bin(compact(number))
-    return bins()[prefix].split("|")[0] if prefix else ""
+    if not prefix:
+        return ""
+    name = bins()[prefix].split("|")[0]
+    return BANK_NAMES.get(name, name)
 
 
 def card_product(number: str) -> str:

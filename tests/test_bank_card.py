@@ -53,3 +53,10 @@ def test_network_and_product():
 )
 def test_written_as_card(run, expected):
     assert bank_card.written_as_card(run) is expected
+
+
+def test_one_bank_has_one_name():
+    """Issue 14, item 17: the analytics release named the postal savings bank two ways."""
+    from recognizers.bank_card import issuer
+
+    assert issuer("6217991234567890124") == issuer("6221881234567890129") == "邮储银行"
