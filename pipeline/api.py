@@ -13,6 +13,7 @@ verify passed -> report. A failed run leaves no committed output and never remov
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import importlib.metadata
@@ -25,15 +26,32 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from dask import delayed
 
 from pipeline import storage
 from pipeline.actions import Action, build_action
+from pipeline.actions.tokenize import TOKEN_SHAPE
 from pipeline.execution import compute, fold, local_session
 from pipeline.keys import KeyMaterialError, Keyring, KeySource
 from pipeline.lattice import Decision
-from pipeline.partition import FileResult, integer_columns_with_pii, process_file, read_schema
-from pipeline.plan import ColumnPlan, Mode, PlanError, is_fractional, is_integer_like, plan_columns
+from pipeline.partition import (
+    FileResult,
+    integer_columns_with_pii,
+    plan_types,
+    process_file,
+    read_batches,
+    read_schema,
+)
+from pipeline.plan import (
+    ColumnPlan,
+    Mode,
+    PlanError,
+    is_fractional,
+    is_integer_like,
+    is_string_like,
+    plan_columns,
+)
 from pipeline.policy import Policy, PolicyError, Release, build_actions, load_policy, parse_policy
 from pipeline.release import (
     ReleaseSpec,
@@ -487,6 +505,29 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
 
 
+def _refuse_cnpii_output(input: str, files: Sequence[storage.InputFile], plans: Sequence[ColumnPlan],
+                         storage_options: StorageOptions) -> None:
+    """InputError when `input` is a cnpii output: it has a manifest, or the first rows of a column it
+    scans are tokens."""
+    again = "de-identifying it again would tokenize its tokens and turn its generalized values into 未知"
+    how = "pass --accept-cnpii-output (accept_cnpii_output=True) if that is meant"
+    if storage.has_manifest(input, storage_options):
+        raise storage.InputError(f"{input}: is a cnpii output (it has {storage.MANIFEST}); {again}; {how}")
+    scanned = [p for p in plans if p.mode in (Mode.SCAN, Mode.DECLARED) and is_string_like(p.input_type)]
+    if not scanned:
+        return
+    first = files[0]
+    with contextlib.closing(read_batches(first.url, first.relative_path, [p.name for p in scanned],
+                                         storage_options, plan_types(scanned))) as batches:
+        batch = next(batches, None)
+    for plan in scanned if batch is not None else ():
+        values = batch.column(plan.name).combine_chunks()
+        values = values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
+        if pc.any(pc.match_substring_regex(values.cast(pa.string()), TOKEN_SHAPE)).as_py():
+            raise storage.InputError(f"{first.relative_path}: column {plan.name!r} holds cnpii tokens, as a "
+                                     f"cnpii output does; {again}; {how}")
+
+
 def _same_key_everywhere(keyring: Keyring | None, results: Sequence[FileResult]) -> None:
     """Refuse results made with another key than this process's (a Dask worker reads the key from its own
     environment): the manifest would name a key that did not make the tokens, and they could never be
@@ -547,8 +588,11 @@ def run(
     mode: Literal["error", "overwrite"] = "error",
     run_id: str | None = None,
     report: str | Path | None = None,
+    accept_cnpii_output: bool = False,
 ) -> Summary:
     """De-identify `input` into `output` by the policy; see the module docstring for the protocol.
+    A cnpii output (a manifest, or tokens in its values) is refused as input unless `accept_cnpii_output`:
+    its tokens would be tokenized again and its generalized values become 未知.
 
     Returns status `leak` (and commits nothing) when verify finds personal data in the staged output, and
     `risk` when the policy's release target (k, l, suppression) is not met.
@@ -562,6 +606,8 @@ def run(
     location = storage.OutputLocation(output, run_id, storage_options, mode)
     location.check([input])
     plans = _plan(files, policy, source, actions, storage_options, scheduler)
+    if not accept_cnpii_output:
+        _refuse_cnpii_output(input, files, plans, storage_options)
     spec = prepare_release(policy.release, plans, files, storage_options,
                            _person_keyring(policy, keyring, source), source)
     decided = _decide_release(spec, files, storage_options, scheduler)

@@ -221,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="error",
         help="when OUTPUT already holds a committed result (default: error)",
     )
+    run.add_argument(
+        "--accept-cnpii-output",
+        action="store_true",
+        help="de-identify INPUT even if it is a cnpii output (a manifest, or tokens in its values); by "
+        "default it is refused, since its tokens would be tokenized again",
+    )
     run.set_defaults(
         handler=_pipeline_command(
             lambda api, a: api.run(
@@ -231,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
                 scheduler=a.scheduler,
                 mode=a.mode,
                 report=a.report,
+                accept_cnpii_output=a.accept_cnpii_output,
             )
         )
     )

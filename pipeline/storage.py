@@ -246,6 +246,13 @@ def read_manifest(output: str, storage_options: StorageOptions = None) -> dict[s
     return _verified_manifest(fs, root)
 
 
+def has_manifest(location: str, storage_options: StorageOptions = None) -> bool:
+    """Whether `location` is a folder holding a cnpii manifest (a cnpii output, complete or not)."""
+    fs, root = _resolve(location, storage_options)
+    with _io("look up the manifest", location):
+        return fs.exists(f"{root}/{MANIFEST}")
+
+
 def is_complete(output: str, storage_options: StorageOptions = None) -> bool:
     """Whether `output` holds a complete, consistent cnpii result a reader may trust."""
     try:

@@ -108,8 +108,9 @@ def _declared_value(text: str, plan: ColumnPlan, stats: ColumnStats, weight: int
     whole = found[0] if len(found) == 1 and text[found[0].start : found[0].end] == text.strip() else None
     value = whole.value if whole else "".join(text.split())
     target = Target(plan.entity, value, whole.subtype if whole else DECLARED, text, True)
-    stats.record(target, weight, validated=whole is not None and "validated" in whole.evidence)
-    stats.rows_with[plan.entity] += weight
+    if whole is not None:  # counted only where the entity is there; acted on either way (fail closed)
+        stats.record(target, weight, validated="validated" in whole.evidence)
+        stats.rows_with[plan.entity] += weight
     return plan.actions[plan.entity].replace(target)
 
 

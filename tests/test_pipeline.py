@@ -399,3 +399,25 @@ def test_a_leak_is_named_on_stderr_and_in_the_markdown_report(dataset, tmp_path)
     markdown = (tmp_path / "run.md").read_text(encoding="utf-8")
     assert "## Personal data left where the policy forbids it" in markdown
     assert "| note | CN_PHONE |" in markdown
+
+
+def test_a_cnpii_output_is_refused_as_input_unless_meant(dataset, tmp_path):
+    """Issue 14, item 6: an output fed back in had its reversible tokens encrypted again and its
+    generalized values turned into 未知, with status ok and IDs "found" where none were."""
+    collection = parse_policy({"columns": {"id_number": {"entity": "CN_RESIDENT_ID", "action": "tokenize",
+                                                         "format": "reversible"}}})
+    vendor = parse_policy({"columns": {"id_number": {"entity": "CN_RESIDENT_ID", "action": "generalize",
+                                                     "to": "province"}}})
+    first = tmp_path / "first"
+    assert api.run(str(dataset), str(first), collection).status == "ok"
+    with pytest.raises(InputError, match="is a cnpii output"):
+        api.run(str(first), str(tmp_path / "again"), collection)
+    loose = tmp_path / "loose"  # the files alone, without the manifest: the tokens give it away
+    loose.mkdir()
+    for part in first.glob("*.parquet"):
+        (loose / part.name).write_bytes(part.read_bytes())
+    with pytest.raises(InputError, match="column 'id_number' holds cnpii tokens"):
+        api.run(str(loose), str(tmp_path / "again"), collection)
+    again = api.run(str(loose), str(tmp_path / "again"), vendor, accept_cnpii_output=True)
+    assert again.status == "ok"
+    assert "CN_RESIDENT_ID" not in again.entities  # declared columns count what was there: tokens, no IDs

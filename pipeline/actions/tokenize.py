@@ -97,6 +97,8 @@ NO_ISSUER = ("0",)
 BIN_LENGTH = 6
 
 _ENTITY_OF_CODE = {code: entity for entity, code in TOKEN_TYPES.items()}
+TOKEN_SHAPE = rf"^\s*CN(?:RV_)?(?:{'|'.join(_ENTITY_OF_CODE)})_[a-z2-7]{{16,}}\s*$"
+"""RE2: a whole value that is an hmac or reversible token (a cnpii output fed back in holds them)."""
 _REVERSIBLE = re.compile(rf"CNRV_({'|'.join(_ENTITY_OF_CODE)})_([a-z2-7]+)")
 
 
