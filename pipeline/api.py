@@ -605,113 +605,114 @@ def run(
     files = storage.list_input_files(input, storage_options)
     location = storage.OutputLocation(output, run_id, storage_options, mode)
     location.check([input])
-    plans = _plan(files, policy, source, actions, storage_options, scheduler)
-    if not accept_cnpii_output:
-        _refuse_cnpii_output(input, files, plans, storage_options)
-    spec = prepare_release(policy.release, plans, files, storage_options,
-                           _person_keyring(policy, keyring, source), source)
-    decided = _decide_release(spec, files, storage_options, scheduler)
-    if spec is not None and decided is not None and not decided[1].feasible:
-        refused = Summary("run", "risk", input=input, output=output, run_id=run_id, files=len(files),
-                          rows=decided[1].rows)
-        return _refuse_release(refused, spec, decided[0], decided[1], report, started)
-    step = ReleaseStep(spec, decided[1].node, decided[1].suppressed) if spec and decided else None
-    try:
-        tasks = [
-            delayed(process_file)(
-                f.url, f.relative_path, plans, storage_options, location.staged_url(f.relative_path), step
-            )
-            for f in files
-        ]
-        results = compute(tasks, "de-identifying", scheduler)
-        _same_key_everywhere(keyring, results)
-        _log_throughput("de-identified", sum(r.rows for r in results), len(files), started)
-        staged = location.staged_files()
-        staged_inputs = [storage.InputFile(s.url, s.relative_path, s.bytes) for s in staged]
-        _, residual, allowed = _verify_files(staged_inputs, policy, source, storage_options, scheduler)
-    except BaseException:
-        location.abort()
-        raise
-    columns = _columns(results, plans)
-    rows_in = {r.relative_path: r.rows for r in results}
-    rows_out = {s.relative_path: s.rows for s in staged}
-    leaks = sum(e["rows"] for column in residual.values() for e in column["entities"].values())
-    checks = [
-        {
-            "check": "no_residual_personal_data",
-            "passed": leaks == 0,
-            "detail": f"{leaks} rows with personal data the policy does not allow to stay",
-        },
-        {
-            "check": "row_counts_preserved",
-            "passed": rows_in == rows_out,
-            "detail": f"{sum(rows_in.values())} rows in, {sum(rows_out.values())} rows out",
-        },
-        {
-            "check": "every_input_file_written",
-            "passed": set(rows_in) == set(rows_out),
-            "detail": f"{len(rows_in)} input files, {len(rows_out)} output files",
-        },
-    ]
-    release = None
-    if step is not None and decided is not None:
-        assert spec is not None
-        written = [r.classes for r in results if r.classes is not None]
-        release = release_report(spec, decided[1], decided[0], merge_counts(written))
-        checks.append({"check": "release_risk_target_met", "passed": release["passed"],
-                       "detail": release["detail"]})
-    passed = all(c["passed"] for c in checks)
-    protected = all(c["passed"] for c in checks if c["check"] != "release_risk_target_met")
-    summary = Summary(
-        "run",
-        "ok" if passed else ("leak" if not protected else "risk"),
-        input=input,
-        output=output,
-        run_id=run_id,
-        rows=sum(rows_in.values()),
-        files=len(files),
-        entities=entity_totals(columns),
-        leaks=leaks,
-        allowed_residuals=allowed or None,
-        risk=_release_summary(release) if release else None,
-        seconds=_elapsed(started),  # up to the commit, so that the manifest and the summary agree
-    )
-    document = {
-        **summary.to_dict(),
-        "started_at": started_at,
-        "policy_digest": policy.digest,
-        "policy": policy.model_dump(mode="json"),  # verify without --config checks by it (no key in it)
-        "key_fingerprint": keyring.fingerprint if keyring else None,
-        "versions": _versions(),
-        "inputs": [{"relative_path": f.relative_path, "bytes": f.size} for f in files],
-        "columns": columns,
-        "verify": {
-            "status": "passed" if passed else "failed",
-            "leaks": leaks,
-            "checks": checks,
-            "residual": residual,
-        },
-        **({"release": release} if release else {}),
-        "notes": [
-            *_not_scanned(plans),
-            "de-identified (PIPL art. 73(3)), not anonymized: masked values and "
-            "keyed tokens are still personal information for the receiver"
-        ],
-    }
-    if not passed:
-        location.abort()
-        _log_residual(residual)
-        log.error(
-            "verify failed: %s; nothing was committed",
-            "; ".join(c["detail"] for c in checks if not c["passed"]),
-        )
-    else:
+    with location.lease():  # one run at a time into an output
+        plans = _plan(files, policy, source, actions, storage_options, scheduler)
+        if not accept_cnpii_output:
+            _refuse_cnpii_output(input, files, plans, storage_options)
+        spec = prepare_release(policy.release, plans, files, storage_options,
+                               _person_keyring(policy, keyring, source), source)
+        decided = _decide_release(spec, files, storage_options, scheduler)
+        if spec is not None and decided is not None and not decided[1].feasible:
+            refused = Summary("run", "risk", input=input, output=output, run_id=run_id, files=len(files),
+                              rows=decided[1].rows)
+            return _refuse_release(refused, spec, decided[0], decided[1], report, started)
+        step = ReleaseStep(spec, decided[1].node, decided[1].suppressed) if spec and decided else None
         try:
-            committed = location.commit(document)
-        except BaseException:  # e.g. a full disk: the staged files go, a previous output stays complete
+            tasks = [
+                delayed(process_file)(
+                    f.url, f.relative_path, plans, storage_options, location.staged_url(f.relative_path), step
+                )
+                for f in files
+            ]
+            results = compute(tasks, "de-identifying", scheduler)
+            _same_key_everywhere(keyring, results)
+            _log_throughput("de-identified", sum(r.rows for r in results), len(files), started)
+            staged = location.staged_files()
+            staged_inputs = [storage.InputFile(s.url, s.relative_path, s.bytes) for s in staged]
+            _, residual, allowed = _verify_files(staged_inputs, policy, source, storage_options, scheduler)
+        except BaseException:
             location.abort()
             raise
-        summary.manifest = committed.manifest_url
-    if report is not None:
-        summary.report = _write_report(report, {**document, **summary.to_dict()})
-    return summary
+        columns = _columns(results, plans)
+        rows_in = {r.relative_path: r.rows for r in results}
+        rows_out = {s.relative_path: s.rows for s in staged}
+        leaks = sum(e["rows"] for column in residual.values() for e in column["entities"].values())
+        checks = [
+            {
+                "check": "no_residual_personal_data",
+                "passed": leaks == 0,
+                "detail": f"{leaks} rows with personal data the policy does not allow to stay",
+            },
+            {
+                "check": "row_counts_preserved",
+                "passed": rows_in == rows_out,
+                "detail": f"{sum(rows_in.values())} rows in, {sum(rows_out.values())} rows out",
+            },
+            {
+                "check": "every_input_file_written",
+                "passed": set(rows_in) == set(rows_out),
+                "detail": f"{len(rows_in)} input files, {len(rows_out)} output files",
+            },
+        ]
+        release = None
+        if step is not None and decided is not None:
+            assert spec is not None
+            written = [r.classes for r in results if r.classes is not None]
+            release = release_report(spec, decided[1], decided[0], merge_counts(written))
+            checks.append({"check": "release_risk_target_met", "passed": release["passed"],
+                           "detail": release["detail"]})
+        passed = all(c["passed"] for c in checks)
+        protected = all(c["passed"] for c in checks if c["check"] != "release_risk_target_met")
+        summary = Summary(
+            "run",
+            "ok" if passed else ("leak" if not protected else "risk"),
+            input=input,
+            output=output,
+            run_id=run_id,
+            rows=sum(rows_in.values()),
+            files=len(files),
+            entities=entity_totals(columns),
+            leaks=leaks,
+            allowed_residuals=allowed or None,
+            risk=_release_summary(release) if release else None,
+            seconds=_elapsed(started),  # up to the commit, so that the manifest and the summary agree
+        )
+        document = {
+            **summary.to_dict(),
+            "started_at": started_at,
+            "policy_digest": policy.digest,
+            "policy": policy.model_dump(mode="json"),  # verify without --config checks by it (no key in it)
+            "key_fingerprint": keyring.fingerprint if keyring else None,
+            "versions": _versions(),
+            "inputs": [{"relative_path": f.relative_path, "bytes": f.size} for f in files],
+            "columns": columns,
+            "verify": {
+                "status": "passed" if passed else "failed",
+                "leaks": leaks,
+                "checks": checks,
+                "residual": residual,
+            },
+            **({"release": release} if release else {}),
+            "notes": [
+                *_not_scanned(plans),
+                "de-identified (PIPL art. 73(3)), not anonymized: masked values and "
+                "keyed tokens are still personal information for the receiver"
+            ],
+        }
+        if not passed:
+            location.abort()
+            _log_residual(residual)
+            log.error(
+                "verify failed: %s; nothing was committed",
+                "; ".join(c["detail"] for c in checks if not c["passed"]),
+            )
+        else:
+            try:
+                committed = location.commit(document)
+            except BaseException:  # e.g. a full disk: the staged files go, a previous output stays complete
+                location.abort()
+                raise
+            summary.manifest = committed.manifest_url
+        if report is not None:
+            summary.report = _write_report(report, {**document, **summary.to_dict()})
+        return summary

@@ -26,7 +26,8 @@ commit, i.e. before verify passed); `commit` then:
 
 A crash before step 2 leaves the old result complete; a crash between 2 and 6 leaves an output that no
 reader trusts (and `mode="overwrite"` repairs it); after 6 the new result is complete. One writer per output
-at a time: concurrent runs into the same output are not supported.
+at a time: a run holds `output/_LEASE.json` (its run id and an expiry it keeps renewing) from before it
+writes until it ends, and a second run is refused while another's lease has not expired (`lease`).
 
 `mode="overwrite"` replaces only files some cnpii manifest in the output lists; any other data file there
 makes the run refuse the output before any work. Leftover staging folders of crashed runs are ignored by
@@ -41,8 +42,10 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from os.path import realpath
 from typing import Any, Literal
@@ -55,6 +58,9 @@ from fsspec.implementations.local import LocalFileSystem
 MANIFEST = "_MANIFEST.json"
 SUCCESS = "_SUCCESS"
 STAGING = "_staging"
+LEASE = "_LEASE.json"
+LEASE_SECONDS = 300
+"""How long a lease holds without renewal; a running run renews it every third of that."""
 PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
 METADATA_PREFIXES = ("_", ".")
 _CHUNK = 1 << 20
@@ -317,7 +323,7 @@ class OutputLocation:
                 return
             if self._fs.isfile(self._root):
                 raise OutputExistsError(f"{self.output}: is a file; the output must be a folder")
-            others = [e for e in self._fs.ls(self._root, detail=False) if _name(e) != STAGING]
+            others = [e for e in self._fs.ls(self._root, detail=False) if _name(e) not in (STAGING, LEASE)]
             ours = (self._fs.exists(f"{self._root}/{MANIFEST}")
                     or bool(self._fs.glob(f"{self._root}/{STAGING}/*/{MANIFEST}")))
         if not others:
@@ -428,6 +434,68 @@ class OutputLocation:
         """Remove this run's staging folder, and the output folder if this run created it and it is now
         empty (a local folder: object stores have none); safe to call more than once."""
         self._remove_staging(lambda run_id: run_id == self.run_id)
+        self._remove_if_created_and_empty()
+
+    @contextmanager
+    def lease(self) -> Iterator[None]:
+        """Hold the output for this run: `_LEASE.json` names the run and an expiry, renewed in the
+        background while the run goes on, removed when it ends however it ends. A second run into the
+        same output is refused while an unexpired lease of another run is there (a run killed outright
+        leaves its lease to expire after `LEASE_SECONDS`). Object stores have no create-if-absent, so a
+        lease is written, then read back: a run that finds another's lease there gives way."""
+        self._take_lease()
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(LEASE_SECONDS / 3):
+                with suppress(StorageError):
+                    self._write(self._lease, self._lease_body())
+
+        renewer = threading.Thread(target=renew, name=f"cnpii-lease-{self.run_id}", daemon=True)
+        renewer.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            renewer.join()
+            if self._lease_holder() == self.run_id:
+                self._remove(self._lease)
+            self._remove_if_created_and_empty()
+
+    @property
+    def _lease(self) -> str:
+        return f"{self._root}/{LEASE}"
+
+    def _lease_body(self) -> bytes:
+        return _json_bytes({"run_id": self.run_id, "expires": time.time() + LEASE_SECONDS})
+
+    def _lease_holder(self, *, unexpired: bool = False) -> str | None:
+        self._fs.invalidate_cache(self._root)
+        try:
+            with self._fs.open(self._lease, "rb") as f:
+                held = json.load(f)
+        except (OSError, ValueError):
+            return None
+        if not isinstance(held, dict) or (unexpired and float(held.get("expires", 0)) < time.time()):
+            return None
+        return str(held.get("run_id"))
+
+    def _take_lease(self) -> None:
+        holder = self._lease_holder(unexpired=True)
+        if holder not in (None, self.run_id):
+            raise OutputExistsError(f"{self.output}: run {holder} is writing here ({LEASE}); wait for it, "
+                                    f"or, if that run is dead, remove {LEASE} or wait {LEASE_SECONDS} s for "
+                                    "it to expire")
+        if isinstance(self._fs, LocalFileSystem):
+            with _io("create the output folder", self.output):
+                self._fs.makedirs(self._root, exist_ok=True)
+        self._write(self._lease, self._lease_body())
+        holder = self._lease_holder()
+        if holder != self.run_id:
+            raise OutputExistsError(f"{self.output}: run {holder} took the output at the same moment; "
+                                    "run again once it has finished")
+
+    def _remove_if_created_and_empty(self) -> None:
         if self._existed is False and isinstance(self._fs, LocalFileSystem):
             with _io("remove the empty output folder", self.output):
                 if self._fs.isdir(self._root) and not self._fs.ls(self._root, detail=False):

@@ -512,3 +512,21 @@ def test_an_unreachable_scheduler_is_named_in_the_error(tmp_path):
                "--scheduler", "tcp://127.0.0.1:9"]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 3 and "tcp://127.0.0.1:9" in done.stderr and "withheld" not in done.stderr
+
+
+def test_two_runs_into_one_output_the_second_is_refused_clearly(tmp_path):
+    """Issue 14, item 8: the second of two concurrent runs now says that the first holds the output."""
+    from pipeline.sample_data import generate
+
+    generate(tmp_path / "data", rows=60_000, seed=2, files_per_table=2)
+    output = tmp_path / "out"
+    first = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "run", str(tmp_path / "data" / "customers"), str(output)],
+        cwd=ROOT, env={**os.environ, "CNPII_KEY": KEY}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (output / "_LEASE.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    with pytest.raises(OutputExistsError, match="is writing here"):
+        api.run(str(tmp_path / "data" / "customers"), str(output), None, mode="overwrite")
+    assert first.wait(timeout=300) == 0
+    assert is_complete(str(output)) and not (output / "_LEASE.json").exists()

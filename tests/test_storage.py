@@ -428,3 +428,33 @@ def test_overwrite_refuses_an_output_holding_files_cnpii_did_not_write(store):
     with pytest.raises(OutputExistsError):
         location.commit({})
     assert store.read(mine) == parquet_bytes(3)
+
+
+def test_a_second_run_is_refused_while_the_first_holds_the_output(store):
+    """Issue 14, item 8: two runs into one output ended in a misleading "corrupt or truncated" error."""
+    output = store.url("out")
+    first = OutputLocation(output, "run1", store.options, "overwrite")
+    first.check([store.url("in")])
+    second = OutputLocation(output, "run2", store.options, "overwrite")
+    with first.lease():
+        assert store.exists(store.url("out/_LEASE.json"))
+        second.check([store.url("in")])
+        with pytest.raises(OutputExistsError, match="run run1 is writing here"), second.lease():
+            pass
+    assert not store.exists(store.url("out/_LEASE.json"))
+    with second.lease():  # free again once the first run ended
+        stage(second, {"a.parquet": 2}, store, "new")
+        second.commit({})
+    assert read_manifest(output, store.options)["run_id"] == "run2"
+
+
+def test_an_expired_lease_is_taken_over(store):
+    """A run killed outright cannot remove its lease: it expires instead."""
+    output = store.url("out")
+    store.put("out/_LEASE.json", json.dumps({"run_id": "dead", "expires": 0}).encode())
+    location = OutputLocation(output, "run2", store.options, "overwrite")
+    location.check([store.url("in")])
+    with location.lease():
+        stage(location, {"a.parquet": 2}, store, "new")
+        location.commit({})
+    assert is_complete(output, store.options) and not store.exists(store.url("out/_LEASE.json"))
