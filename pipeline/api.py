@@ -35,6 +35,7 @@ from pipeline.actions.tokenize import TOKEN_SHAPE
 from pipeline.execution import compute, fold, local_session
 from pipeline.keys import KeyMaterialError, Keyring, KeySource
 from pipeline.lattice import Decision
+from pipeline.names import display_name, names_with_personal_data
 from pipeline.partition import (
     FileResult,
     integer_columns_with_pii,
@@ -88,6 +89,9 @@ class Summary:
     files: int = 0
     entities: dict[str, dict[str, int]] = field(default_factory=dict)
     leaks: int = 0
+    names_with_personal_data: int | None = None
+    """Partition values, file names and column names holding personal data (scan lists them; a run
+    refuses such a dataset; verify counts them as leaks)."""
     allowed_residuals: dict[str, dict[str, int]] | None = None
     """Rows per column and entity found in the output that the policy lets through on purpose (`keep`,
     fakes, BIN-keeping tokens): verify cannot tell them from real values."""
@@ -196,8 +200,10 @@ def _merge(results: Sequence[FileResult]) -> dict[str, ColumnStats]:
 
 
 def _columns(results: Sequence[FileResult], plans: Sequence[ColumnPlan] = ()) -> dict[str, Any]:
+    """Report entries per column, under the column's display name (`names.display_name`)."""
     actions = {p.name: {e: a.name for e, a in p.actions.items()} for p in plans}
-    return {name: column_entry(name, stats, actions.get(name)) for name, stats in _merge(results).items()}
+    return {display_name(name): column_entry(name, stats, actions.get(name))
+            for name, stats in _merge(results).items()}
 
 
 def _residual(results: Sequence[FileResult], policy: Policy) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -228,7 +234,7 @@ def _log_throughput(what: str, rows: int, files: int, started: float) -> None:
 
 
 def _not_scanned(plans: Sequence[ColumnPlan]) -> list[str]:
-    kept = [p.name for p in plans if p.mode is Mode.KEEP]
+    kept = [display_name(p.name) for p in plans if p.mode is Mode.KEEP]
     return (
         [f"not scanned (kept by policy, or not a type that holds text or ID digits): {', '.join(kept)}"]
         if kept
@@ -282,6 +288,7 @@ def scan(
     results = _scan_files(files, plans, storage_options, scheduler, "scanning")
     _log_throughput("scanned", sum(r.rows for r in results), len(files), started)
     columns = _columns(results)
+    names = _personal_names(files, [p.name for p in plans])
     release = None
     if policy.release is not None:  # the risk of the input as it is, before de-identification
         spec = prepare_release(policy.release, plans, files, storage_options, None, source)
@@ -295,11 +302,13 @@ def scan(
         rows=sum(r.rows for r in results),
         files=len(files),
         entities=entity_totals(columns),
+        names_with_personal_data=len(names) or None,
         risk=_release_summary(release) if release else None,
         seconds=_elapsed(started),
     )
     if report is not None:
-        document = {**summary.to_dict(), "columns": columns, "notes": _not_scanned(plans)}
+        notes = [*_not_scanned(plans), *(f"{name} (a run refuses this dataset)" for name in names)]
+        document = {**summary.to_dict(), "columns": columns, "notes": notes}
         summary.report = _write_report(report, {**document, "release": release} if release else document)
     return summary
 
@@ -375,7 +384,11 @@ def verify(
     policy, source = _load(policy) if policy is not None else _recorded_policy(output, storage_options)
     files = storage.list_input_files(output, storage_options)
     results, residual, allowed = _verify_files(files, policy, source, storage_options, scheduler)
-    leaks = sum(e["rows"] for column in residual.values() for e in column["entities"].values())
+    first = files[0]
+    names = _personal_names(files, read_schema(first.url, first.relative_path, storage_options).names)
+    leaks = sum(e["rows"] for column in residual.values() for e in column["entities"].values()) + len(names)
+    for name in names:
+        log.error("personal data left in a name: %s", name)
     if leaks:
         _log_residual(residual)
     release = None
@@ -505,6 +518,24 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
 
 
+def _personal_names(files: Sequence[storage.InputFile], columns: Sequence[str]) -> list[str]:
+    """Descriptions (display-masked) of the partition values, file names and column names holding
+    personal data (`pipeline.names`)."""
+    found = names_with_personal_data([f.relative_path for f in files], columns)
+    return [finding.describe() for finding in found]
+
+
+def _refuse_personal_names(input: str, files: Sequence[storage.InputFile],
+                           plans: Sequence[ColumnPlan]) -> None:
+    """InputError when a name of the dataset holds personal data: it would reach the output's paths, the
+    manifest and the reports as it is."""
+    found = _personal_names(files, [p.name for p in plans])
+    if found:
+        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+        raise storage.InputError(f"{input}: names hold personal data, which cnpii does not copy into an "
+                                 f"output: {'; '.join(found[:3])}{more}; rename them before sharing")
+
+
 def _refuse_cnpii_output(input: str, files: Sequence[storage.InputFile], plans: Sequence[ColumnPlan],
                          storage_options: StorageOptions) -> None:
     """InputError when `input` is a cnpii output: it has a manifest, or the first rows of a column it
@@ -607,6 +638,7 @@ def run(
     location.check([input])
     with location.lease():  # one run at a time into an output
         plans = _plan(files, policy, source, actions, storage_options, scheduler)
+        _refuse_personal_names(input, files, plans)
         if not accept_cnpii_output:
             _refuse_cnpii_output(input, files, plans, storage_options)
         spec = prepare_release(policy.release, plans, files, storage_options,

@@ -530,3 +530,29 @@ def test_two_runs_into_one_output_the_second_is_refused_clearly(tmp_path):
         api.run(str(tmp_path / "data" / "customers"), str(output), None, mode="overwrite")
     assert first.wait(timeout=300) == 0
     assert is_complete(str(output)) and not (output / "_LEASE.json").exists()
+
+
+@pytest.mark.parametrize("layout", ["hive", "file", "column"])
+def test_personal_data_in_names_is_refused_and_scanned(tmp_path, layout):
+    """Issue 14, item 2: partition values, file names and column names holding personal data reached the
+    output paths, the manifest and the reports; scan did not see them."""
+    table = pa.table({"note": ["无", "有"]})
+    folder = tmp_path / "in"
+    if layout == "hive":
+        path = folder / f"mobile={PHONE}" / f"sfzh={ID}" / "part-0.parquet"
+    elif layout == "file":
+        path = folder / f"customer_{ID}_{PHONE}.parquet"
+    else:
+        path, table = folder / "part-0.parquet", pa.table({f"备注{PHONE}": ["无", "有"]})
+    path.parent.mkdir(parents=True)
+    pq.write_table(table, path)
+    with pytest.raises(InputError, match="names hold personal data") as refused:
+        api.run(str(folder), str(tmp_path / "out"), None)
+    assert "CN_PHONE" in str(refused.value) and "138****8000" in str(refused.value)
+    _no_value_in(str(refused.value))
+    assert not (tmp_path / "out").exists()
+    summary = api.scan(str(folder), report=tmp_path / "scan.json")
+    assert summary.names_with_personal_data >= 1
+    report = (tmp_path / "scan.json").read_text(encoding="utf-8")
+    assert "holds CN_PHONE" in report
+    _no_value_in(report)
