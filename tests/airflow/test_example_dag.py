@@ -25,11 +25,12 @@ from pipeline.airflow.example_dags.cnpii_share_export import dag
 
 for task in dag.tasks:  # a failing task fails the test now, not after the DAG's retry delays
     task.retries = 0
-day, share_root, report_root = sys.argv[1:]
+day, source, policy, share_root, report_root = sys.argv[1:]
 # Airflow 3 names the date logical_date, Airflow 2 execution_date
 date = "logical_date" if "logical_date" in inspect.signature(dag.test).parameters else "execution_date"
 run = dag.test(**{date: dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC)},
-               run_conf={"share_root": share_root, "report_root": report_root})
+               run_conf={"input": source, "policy": policy, "share_root": share_root,
+                         "report_root": report_root})
 with create_session() as session:
     tis = run.get_task_instances(session=session)
     states = {ti.task_id: ti.state for ti in tis}
@@ -41,7 +42,7 @@ print(json.dumps({"state": run.state, "tasks": states, "xcom": xcom}))
 def _airflow(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
     """Run Python with Airflow configured by environment: its home, the example DAG's folder as the DAG
     bundle (dag.test() reads the DAG from there into the database), the key Connection; and this
-    checkout first on the path, so the DAG's default paths find its sample_data/ and configs/."""
+    checkout first on the path. The DAG's paths come from its params."""
     env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
            "PYTHONPATH": os.pathsep.join([str(REPOSITORY), os.environ.get("PYTHONPATH", "")]),
            "AIRFLOW__CORE__DAGS_FOLDER": str(REPOSITORY / "pipeline" / "airflow" / "example_dags"),
@@ -56,11 +57,15 @@ def test_example_dag_shares_verified_output(tmp_path: Path) -> None:
     home, share_root, report_root = tmp_path / "airflow", tmp_path / "share", tmp_path / "reports"
     home.mkdir()
     _airflow(["-m", "airflow", "db", "migrate"], home)
-    done = _airflow(["-c", RUN_DAG, DAY, str(share_root), str(report_root)], home)
+    arguments = [str(REPOSITORY / "sample_data" / "customers"),
+                 str(REPOSITORY / "configs" / "collection_agency.yaml")]
+    done = _airflow(["-c", RUN_DAG, DAY, *arguments, str(share_root), str(report_root)], home)
     result = json.loads(done.stdout.strip().splitlines()[-1])
 
     assert result["state"] == "success"
-    assert result["tasks"] == dict.fromkeys(("scan", "deidentify", "verify", "hand_off"), "success")
+    tasks = ("prepare", "scan", "deidentify", "verify", "hand_off")
+    assert result["tasks"] == dict.fromkeys(tasks, "success")
+    assert share_root.stat().st_mode & 0o777 == 0o700  # issue 14, item 14: the share was world-readable
     share = share_root / "collection_agency" / "customers" / DAY
     assert (share / "_SUCCESS").exists()
 
@@ -78,3 +83,9 @@ def test_example_dag_shares_verified_output(tmp_path: Path) -> None:
     assert result["xcom"]["hand_off"] == run["manifest"]
     assert "cnpii run on the local threads scheduler" in done.stdout
     assert KEY not in done.stdout + done.stderr  # dag.test() logs every task there
+    # the same day again (a retry, a backfill) replaces that day's share instead of failing for good
+    again = _airflow(["-c", RUN_DAG, DAY, *arguments, str(share_root), str(report_root)], home)
+    rerun = json.loads(again.stdout.strip().splitlines()[-1])
+    assert rerun["state"] == "success" and rerun["xcom"]["deidentify"]["run_id"] != run["run_id"]
+    committed = json.loads((share / "_MANIFEST.json").read_text())["run_id"]
+    assert committed == rerun["xcom"]["deidentify"]["run_id"]

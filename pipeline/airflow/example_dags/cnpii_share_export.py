@@ -1,11 +1,14 @@
 """Share the day's customers export with a collection agency: scan -> de-identify -> verify -> hand off.
 
-Every day the customers table (Parquet) is de-identified by configs/collection_agency.yaml into a dated
-share folder, which is committed (`_SUCCESS`) only when verify passed; verify then re-checks the
-committed share on its own, and the hand-off task logs where the share and its manifest are. Paths come
-from DAG params that default to the repository's sample_data/ and configs/ and a folder under the temp
-directory, so the DAG runs as it is from a checkout; point them at `s3://...` in production and add
-`storage_conn_id`.
+Every day the customers table (Parquet) is de-identified by a policy (the repository's
+configs/collection_agency.yaml, say) into a dated share folder, which is committed (`_SUCCESS`) only when
+verify passed; verify then re-checks the committed share on its own, and the hand-off task logs where the
+share and its manifest are. Every path is a DAG param without a default that assumes a checkout: `input`,
+`policy`, `share_root` and `report_root` (local folders or `s3://...` with `storage_conn_id`).
+
+Re-running a day replaces that day's share (`mode="overwrite"`, which only ever replaces a previous cnpii
+output), so a retry or a backfill does not fail for good. A local share root is created readable by its
+owner only (0700): what is shared is still personal information.
 
 The policy tokenizes ID numbers, so it needs a key: create a Connection `cnpii_key` whose password is at
 least 32 random bytes (`python -c 'import secrets; print(secrets.token_urlsafe(48))'`).
@@ -15,8 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import tempfile
-from pathlib import Path
+import os
 from typing import Any
 
 from pipeline.airflow.operators import DeidentifyOperator, ScanOperator, VerifyOperator
@@ -28,8 +30,6 @@ except ImportError:  # Airflow 2.10
     from airflow.decorators import task
     from airflow.models.param import Param
 
-REPOSITORY = Path(__file__).resolve().parents[3]
-
 log = logging.getLogger(__name__)
 
 with DAG(
@@ -39,14 +39,11 @@ with DAG(
     start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     catchup=False,
     default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5)},
-    params={
-        "input": Param(str(REPOSITORY / "sample_data" / "customers"), type="string",
-                       description="the export to share (a local folder or an fsspec URL)"),
-        "policy": Param(str(REPOSITORY / "configs" / "collection_agency.yaml"), type="string"),
-        "share_root": Param(str(Path(tempfile.gettempdir()) / "cnpii-share"), type="string",
-                            description="where dated shares are written"),
-        "report_root": Param(str(Path(tempfile.gettempdir()) / "cnpii-reports"), type="string",
-                             description="a local folder for the JSON and Markdown reports"),
+    params={  # empty until set (a scheduled DAG may not have required params): `prepare` says which
+        "input": Param("", type="string", description="the export to share (a local folder or fsspec URL)"),
+        "policy": Param("", type="string", description="the policy YAML, e.g. collection_agency.yaml"),
+        "share_root": Param("", type="string", description="where dated shares are written"),
+        "report_root": Param("", type="string", description="a local folder for the reports"),
     },
     tags=["cnpii", "pii"],
 ) as dag:
@@ -54,9 +51,22 @@ with DAG(
     share = "{{ params.share_root }}/collection_agency/customers/{{ ds }}"
     reports = "{{ params.report_root }}/{{ ds }}"
 
+    @task
+    def prepare(params: dict[str, Any] | None = None) -> None:
+        """Refuse to start without every path, and make a local share root readable by its owner only
+        (object stores keep their own access rules)."""
+        params = params or {}
+        missing = [name for name in ("input", "policy", "share_root", "report_root") if not params.get(name)]
+        if missing:
+            raise ValueError(f"set the DAG params {', '.join(missing)} (Trigger DAG w/ config, or edit them)")
+        if "://" not in params["share_root"]:
+            os.makedirs(params["share_root"], mode=0o700, exist_ok=True)
+            os.chmod(params["share_root"], 0o700)
+
     scan = ScanOperator(task_id="scan", input_path=source, policy=policy, report=reports + "/scan.json")
     deidentify = DeidentifyOperator(task_id="deidentify", input_path=source, output_path=share,
-                                    policy=policy, key_conn_id="cnpii_key", report=reports + "/run.json")
+                                    policy=policy, key_conn_id="cnpii_key", mode="overwrite",
+                                    report=reports + "/run.json")
     verify = VerifyOperator(task_id="verify", output_path=share, policy=policy,
                             report=reports + "/verify.json")
 
@@ -67,4 +77,4 @@ with DAG(
                  summary["output"], summary["manifest"], summary["rows"], summary["run_id"])
         return summary["manifest"]
 
-    scan >> deidentify >> verify >> hand_off(deidentify.output)
+    prepare() >> scan >> deidentify >> verify >> hand_off(deidentify.output)
