@@ -20,7 +20,7 @@ import importlib.metadata
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -69,6 +69,7 @@ from pipeline.report import column_entry, entity_totals, to_json, to_markdown
 from pipeline.report_html import to_html
 from pipeline.risk import RiskFigures, add_part, class_counts, count_people, measure, merge_counts
 from pipeline.transform import ColumnStats
+from recognizers import DEFAULT_THRESHOLD, ENTITIES
 
 log = logging.getLogger("cnpii")
 
@@ -158,13 +159,16 @@ def _plan(
     actions: Mapping[str, Action],
     storage_options: StorageOptions,
     scheduler: str | None,
+    probed: Collection[str] = (),
 ) -> list[ColumnPlan]:
-    """Plan every column; numeric columns are probed for phones and IDs across all files first."""
+    """Plan every column; numeric columns are probed for phones and IDs across all files first, but for
+    those a probe already found clean (`probed`)."""
     schema = _same_schema(files, storage_options)
     integers = [
         f.name
         for f in schema
         if (is_integer_like(f.type) or is_fractional(f.type)) and f.name not in policy.columns
+        and f.name not in probed
     ]
     found: set[str] = set()
     if integers and policy.integer_columns == "scan":
@@ -357,11 +361,13 @@ def _verify_files(
     source: str,
     storage_options: StorageOptions,
     scheduler: str | None,
+    probed: Collection[str] = (),
 ) -> tuple[list[FileResult], dict[str, Any], dict[str, Any]]:
     """Scan `files` at the fail-closed defaults (`Policy.for_verify`): the results, the residual
-    personal data the policy forbids, and what it lets through on purpose."""
+    personal data the policy forbids, and what it lets through on purpose. `probed`: numeric columns
+    already found clean at settings at least as strict (`_probed_clean`)."""
     verifying = policy.for_verify()
-    plans = _plan(files, verifying, source, _display_masks(verifying), storage_options, scheduler)
+    plans = _plan(files, verifying, source, _display_masks(verifying), storage_options, scheduler, probed)
     results = _scan_files(files, plans, storage_options, scheduler, "verifying")
     return results, *_residual(results, policy)
 
@@ -525,6 +531,15 @@ def _personal_names(files: Sequence[storage.InputFile], columns: Sequence[str]) 
     return [finding.describe() for finding in found]
 
 
+def _probed_clean(policy: Policy, plans: Sequence[ColumnPlan]) -> set[str]:
+    """The numeric columns the run's probe found no phone or ID in and so passes through unchanged, when
+    it probed at settings at least as strict as verify's: verify need not read them again."""
+    strict = (policy.integer_columns == "scan" and set(policy.entities) == set(ENTITIES)
+              and policy.threshold <= DEFAULT_THRESHOLD)
+    return {p.name for p in plans if strict and p.mode is Mode.KEEP and p.name not in policy.columns
+            and p.input_type is not None and (is_integer_like(p.input_type) or is_fractional(p.input_type))}
+
+
 def _refuse_personal_names(input: str, files: Sequence[storage.InputFile],
                            plans: Sequence[ColumnPlan]) -> None:
     """InputError when a name of the dataset holds personal data: it would reach the output's paths, the
@@ -661,7 +676,8 @@ def run(
             _log_throughput("de-identified", sum(r.rows for r in results), len(files), started)
             staged = location.staged_files()
             staged_inputs = [storage.InputFile(s.url, s.relative_path, s.bytes) for s in staged]
-            _, residual, allowed = _verify_files(staged_inputs, policy, source, storage_options, scheduler)
+            _, residual, allowed = _verify_files(staged_inputs, policy, source, storage_options, scheduler,
+                                                 _probed_clean(policy, plans))
         except BaseException:
             location.abort()
             raise

@@ -421,3 +421,21 @@ def test_a_cnpii_output_is_refused_as_input_unless_meant(dataset, tmp_path):
     again = api.run(str(loose), str(tmp_path / "again"), vendor, accept_cnpii_output=True)
     assert again.status == "ok"
     assert "CN_RESIDENT_ID" not in again.entities  # declared columns count what was there: tokens, no IDs
+
+
+def test_the_integer_probe_runs_once_per_run(dataset, tmp_path, monkeypatch):
+    """Issue 14, item 17: verify probed the integer columns the run had just probed clean, again."""
+    labels: list[str] = []
+    compute = api.compute
+
+    def recording(tasks, label, scheduler=None):
+        labels.append(label)
+        return compute(tasks, label, scheduler)
+
+    monkeypatch.setattr(api, "compute", recording)
+    assert api.run(str(dataset), str(tmp_path / "out"), None).status == "ok"
+    assert labels.count("probing integer columns") == 1
+    labels.clear()
+    weak = parse_policy({"integer_columns": "keep", "columns": {"phone_int": "keep", "id_int": "keep"}})
+    api.run(str(dataset), str(tmp_path / "out2"), weak)
+    assert labels.count("probing integer columns") == 1  # this run did not probe: verify must
