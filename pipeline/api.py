@@ -540,6 +540,22 @@ def _probed_clean(policy: Policy, plans: Sequence[ColumnPlan]) -> set[str]:
             and p.input_type is not None and (is_integer_like(p.input_type) or is_fractional(p.input_type))}
 
 
+def _refuse_personal_metadata(files: Sequence[storage.InputFile], storage_options: StorageOptions) -> None:
+    """With `metadata: keep`, InputError when a file's key-value metadata (schema or field level) holds
+    personal data, named by file, place, key and entity (the value display-masked)."""
+    for file in files:
+        schema = read_schema(file.url, file.relative_path, storage_options)
+        places = [("schema metadata", schema.metadata)]
+        places += [(f"metadata of column {display_name(f.name)!r}", f.metadata) for f in schema]
+        for place, metadata in places:
+            for key, value in (metadata or {}).items():
+                found = names_with_personal_data([], [value.decode("utf-8", "replace")])
+                if found:
+                    name = display_name(key.decode("utf-8", "replace"))
+                    raise storage.InputError(f"{file.relative_path}: {place}, key {name!r} holds "
+                                             f"{found[0].entity}; drop the metadata (metadata: drop)")
+
+
 def _refuse_personal_names(input: str, files: Sequence[storage.InputFile],
                            plans: Sequence[ColumnPlan]) -> None:
     """InputError when a name of the dataset holds personal data: it would reach the output's paths, the
@@ -654,6 +670,8 @@ def run(
     with location.lease():  # one run at a time into an output
         plans = _plan(files, policy, source, actions, storage_options, scheduler)
         _refuse_personal_names(input, files, plans)
+        if policy.metadata == "keep":
+            _refuse_personal_metadata(files, storage_options)
         if not accept_cnpii_output:
             _refuse_cnpii_output(input, files, plans, storage_options)
         spec = prepare_release(policy.release, plans, files, storage_options,
@@ -666,9 +684,8 @@ def run(
         step = ReleaseStep(spec, decided[1].node, decided[1].suppressed) if spec and decided else None
         try:
             tasks = [
-                delayed(process_file)(
-                    f.url, f.relative_path, plans, storage_options, location.staged_url(f.relative_path), step
-                )
+                delayed(process_file)(f.url, f.relative_path, plans, storage_options,
+                                      location.staged_url(f.relative_path), step, policy.metadata == "keep")
                 for f in files
             ]
             results = compute(tasks, "de-identifying", scheduler)

@@ -111,6 +111,7 @@ def process_file(
     storage_options: Mapping[str, Any] | None = None,
     output_url: str | None = None,
     release: ReleaseStep | None = None,
+    keep_metadata: bool = False,
 ) -> FileResult:
     """Transform one file by the plans; write it to `output_url` when given (scan and verify only count).
 
@@ -141,13 +142,16 @@ def process_file(
             result.add(stats)
             if table is not None:
                 if writer is None:
-                    schema = _released_schema(output_schema(batch.schema, plans), release)
+                    footer = batch.schema
+                    if keep_metadata:  # a batch carries no key-value metadata: the footer does
+                        footer = read_schema(url, relative_path, storage_options)
+                    schema = _released_schema(output_schema(footer, plans, keep_metadata), release)
                     sink = _open(output_url, storage_options, "wb").open()
                     writer = pq.ParquetWriter(sink, schema, compression="zstd")
                 writer.write_table(table)
         if output_url is not None and writer is None:  # a zero-row file still gets its (empty) output
-            schema = _released_schema(output_schema(read_schema(url, relative_path, storage_options), plans),
-                                      release)
+            footer = read_schema(url, relative_path, storage_options)
+            schema = _released_schema(output_schema(footer, plans, keep_metadata), release)
             sink = _open(output_url, storage_options, "wb").open()
             writer = pq.ParquetWriter(sink, schema, compression="zstd")
     except OSError as error:

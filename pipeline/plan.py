@@ -147,8 +147,13 @@ def plan_columns(
     return [dataclasses.replace(plan, input_type=schema.field(plan.name).type) for plan in plans]
 
 
-def output_schema(schema: pa.Schema, plans: list[ColumnPlan]) -> pa.Schema:
+def output_schema(schema: pa.Schema, plans: list[ColumnPlan], keep_metadata: bool = False) -> pa.Schema:
     """The schema every output file gets: each column's name and planned type, without the input's
     key-value metadata (schema and field level), which is free text nobody scans (an export query, a
-    pandas index with values): Parquet readers need none of it."""
-    return pa.schema([pa.field(p.name, p.output_type, schema.field(p.name).nullable) for p in plans])
+    pandas index with values), unless the policy keeps it (`metadata: keep`: the run scans it first)."""
+    def field(plan: ColumnPlan) -> pa.Field:
+        source = schema.field(plan.name)
+        metadata = source.metadata if keep_metadata else None
+        return pa.field(plan.name, plan.output_type, source.nullable, metadata)
+
+    return pa.schema([field(p) for p in plans], metadata=schema.metadata if keep_metadata else None)

@@ -16,6 +16,7 @@ data value. The shape:
       birth_date: {action: generalize, to: month}  # a date column generalized (`edges:` for amounts)
       address: {action: redact}          # the whole column replaced (null, or `marker:`)
     integer_columns: scan                # scan int columns for phones and IDs (default) or keep
+    metadata: drop                       # Parquet key-value metadata: drop (default) or keep (then scanned)
     release:                             # optional: the re-identification target of the release
       person: id_number                  # classes count distinct people, not rows
       quasi_identifiers: [id_number, birth_date, gender, city]   # or: auto
@@ -217,6 +218,7 @@ class Policy(BaseModel):
     actions: dict[str, ActionRule] = Field(default_factory=dict)
     columns: dict[str, ColumnRule] = Field(default_factory=dict)
     integer_columns: Literal["scan", "keep"] = "scan"
+    metadata: Literal["drop", "keep"] = "drop"
     release: Release | None = None
 
     _known_entities = field_validator("entities", "actions", mode="before")(

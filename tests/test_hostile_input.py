@@ -556,3 +556,19 @@ def test_personal_data_in_names_is_refused_and_scanned(tmp_path, layout):
     report = (tmp_path / "scan.json").read_text(encoding="utf-8")
     assert "holds CN_PHONE" in report
     _no_value_in(report)
+
+
+def test_metadata_kept_on_request_is_scanned_first(tmp_path):
+    """Issue 14, item 3: `metadata: keep` copies the metadata, after scanning it for personal data."""
+    clean = pa.schema([pa.field("note", pa.string(), metadata={"unit": "无"})], metadata={"source": "crm"})
+    input = _dataset(tmp_path / "in", pa.table({"note": ["无"]}, schema=clean))
+    out = tmp_path / "out"
+    assert api.run(str(input), str(out), parse_policy({"metadata": "keep"})).status == "ok"
+    written = pq.read_schema(out / "part-0.parquet")
+    assert written.metadata[b"source"] == b"crm"
+    assert written.field("note").metadata == {b"unit": "无".encode()}
+    leaky = clean.with_metadata({"export_query": f"where sfzh='{ID}'"})
+    input = _dataset(tmp_path / "in2", pa.table({"note": ["无"]}, schema=leaky))
+    with pytest.raises(InputError, match="schema metadata, key 'export_query' holds CN_RESIDENT_ID") as no:
+        api.run(str(input), str(tmp_path / "out2"), parse_policy({"metadata": "keep"}))
+    _no_value_in(str(no.value))
