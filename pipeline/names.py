@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pipeline.actions import Target, build_action
+from pipeline.actions import Target
+from pipeline.transform import DISPLAY_MASK
 from recognizers import detect
 
-_DISPLAY_MASK = build_action("mask", {}, None)
 _PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
 
 
@@ -46,7 +46,7 @@ def _masked(text: str, column: str | None) -> list[tuple[str, str]]:
     for finding in findings:
         written = text[finding.start : finding.end]
         target = Target(finding.entity, finding.value, finding.subtype, written, False)
-        pieces += [text[cursor : finding.start], _DISPLAY_MASK.replace(target) or ""]
+        pieces += [text[cursor : finding.start], DISPLAY_MASK.replace(target) or ""]
         cursor = finding.end
     masked = "".join(pieces) + text[cursor:]
     return [(masked, finding.entity) for finding in findings]

@@ -21,7 +21,6 @@ computed in the measuring pass and never written. The figures hold sizes and cou
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,7 +29,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.actions import Action, build_action
 from pipeline.keys import Keyring
 from pipeline.ladders import Ladder, auto_quasi_identifiers, build_ladder
 from pipeline.lattice import MAX_NODES, Decision, choose_node, node_keys, rung_key
@@ -52,7 +50,7 @@ from pipeline.risk import (
     person_digests,
     released_text,
 )
-from pipeline.transform import scan_table, transform_column
+from pipeline.transform import DISPLAY_MASK, scan_table, transform_column
 from recognizers import DEFAULT_THRESHOLD, ENTITIES
 
 StorageOptions = Mapping[str, Any] | None
@@ -157,14 +155,8 @@ def _detecting(plan: ColumnPlan) -> ColumnPlan | None:
         return plan
     if plan.mode is Mode.KEEP and (is_string_like(plan.output_type) or is_integer_like(plan.output_type)):
         return dataclasses.replace(plan, mode=Mode.SCAN, entities=ENTITIES, threshold=DEFAULT_THRESHOLD,
-                                   actions=_display_masks())
+                                   actions=dict.fromkeys(ENTITIES, DISPLAY_MASK))
     return None
-
-
-@functools.cache
-def _display_masks() -> dict[str, Action]:
-    mask = build_action("mask", {}, None)
-    return dict.fromkeys(ENTITIES, mask)
 
 
 def _sample_column(sample: pa.Table, name: str) -> pa.Array:

@@ -35,7 +35,7 @@ MAY_HOLD_ENTITY = f"{_DIGIT}(?:{_BETWEEN_DIGITS}{_DIGIT}){{7}}"
 spaces, dashes, brackets, plus signs or invisible characters, as numbers are written. Values without
 such a run cannot hold an entity and skip `detect`; a masked `622188*********8080` has none."""
 EXAMPLES_PER_ENTITY = 3
-_DISPLAY_MASK = build_action("mask", {}, None)
+DISPLAY_MASK = build_action("mask", {}, None)
 """Examples in reports are shown as finance apps display them (`138****5678`), never raw."""
 
 
@@ -78,7 +78,7 @@ class ColumnStats:
         if target.whole_value:
             self.whole_value[target.entity] += weight
         if len(self.examples.get(target.entity, ())) < EXAMPLES_PER_ENTITY:
-            self._example(target.entity, [_DISPLAY_MASK.replace(target) or ""])
+            self._example(target.entity, [DISPLAY_MASK.replace(target) or ""])
 
 
 def _scan_value(text: str, plan: ColumnPlan, stats: ColumnStats, weight: int) -> str | None:
