@@ -1,14 +1,17 @@
-"""The Python API: `scan`, `run` and `verify`. The CLI and the Airflow operator call these, so there is one
-code path and one set of guarantees.
+"""The Python API: `scan`, `run`, `verify` and `risk`. The CLI and the Airflow operator call these, so there
+is one code path and one set of guarantees.
 
     from pipeline.api import run
     summary = run("exports/customers", "share/customers", policy="configs/collection_agency.yaml")
-    summary.status            # "ok", or "leak" when verify found personal data left where it must not be
+    summary.status            # "ok"; "leak" when verify found personal data left where it must not be;
+                              # "risk" when the policy's release target (k, l) was not met
 
-`run` follows the guide's data flow: plan (policy x schema; refused before any work if a key is missing
-or a column cannot be scanned) -> transform each input file into a staging area inside the output ->
-verify the staged files with the same recognizers -> commit (manifest, then `_SUCCESS` last) only when
-verify passed -> report. A failed run leaves no committed output and never removes a previous good one.
+`run` follows the data flow of the design: plan (policy x schema; refused before any work if a key is
+missing, a column cannot be scanned or a name holds personal data) -> with a `release:` block, measure the
+release and choose how far to generalize (`pipeline.release`) -> transform each input file into a staging
+area inside the output, under a lease on the output -> verify the staged files at the fail-closed
+defaults -> commit (manifest, then `_SUCCESS` last) only when verify passed and the release target is
+met -> report. A failed run leaves no committed output and never removes a previous good one.
 """
 
 from __future__ import annotations
