@@ -38,7 +38,7 @@ from pipeline.actions.tokenize import TOKEN_SHAPE
 from pipeline.execution import compute, fold, local_session
 from pipeline.keys import KeyMaterialError, Keyring, KeySource
 from pipeline.lattice import Decision
-from pipeline.names import display_name, names_with_personal_data
+from pipeline.names import Renaming, display_name, names_with_personal_data
 from pipeline.partition import (
     FileResult,
     integer_columns_with_pii,
@@ -558,15 +558,25 @@ def _refuse_personal_metadata(files: Sequence[storage.InputFile], storage_option
                                              f"{found[0].entity}; drop the metadata (metadata: drop)")
 
 
-def _refuse_personal_names(input: str, files: Sequence[storage.InputFile],
-                           plans: Sequence[ColumnPlan]) -> None:
-    """InputError when a name of the dataset holds personal data: it would reach the output's paths, the
-    manifest and the reports as it is."""
-    found = _personal_names(files, [p.name for p in plans])
+def _renaming(input: str, files: Sequence[storage.InputFile], plans: Sequence[ColumnPlan], policy: Policy,
+              actions: Mapping[str, Action], rewrite: bool) -> Renaming:
+    """The output names of the files and columns. A name holding personal data would reach the output's
+    paths, the manifest and the reports as it is: InputError, unless `rewrite`, which writes it in its
+    de-identified form (each entity as the policy's default action replaces it)."""
+    paths, columns = [f.relative_path for f in files], [p.name for p in plans]
+    if rewrite:
+        chosen = {e: actions.get(f"actions.{e}", DISPLAY_MASK) for e in ENTITIES}
+        try:
+            return Renaming.of(paths, columns, chosen, input)
+        except ValueError as error:
+            raise storage.InputError(str(error)) from None
+    found = _personal_names(files, columns)
     if found:
         more = f" and {len(found) - 3} more" if len(found) > 3 else ""
         raise storage.InputError(f"{input}: names hold personal data, which cnpii does not copy into an "
-                                 f"output: {'; '.join(found[:3])}{more}; rename them before sharing")
+                                 f"output: {'; '.join(found[:3])}{more}; rename them, or pass "
+                                 "--rewrite-names (rewrite_names=True) to write them de-identified")
+    return Renaming(dict(zip(paths, paths, strict=True)), {})
 
 
 def _refuse_cnpii_output(input: str, files: Sequence[storage.InputFile], plans: Sequence[ColumnPlan],
@@ -653,10 +663,12 @@ def run(
     run_id: str | None = None,
     report: str | Path | None = None,
     accept_cnpii_output: bool = False,
+    rewrite_names: bool = False,
 ) -> Summary:
     """De-identify `input` into `output` by the policy; see the module docstring for the protocol.
     A cnpii output (a manifest, or tokens in its values) is refused as input unless `accept_cnpii_output`:
-    its tokens would be tokenized again and its generalized values become 未知.
+    its tokens would be tokenized again and its generalized values become 未知. Partition values, file
+    names and column names holding personal data are refused unless `rewrite_names` (`names.Renaming`).
 
     Returns status `leak` (and commits nothing) when verify finds personal data in the staged output, and
     `risk` when the policy's release target (k, l, suppression) is not met.
@@ -671,7 +683,7 @@ def run(
     location.check([input])
     with location.lease():  # one run at a time into an output
         plans = _plan(files, policy, source, actions, storage_options, scheduler)
-        _refuse_personal_names(input, files, plans)
+        renaming = _renaming(input, files, plans, policy, actions, rewrite_names)
         if policy.metadata == "keep":
             _refuse_personal_metadata(files, storage_options)
         if not accept_cnpii_output:
@@ -687,7 +699,8 @@ def run(
         try:
             tasks = [
                 delayed(process_file)(f.url, f.relative_path, plans, storage_options,
-                                      location.staged_url(f.relative_path), step, policy.metadata == "keep")
+                                      location.staged_url(renaming.paths[f.relative_path]), step,
+                                      policy.metadata == "keep", renaming.columns)
                 for f in files
             ]
             results = compute(tasks, "de-identifying", scheduler)
@@ -701,7 +714,7 @@ def run(
             location.abort()
             raise
         columns = _columns(results, plans)
-        rows_in = {r.relative_path: r.rows for r in results}
+        rows_in = {renaming.paths[r.relative_path]: r.rows for r in results}
         rows_out = {s.relative_path: s.rows for s in staged}
         leaks = sum(e["rows"] for column in residual.values() for e in column["entities"].values())
         checks = [
@@ -751,7 +764,7 @@ def run(
             "policy": policy.model_dump(mode="json"),  # verify without --config checks by it (no key in it)
             "key_fingerprint": keyring.fingerprint if keyring else None,
             "versions": _versions(),
-            "inputs": [{"relative_path": f.relative_path, "bytes": f.size} for f in files],
+            "inputs": [{"relative_path": renaming.paths[f.relative_path], "bytes": f.size} for f in files],
             "columns": columns,
             "verify": {
                 "status": "passed" if passed else "failed",
