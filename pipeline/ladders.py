@@ -327,8 +327,8 @@ def auto_quasi_identifiers(plans: Sequence[ColumnPlan], sample: pa.Table,
                            stats: dict[str, ColumnStats], skip: Sequence[str]) -> list[str]:
     """The columns `quasi_identifiers: auto` stands for: every column the policy generalizes (a whole
     column, a declared entity, or the entity filling a scanned column), and every column released
-    unchanged whose values look like dates, gender, city or province names, or postcodes. `skip`
-    (the sensitive column) is never one."""
+    unchanged whose values look like dates, gender, city or province names, division codes or postcodes.
+    `skip` (the sensitive column) is never one."""
     chosen = []
     for plan in plans:
         if plan.name in skip:
