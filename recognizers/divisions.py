@@ -96,15 +96,18 @@ def division(code: str) -> Division:
 def region_provinces() -> dict[str, str]:
     """Province and prefecture-level city names, full (`深圳市`) and short (`深圳`), to their province:
     what a released city or province column generalizes to. A short name that two divisions share keeps
-    the first (province names come first: `吉林` is the province)."""
+    the first (province names come first: `吉林` is the province). Read off the table's tree of
+    prefixes (province, then its four-digit prefecture codes `NN00`) in one walk."""
     names: dict[str, str] = {}
     for province in PROVINCES.values():
         for name in (province, province[:2], province[:3]):
             names.setdefault(name, province)
-    for code in PROVINCES:
-        for prefecture in range(1, 100):
-            place = division(f"{code}{prefecture:02d}00")
-            if place.city:
-                for name in (place.city, place.city[:2], place.city.removesuffix("市")):
-                    names.setdefault(name, place.province)
+    for _, code, _, _, children in _loc().prefixes:
+        province = PROVINCES.get(code)
+        for length, part, _, props, _ in children if province else ():
+            if length == 4 and part.endswith("00") and part != "0000" and "county" in props:
+                city = _YEARS.sub("", props["county"].split(",")[-1])
+                if city not in ("市辖区", "县"):  # municipalities list their districts under a placeholder
+                    for name in (city, city[:2], city.removesuffix("市")):
+                        names.setdefault(name, province)
     return names

@@ -266,3 +266,14 @@ def test_a_ladder_whose_first_rung_masks_is_searched_without_pruning():
                       actions={"CN_PHONE": build_action("generalize", {"to": "city"}, None)})
     assert not build_ladder(masked, pa.array([], pa.string()), None, "p").hierarchical
     assert build_ladder(generalized, pa.array([], pa.string()), None, "p").hierarchical
+
+
+def test_the_region_table_agrees_with_the_division_lookup():
+    """`region_provinces` walks the division table's tree; every prefecture city `division` names by code
+    must be in it, under its province."""
+    from recognizers.divisions import PROVINCES, division, region_provinces
+
+    table = region_provinces()
+    cities = [division(f"{code}{prefecture:02d}00") for code in PROVINCES for prefecture in range(1, 100)]
+    named = [place for place in cities if place.city]
+    assert len(named) > 300 and all(table[place.city] == place.province for place in named)
