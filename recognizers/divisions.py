@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from stdnum import numdb
 
 _YEARS = re.compile(r"^\[[0-9-]*\]")
+_ABOLISHED = re.compile(r"^\[[0-9]*-[0-9]+\]")
+"""A name with an end year (`[1986-1988]海口市`) is no longer in use."""
 
 # Province-level codes in use (GB/T 2260), plus 71 Taiwan and the 81/82/83 residence-permit prefixes.
 PROVINCES: dict[str, str] = {
@@ -95,19 +97,27 @@ def division(code: str) -> Division:
 @functools.cache
 def region_provinces() -> dict[str, str]:
     """Province and prefecture-level city names, full (`深圳市`) and short (`深圳`), to their province:
-    what a released city or province column generalizes to. A short name that two divisions share keeps
-    the first (province names come first: `吉林` is the province). Read off the table's tree of
-    prefixes (province, then its four-digit prefecture codes `NN00`) in one walk."""
+    what a released city or province column generalizes to. Read off the table's tree of prefixes
+    (province, then its prefecture codes `NN00`) in one walk. A short name that two divisions share keeps
+    the first (province names come first: `吉林` is the province); current names come before abolished
+    ones (海口市 was Guangdong's until 1988, and is Hainan's); a name that prefectures of several provinces
+    carry, and placeholders (`市辖区`, `省直辖县级行政单位`), tell no province and are left out."""
     names: dict[str, str] = {}
     for province in PROVINCES.values():
         for name in (province, province[:2], province[:3]):
             names.setdefault(name, province)
+    current: dict[str, set[str]] = {}
+    abolished: dict[str, set[str]] = {}
     for _, code, _, _, children in _loc().prefixes:
         province = PROVINCES.get(code)
         for length, part, _, props, _ in children if province else ():
             if length == 4 and part.endswith("00") and part != "0000" and "county" in props:
-                city = _YEARS.sub("", props["county"].split(",")[-1])
-                if city not in ("市辖区", "县"):  # municipalities list their districts under a placeholder
-                    for name in (city, city[:2], city.removesuffix("市")):
-                        names.setdefault(name, province)
+                latest = props["county"].split(",")[-1]
+                found = abolished if _ABOLISHED.match(latest) else current
+                found.setdefault(_YEARS.sub("", latest), set()).add(province)
+    for cities in (current, abolished):
+        for city, provinces in cities.items():
+            if len(provinces) == 1 and city not in ("市辖区", "县") and "直辖" not in city:
+                for name in (city, city[:2], city.removesuffix("市")):
+                    names.setdefault(name, next(iter(provinces)))
     return names
