@@ -606,13 +606,13 @@ def _same_key_everywhere(keyring: Keyring | None, results: Sequence[FileResult])
     """Refuse results made with another key than this process's (a Dask worker reads the key from its own
     environment): the manifest would name a key that did not make the tokens, and they could never be
     detokenized or joined with the key it names."""
-    others = [r.relative_path for r in results
+    others = [r for r in results
               if keyring is not None and r.key_fingerprint not in (None, keyring.fingerprint)]
     if others:
         assert keyring is not None
         raise KeyMaterialError(f"{len(others)} of {len(results)} files were de-identified with another key "
-                               f"than this process's {keyring.source.describe()} (first: {others[0]}); give "
-                               "every Dask worker the same key")
+                               f"than this process's {keyring.source.describe()}; give every Dask worker "
+                               "the same key")
 
 
 def _person_keyring(policy: Policy, keyring: Keyring | None, source: str) -> Keyring | None:
