@@ -16,7 +16,6 @@ met -> report. A failed run leaves no committed output and never removes a previ
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import importlib.metadata
@@ -29,22 +28,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from dask import delayed
 
-from pipeline import storage
+from pipeline import preflight, storage
 from pipeline.actions import Action
-from pipeline.actions.tokenize import TOKEN_SHAPE
 from pipeline.execution import compute, fold, local_session
 from pipeline.keys import KeyMaterialError, Keyring, KeySource
 from pipeline.lattice import Decision
-from pipeline.names import Renaming, display_name, names_with_personal_data
+from pipeline.names import display_name
 from pipeline.partition import (
     FileResult,
     integer_columns_with_pii,
-    plan_types,
     process_file,
-    read_batches,
     read_schema,
 )
 from pipeline.plan import (
@@ -53,7 +48,6 @@ from pipeline.plan import (
     PlanError,
     is_fractional,
     is_integer_like,
-    is_string_like,
     plan_columns,
 )
 from pipeline.policy import Policy, PolicyError, Release, build_actions, load_policy, parse_policy
@@ -294,7 +288,7 @@ def scan(
     results = _scan_files(files, plans, storage_options, scheduler, "scanning")
     _log_throughput("scanned", sum(r.rows for r in results), len(files), started)
     columns = _columns(results)
-    names = _personal_names(files, [p.name for p in plans])
+    names = preflight.personal_names(files, [p.name for p in plans])
     release = None
     if policy.release is not None:  # the risk of the input as it is, before de-identification
         spec = prepare_release(policy.release, plans, files, storage_options, None, source)
@@ -392,8 +386,8 @@ def verify(
     policy, source = _load(policy) if policy is not None else _recorded_policy(output, storage_options)
     files = storage.list_input_files(output, storage_options)
     results, residual, allowed = _verify_files(files, policy, source, storage_options, scheduler)
-    first = files[0]
-    names = _personal_names(files, read_schema(first.url, first.relative_path, storage_options).names)
+    columns = read_schema(files[0].url, files[0].relative_path, storage_options).names
+    names = preflight.personal_names(files, columns)
     leaks = sum(e["rows"] for column in residual.values() for e in column["entities"].values()) + len(names)
     for name in names:
         log.error("personal data left in a name: %s", name)
@@ -526,13 +520,6 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
 
 
-def _personal_names(files: Sequence[storage.InputFile], columns: Sequence[str]) -> list[str]:
-    """Descriptions (display-masked) of the partition values, file names and column names holding
-    personal data (`pipeline.names`)."""
-    found = names_with_personal_data([f.relative_path for f in files], columns)
-    return [finding.describe() for finding in found]
-
-
 def _probed_clean(policy: Policy, plans: Sequence[ColumnPlan]) -> set[str]:
     """The numeric columns the run's probe found no phone or ID in and so passes through unchanged, when
     it probed at settings at least as strict as verify's: verify need not read them again."""
@@ -540,79 +527,6 @@ def _probed_clean(policy: Policy, plans: Sequence[ColumnPlan]) -> set[str]:
               and policy.threshold <= DEFAULT_THRESHOLD)
     return {p.name for p in plans if strict and p.mode is Mode.KEEP and p.name not in policy.columns
             and p.input_type is not None and (is_integer_like(p.input_type) or is_fractional(p.input_type))}
-
-
-def _refuse_personal_metadata(files: Sequence[storage.InputFile], storage_options: StorageOptions) -> None:
-    """With `metadata: keep`, InputError when a file's key-value metadata (schema or field level) holds
-    personal data, named by file, place, key and entity (the value display-masked)."""
-    for file in files:
-        schema = read_schema(file.url, file.relative_path, storage_options)
-        places = [("schema metadata", schema.metadata)]
-        places += [(f"metadata of column {display_name(f.name)!r}", f.metadata) for f in schema]
-        for place, metadata in places:
-            for key, value in (metadata or {}).items():
-                found = names_with_personal_data([], [value.decode("utf-8", "replace")])
-                if found:
-                    name = display_name(key.decode("utf-8", "replace"))
-                    raise storage.InputError(f"{file.relative_path}: {place}, key {name!r} holds "
-                                             f"{found[0].entity}; drop the metadata (metadata: drop)")
-
-
-def _renaming(input: str, files: Sequence[storage.InputFile], plans: Sequence[ColumnPlan], policy: Policy,
-              actions: Mapping[str, Action], rewrite: bool) -> Renaming:
-    """The output names of the files and columns. A name holding personal data would reach the output's
-    paths, the manifest and the reports as it is: InputError, unless `rewrite`, which writes it in its
-    de-identified form (each entity as the policy's default action replaces it)."""
-    paths, columns = [f.relative_path for f in files], [p.name for p in plans]
-    if rewrite:
-        chosen = {e: actions.get(f"actions.{e}", DISPLAY_MASK) for e in ENTITIES}
-        try:
-            return Renaming.of(paths, columns, chosen, input)
-        except ValueError as error:
-            raise storage.InputError(str(error)) from None
-    found = _personal_names(files, columns)
-    if found:
-        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
-        raise storage.InputError(f"{input}: names hold personal data, which cnpii does not copy into an "
-                                 f"output: {'; '.join(found[:3])}{more}; rename them, or pass "
-                                 "--rewrite-names (rewrite_names=True) to write them de-identified")
-    return Renaming(dict(zip(paths, paths, strict=True)), {})
-
-
-def _refuse_cnpii_output(input: str, files: Sequence[storage.InputFile], plans: Sequence[ColumnPlan],
-                         storage_options: StorageOptions) -> None:
-    """InputError when `input` is a cnpii output: it has a manifest, or the first rows of a column it
-    scans are tokens."""
-    again = "de-identifying it again would tokenize its tokens and turn its generalized values into 未知"
-    how = "pass --accept-cnpii-output (accept_cnpii_output=True) if that is meant"
-    if storage.has_manifest(input, storage_options):
-        raise storage.InputError(f"{input}: is a cnpii output (it has {storage.MANIFEST}); {again}; {how}")
-    scanned = [p for p in plans if p.mode in (Mode.SCAN, Mode.DECLARED) and is_string_like(p.input_type)]
-    if not scanned:
-        return
-    first = files[0]
-    with contextlib.closing(read_batches(first.url, first.relative_path, [p.name for p in scanned],
-                                         storage_options, plan_types(scanned))) as batches:
-        batch = next(batches, None)
-    for plan in scanned if batch is not None else ():
-        values = batch.column(plan.name).combine_chunks()
-        values = values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
-        if pc.any(pc.match_substring_regex(values.cast(pa.string()), TOKEN_SHAPE)).as_py():
-            raise storage.InputError(f"{first.relative_path}: column {plan.name!r} holds cnpii tokens, as a "
-                                     f"cnpii output does; {again}; {how}")
-
-
-def _same_key_everywhere(keyring: Keyring | None, results: Sequence[FileResult]) -> None:
-    """Refuse results made with another key than this process's (a Dask worker reads the key from its own
-    environment): the manifest would name a key that did not make the tokens, and they could never be
-    detokenized or joined with the key it names."""
-    others = [r for r in results
-              if keyring is not None and r.key_fingerprint not in (None, keyring.fingerprint)]
-    if others:
-        assert keyring is not None
-        raise KeyMaterialError(f"{len(others)} of {len(results)} files were de-identified with another key "
-                               f"than this process's {keyring.source.describe()}; give every Dask worker "
-                               "the same key")
 
 
 def _person_keyring(policy: Policy, keyring: Keyring | None, source: str) -> Keyring | None:
@@ -683,11 +597,11 @@ def run(
     location.check([input])
     with location.lease():  # one run at a time into an output
         plans = _plan(files, policy, source, actions, storage_options, scheduler)
-        renaming = _renaming(input, files, plans, policy, actions, rewrite_names)
+        renaming = preflight.renaming_of(input, files, plans, actions, rewrite_names)
         if policy.metadata == "keep":
-            _refuse_personal_metadata(files, storage_options)
+            preflight.refuse_personal_metadata(files, storage_options)
         if not accept_cnpii_output:
-            _refuse_cnpii_output(input, files, plans, storage_options)
+            preflight.refuse_cnpii_output(input, files, plans, storage_options)
         spec = prepare_release(policy.release, plans, files, storage_options,
                                _person_keyring(policy, keyring, source), source)
         decided = _decide_release(spec, files, storage_options, scheduler)
@@ -704,7 +618,7 @@ def run(
                 for f in files
             ]
             results = compute(tasks, "de-identifying", scheduler)
-            _same_key_everywhere(keyring, results)
+            preflight.same_key_everywhere(keyring, results)
             _log_throughput("de-identified", sum(r.rows for r in results), len(files), started)
             staged = location.staged_files()
             staged_inputs = [storage.InputFile(s.url, s.relative_path, s.bytes) for s in staged]
