@@ -577,12 +577,11 @@ def run(
     run_id: str | None = None,
     report: str | Path | None = None,
     accept_cnpii_output: bool = False,
-    rewrite_names: bool = False,
 ) -> Summary:
     """De-identify `input` into `output` by the policy; see the module docstring for the protocol.
     A cnpii output (a manifest, or tokens in its values) is refused as input unless `accept_cnpii_output`:
     its tokens would be tokenized again and its generalized values become 未知. Partition values, file
-    names and column names holding personal data are refused unless `rewrite_names` (`names.Renaming`).
+    names and column names holding personal data are refused (`pipeline.names`).
 
     Returns status `leak` (and commits nothing) when verify finds personal data in the staged output, and
     `risk` when the policy's release target (k, l, suppression) is not met.
@@ -597,7 +596,7 @@ def run(
     location.check([input])
     with location.lease():  # one run at a time into an output
         plans = _plan(files, policy, source, actions, storage_options, scheduler)
-        renaming = preflight.renaming_of(input, files, plans, actions, rewrite_names)
+        preflight.refuse_personal_names(input, files, plans)
         if policy.metadata == "keep":
             preflight.refuse_personal_metadata(files, storage_options)
         if not accept_cnpii_output:
@@ -613,8 +612,7 @@ def run(
         try:
             tasks = [
                 delayed(process_file)(f.url, f.relative_path, plans, storage_options,
-                                      location.staged_url(renaming.paths[f.relative_path]), step,
-                                      policy.metadata == "keep", renaming.columns)
+                                      location.staged_url(f.relative_path), step, policy.metadata == "keep")
                 for f in files
             ]
             results = compute(tasks, "de-identifying", scheduler)
@@ -628,7 +626,7 @@ def run(
             location.abort()
             raise
         columns = _columns(results, plans)
-        rows_in = {renaming.paths[r.relative_path]: r.rows for r in results}
+        rows_in = {r.relative_path: r.rows for r in results}
         rows_out = {s.relative_path: s.rows for s in staged}
         leaks = sum(e["rows"] for column in residual.values() for e in column["entities"].values())
         checks = [
@@ -678,7 +676,7 @@ def run(
             "policy": policy.model_dump(mode="json"),  # verify without --config checks by it (no key in it)
             "key_fingerprint": keyring.fingerprint if keyring else None,
             "versions": _versions(),
-            "inputs": [{"relative_path": renaming.paths[f.relative_path], "bytes": f.size} for f in files],
+            "inputs": [{"relative_path": f.relative_path, "bytes": f.size} for f in files],
             "columns": columns,
             "verify": {
                 "status": "passed" if passed else "failed",

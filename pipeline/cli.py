@@ -227,13 +227,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="de-identify INPUT even if it is a cnpii output (a manifest, or tokens in its values); by "
         "default it is refused, since its tokens would be tokenized again",
     )
-    run.add_argument(
-        "--rewrite-names",
-        action="store_true",
-        help="write partition values, file names and column names that hold personal data in their "
-        "de-identified form (each entity as the policy's default action replaces it); by default such a "
-        "dataset is refused",
-    )
     run.set_defaults(
         handler=_pipeline_command(
             lambda api, a: api.run(
@@ -245,7 +238,6 @@ def build_parser() -> argparse.ArgumentParser:
                 mode=a.mode,
                 report=a.report,
                 accept_cnpii_output=a.accept_cnpii_output,
-                rewrite_names=a.rewrite_names,
             )
         )
     )

@@ -4,9 +4,8 @@ A lending export partitioned by `mobile=13812345678/` or written as `customer_11
 column named `备注13812345678`, carries personal data outside any cell: the output paths, the manifest
 and the reports would repeat it. Names are data, so they are scanned with the same recognizers, and a
 run is refused (exit 2) while one holds an entity, naming the place and the entity with the value
-display-masked; `scan` lists them. With `rewrite_names`, a run writes every such name in its
-de-identified form instead (`Renaming`: each entity replaced as the policy's default action for it
-replaces it, e.g. `mobile=CNPH_…/`), refusing names that would become one.
+display-masked; `scan` lists them; verify counts them as leaks. Renaming the files or columns is left to
+the sender, who knows what the receiver expects.
 
 >>> [f.describe() for f in names_with_personal_data(["mobile=13812345678/part-0.parquet"], ["n"])]
 ['partition value mobile=138****5678 holds CN_PHONE']
@@ -14,14 +13,13 @@ replaces it, e.g. `mobile=CNPH_…/`), refusing names that would become one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pipeline.actions import Action, Target
+from pipeline.actions import Target
+from pipeline.storage import PARQUET_SUFFIXES
 from pipeline.transform import DISPLAY_MASK
 from recognizers import detect
-
-_PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ def _components(relative_path: str) -> Iterable[tuple[str, str, str | None]]:
     for folder in folders:
         key, is_hive, _ = folder.partition("=")
         yield ("partition value", folder, key) if is_hive else ("folder name", folder, None)
-    stem = next((file[: -len(s)] for s in _PARQUET_SUFFIXES if file.lower().endswith(s)), file)
+    stem = next((file[: -len(s)] for s in PARQUET_SUFFIXES if file.lower().endswith(s)), file)
     yield "file name", stem, None
 
 
@@ -84,45 +82,3 @@ def names_with_personal_data(relative_paths: Sequence[str], columns: Sequence[st
             found[NameFinding(kind, masked, entity)] = None
     return list(found)
 
-
-def _rewritten(text: str, column: str | None, actions: Mapping[str, Action]) -> str:
-    """`text` with each entity replaced as `actions[entity]` replaces a span (a redaction marks it)."""
-    pieces, cursor = [], 0
-    for finding in detect(text, column=column):
-        written = text[finding.start : finding.end]
-        target = Target(finding.entity, finding.value, finding.subtype, written, False)
-        replaced = actions[finding.entity].replace(target) or f"<{finding.entity}>"
-        pieces += [text[cursor : finding.start], replaced]
-        cursor = finding.end
-    return "".join(pieces) + text[cursor:]
-
-
-@dataclass(frozen=True)
-class Renaming:
-    """The de-identified names of a dataset's files and columns (unchanged where they hold nothing)."""
-
-    paths: dict[str, str]
-    columns: dict[str, str]
-
-    @classmethod
-    def of(cls, relative_paths: Sequence[str], columns: Sequence[str], actions: Mapping[str, Action],
-           where: str) -> Renaming:
-        """Rewrite every name; ValueError naming `where` when two names would become one (a mask that
-        keeps too little to tell them apart: a keyed token would not)."""
-        paths = {path: "/".join(_rewritten(text, context, actions) + suffix
-                                for (_, text, context), suffix in _with_suffixes(path))
-                 for path in relative_paths}
-        renamed = {column: _rewritten(column, None, actions) for column in columns}
-        for kind, mapping in (("file paths", paths), ("column names", renamed)):
-            if len(set(mapping.values())) < len(mapping):
-                raise ValueError(f"{where}: two {kind} would have one de-identified name; choose an action "
-                                 "that tells values apart (tokenize) for the entities in names")
-        return cls(paths, renamed)
-
-
-def _with_suffixes(relative_path: str) -> Iterable[tuple[tuple[str, str, str | None], str]]:
-    """The path's components with what follows each scanned text (the file's Parquet suffix)."""
-    components = list(_components(relative_path))
-    file = relative_path.rsplit("/", 1)[-1]
-    for index, component in enumerate(components):
-        yield component, (file[len(component[1]) :] if index == len(components) - 1 else "")

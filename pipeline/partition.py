@@ -112,10 +112,8 @@ def process_file(
     output_url: str | None = None,
     release: ReleaseStep | None = None,
     keep_metadata: bool = False,
-    column_names: Mapping[str, str] | None = None,
 ) -> FileResult:
-    """Transform one file by the plans; write it to `output_url` when given (scan and verify only count),
-    its columns renamed by `column_names` (the de-identified names of `names.Renaming`).
+    """Transform one file by the plans; write it to `output_url` when given (scan and verify only count).
 
     The plans (and the release step's node) decide the output schema up front, so every batch and every
     file share it even where a batch holds no personal data.
@@ -147,15 +145,13 @@ def process_file(
                     footer = batch.schema
                     if keep_metadata:  # a batch carries no key-value metadata: the footer does
                         footer = read_schema(url, relative_path, storage_options)
-                    schema = _renamed(_released_schema(output_schema(footer, plans, keep_metadata), release),
-                                      column_names)
+                    schema = _released_schema(output_schema(footer, plans, keep_metadata), release)
                     sink = _open(output_url, storage_options, "wb").open()
                     writer = pq.ParquetWriter(sink, schema, compression="zstd")
-                writer.write_table(table.rename_columns(schema.names))
+                writer.write_table(table)
         if output_url is not None and writer is None:  # a zero-row file still gets its (empty) output
             footer = read_schema(url, relative_path, storage_options)
-            schema = _renamed(_released_schema(output_schema(footer, plans, keep_metadata), release),
-                              column_names)
+            schema = _released_schema(output_schema(footer, plans, keep_metadata), release)
             sink = _open(output_url, storage_options, "wb").open()
             writer = pq.ParquetWriter(sink, schema, compression="zstd")
     except OSError as error:
@@ -168,12 +164,6 @@ def process_file(
             sink.close()
     result.classes = merge_counts(classes) if classes else None
     return result
-
-
-def _renamed(schema: pa.Schema, names: Mapping[str, str] | None) -> pa.Schema:
-    if not names:
-        return schema
-    return pa.schema([f.with_name(names.get(f.name, f.name)) for f in schema], metadata=schema.metadata)
 
 
 def _released_schema(schema: pa.Schema, release: ReleaseStep | None) -> pa.Schema:

@@ -1,8 +1,8 @@
 """Checks on a run's input before any work, and on its results before they are committed: what would let
 personal data out through a path other than the cells.
 
-- names (`personal_names`, `renaming_of`): partition values, file names and column names holding
-  personal data are refused, or written de-identified on request (`pipeline.names`);
+- names (`personal_names`, `refuse_personal_names`): partition values, file names and column names
+  holding personal data are refused (`pipeline.names`);
 - metadata (`refuse_personal_metadata`): with `metadata: keep`, a file whose key-value metadata holds
   personal data is refused;
 - a cnpii output fed back in (`refuse_cnpii_output`) is refused unless meant;
@@ -20,14 +20,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import storage
-from pipeline.actions import Action
 from pipeline.actions.tokenize import TOKEN_SHAPE
 from pipeline.keys import KeyMaterialError, Keyring
-from pipeline.names import Renaming, display_name, names_with_personal_data
+from pipeline.names import display_name, names_with_personal_data
 from pipeline.partition import FileResult, plan_types, read_batches, read_schema
 from pipeline.plan import ColumnPlan, Mode, is_string_like
-from pipeline.transform import DISPLAY_MASK
-from recognizers import ENTITIES
 
 StorageOptions = Mapping[str, object] | None
 
@@ -55,25 +52,15 @@ def refuse_personal_metadata(files: Sequence[storage.InputFile], storage_options
                                              f"{found[0].entity}; drop the metadata (metadata: drop)")
 
 
-def renaming_of(input: str, files: Sequence[storage.InputFile], plans: Sequence[ColumnPlan],
-                actions: Mapping[str, Action], rewrite: bool) -> Renaming:
-    """The output names of the files and columns. A name holding personal data would reach the output's
-    paths, the manifest and the reports as it is: InputError, unless `rewrite`, which writes it in its
-    de-identified form (each entity as the policy's default action replaces it)."""
-    paths, columns = [f.relative_path for f in files], [p.name for p in plans]
-    if rewrite:
-        chosen = {e: actions.get(f"actions.{e}", DISPLAY_MASK) for e in ENTITIES}
-        try:
-            return Renaming.of(paths, columns, chosen, input)
-        except ValueError as error:
-            raise storage.InputError(str(error)) from None
-    found = personal_names(files, columns)
+def refuse_personal_names(input: str, files: Sequence[storage.InputFile],
+                          plans: Sequence[ColumnPlan]) -> None:
+    """InputError when a name of the dataset holds personal data: it would reach the output's paths, the
+    manifest and the reports as it is."""
+    found = personal_names(files, [p.name for p in plans])
     if found:
         more = f" and {len(found) - 3} more" if len(found) > 3 else ""
         raise storage.InputError(f"{input}: names hold personal data, which cnpii does not copy into an "
-                                 f"output: {'; '.join(found[:3])}{more}; rename them, or pass "
-                                 "--rewrite-names (rewrite_names=True) to write them de-identified")
-    return Renaming(dict(zip(paths, paths, strict=True)), {})
+                                 f"output: {'; '.join(found[:3])}{more}; rename them before sharing")
 
 
 def refuse_cnpii_output(input: str, files: Sequence[storage.InputFile], plans: Sequence[ColumnPlan],

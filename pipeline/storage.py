@@ -458,6 +458,7 @@ class OutputLocation:
         finally:
             stop.set()
             renewer.join()
+            self._remove_staging(lambda run_id: run_id == self.run_id)  # whatever path the run left by
             if self._lease_holder() == self.run_id:
                 self._remove(self._lease)
             self._remove_if_created_and_empty()

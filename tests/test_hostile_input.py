@@ -437,8 +437,8 @@ def test_a_signal_mid_run_ends_in_one_line_and_leaves_nothing_staged(tmp_path, s
         time.sleep(rng.uniform(0.0, 0.3))
         process.send_signal(signum)
         _, stderr = process.communicate(timeout=120)
-        if process.returncode == 0:  # the run had finished: it committed
-            assert is_complete(str(output))
+        if is_complete(str(output)):  # the run had committed before the signal came (at exit, it kills)
+            assert process.returncode in (0, code, -signum), stderr
             continue
         assert process.returncode == code, stderr
         assert "Traceback" not in stderr and stderr.strip().splitlines()[-1].startswith(f"cnpii: {word};")
@@ -573,29 +573,3 @@ def test_metadata_kept_on_request_is_scanned_first(tmp_path):
         api.run(str(input), str(tmp_path / "out2"), parse_policy({"metadata": "keep"}))
     _no_value_in(str(no.value))
 
-
-def test_names_are_written_de_identified_on_request(tmp_path):
-    """Issue 14, item 2: the explicit option writes such names in their de-identified form."""
-    folder = tmp_path / "in"
-    for number, phone in enumerate((PHONE, "13912345678")):
-        path = folder / f"mobile={phone}" / f"customer_{ID}.parquet"
-        path.parent.mkdir(parents=True)
-        pq.write_table(pa.table({f"备注{PHONE}": ["无"] * (number + 1), "n": [1] * (number + 1)}), path)
-    tokenizing = parse_policy({"actions": {e: {"action": "tokenize"} for e in ("CN_PHONE",
-                                                                                "CN_RESIDENT_ID")}})
-    out = tmp_path / "out"
-    summary = api.run(str(folder), str(out), tokenizing, rewrite_names=True)
-    assert summary.status == "ok" and summary.rows == 3
-    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.parquet"))
-    assert len(written) == 2 and all(p.startswith("mobile=CNPH_") and "/customer_CNID_" in p for p in written)
-    assert pq.read_schema(out / written[0]).names[0].startswith("备注CNPH_")
-    everything = "".join(written) + (out / "_MANIFEST.json").read_text(encoding="utf-8")
-    _no_value_in(everything)
-    assert api.verify(str(out)).status == "ok"
-    clash = tmp_path / "in2"  # two phones with one mask: their folders would become one
-    for phone in ("13800008000", "13811118000"):
-        path = clash / f"mobile={phone}" / "part-0.parquet"
-        path.parent.mkdir(parents=True)
-        pq.write_table(pa.table({"n": [1]}), path)
-    with pytest.raises(InputError, match="would have one de-identified name"):
-        api.run(str(clash), str(tmp_path / "out2"), None, rewrite_names=True)
