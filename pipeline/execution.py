@@ -131,12 +131,10 @@ def _compute(tasks: Sequence[Delayed], label: str, scheduler: str | None) -> lis
 def _on_cluster(tasks: Sequence[Delayed], address: str, take: Callable[[Any, Any], None]) -> None:
     """Run `tasks` on the cluster at `address`, handing each result to `take(key, result)` as it arrives
     and releasing it on the cluster, so workers do not hold every result until the last one is done."""
-    from distributed import Client, as_completed, progress, wait
+    from distributed import Client, as_completed, wait
 
-    with Client(address, set_as_default=False) as client, client.as_current():  # for progress, wait
+    with Client(address, set_as_default=False) as client, client.as_current():  # for wait
         futures = client.map(_run_pickled, [cloudpickle.dumps(t) for t in tasks], key=[t.key for t in tasks])
-        if sys.stderr.isatty():
-            progress(futures)
         try:
             for future in as_completed(futures):
                 take(future.key, future.result())

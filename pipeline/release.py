@@ -100,7 +100,9 @@ def _sample(files: Sequence[Any], plans: Sequence[ColumnPlan], storage_options: 
         parts.append(next(batches, None))
         batches.close()
     found = [part.slice(0, rows) for part in parts if part is not None]
-    return pa.concat_tables(found, promote_options="default") if found else pa.table({})
+    if not found:  # no rows anywhere sampled: the planned columns, empty
+        return pa.table({p.name: pa.array([], p.input_type or pa.string()) for p in plans})
+    return pa.concat_tables(found, promote_options="default")
 
 
 def _column(plans: Mapping[str, ColumnPlan], name: str, where: str, source: str) -> ColumnPlan:
@@ -130,7 +132,7 @@ def prepare_release(release: Release | None, plans: Sequence[ColumnPlan], files:
         for name in named:
             _column(by_name, name, "quasi_identifiers", source)
     sampled = [p.name for p in plans] if named == "auto" else list(named)
-    sample = _sample(files, [by_name[n] for n in sampled], storage_options) if files else pa.table({})
+    sample = _sample(files, [by_name[n] for n in sampled], storage_options)
     scanned = [_detecting(by_name[n]) for n in sampled if n in sample.column_names]
     scanned = [p for p in scanned if p is not None]
     stats = scan_table(sample.select([p.name for p in scanned]), scanned) if scanned else {}

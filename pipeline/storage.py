@@ -80,6 +80,10 @@ class StorageError(RuntimeError):
     """Reading or writing storage failed; the message names the path and the reason, never file content."""
 
 
+class OutputBusyError(StorageError):
+    """Another run holds the output (its lease has not expired): retrying later can succeed."""
+
+
 @dataclass(frozen=True)
 class InputFile:
     """One Parquet file of a dataset: where it is, its path inside the dataset ("/"-separated), its size."""
@@ -296,6 +300,7 @@ class OutputLocation:
         self._fs, self._root = _resolve(output, storage_options)
         self._staging = f"{self._root}/{STAGING}/{run_id}"
         self._existed: bool | None = None  # whether the output folder was there before this run
+        self._leased = False
 
     def __repr__(self) -> str:
         return f"OutputLocation({self.output!r}, run_id={self.run_id!r}, mode={self.mode!r})"
@@ -405,6 +410,9 @@ class OutputLocation:
 
     def commit(self, document: Mapping[str, Any]) -> Committed:
         """Publish the staged files with a manifest built from `document`; see the module docstring."""
+        if self._leased and self._lease_holder() != self.run_id:
+            raise OutputBusyError(f"{self.output}: this run's lease expired and another run holds the "
+                                  "output; nothing was committed")
         self._refuse_existing()
         staged = self.staged_files()
         if not staged:
@@ -444,12 +452,14 @@ class OutputLocation:
         leaves its lease to expire after `LEASE_SECONDS`). Object stores have no create-if-absent, so a
         lease is written, then read back: a run that finds another's lease there gives way."""
         self._take_lease()
+        self._leased = True
         stop = threading.Event()
 
-        def renew() -> None:
+        def renew() -> None:  # only while the lease is still this run's: never over another run's
             while not stop.wait(LEASE_SECONDS / 3):
                 with suppress(StorageError):
-                    self._write(self._lease, self._lease_body())
+                    if self._lease_holder() == self.run_id:
+                        self._write(self._lease, self._lease_body())
 
         renewer = threading.Thread(target=renew, name=f"cnpii-lease-{self.run_id}", daemon=True)
         renewer.start()
@@ -484,7 +494,7 @@ class OutputLocation:
     def _take_lease(self) -> None:
         holder = self._lease_holder(unexpired=True)
         if holder not in (None, self.run_id):
-            raise OutputExistsError(f"{self.output}: run {holder} is writing here ({LEASE}); wait for it, "
+            raise OutputBusyError(f"{self.output}: run {holder} is writing here ({LEASE}); wait for it, "
                                     f"or, if that run is dead, remove {LEASE} or wait {LEASE_SECONDS} s for "
                                     "it to expire")
         if isinstance(self._fs, LocalFileSystem):
@@ -493,8 +503,8 @@ class OutputLocation:
         self._write(self._lease, self._lease_body())
         holder = self._lease_holder()
         if holder != self.run_id:
-            raise OutputExistsError(f"{self.output}: run {holder} took the output at the same moment; "
-                                    "run again once it has finished")
+            raise OutputBusyError(f"{self.output}: run {holder} took the output at the same moment; "
+                                  "run again once it has finished")
 
     def _remove_if_created_and_empty(self) -> None:
         if self._existed is False and isinstance(self._fs, LocalFileSystem):

@@ -27,7 +27,14 @@ from pipeline import api, partition
 from pipeline.partition import DataError
 from pipeline.plan import PlanError
 from pipeline.policy import PolicyError, parse_policy
-from pipeline.storage import SUCCESS, InputError, OutputExistsError, is_complete, read_manifest
+from pipeline.storage import (
+    SUCCESS,
+    InputError,
+    OutputBusyError,
+    OutputExistsError,
+    is_complete,
+    read_manifest,
+)
 from recognizers.resident_id import calc_check_digit
 
 ROOT = Path(__file__).parent.parent
@@ -526,7 +533,7 @@ def test_two_runs_into_one_output_the_second_is_refused_clearly(tmp_path):
     deadline = time.monotonic() + 120
     while not (output / "_LEASE.json").exists() and time.monotonic() < deadline:
         time.sleep(0.02)
-    with pytest.raises(OutputExistsError, match="is writing here"):
+    with pytest.raises(OutputBusyError, match="is writing here"):  # exit 3: a later try can succeed
         api.run(str(tmp_path / "data" / "customers"), str(output), None, mode="overwrite")
     assert first.wait(timeout=300) == 0
     assert is_complete(str(output)) and not (output / "_LEASE.json").exists()

@@ -310,3 +310,12 @@ def test_auto_reads_dictionary_and_large_text_and_more_than_the_first_file(tmp_p
     for folder, out in ((data, "out"), (data2, "out2")):
         assert api.run(str(folder), str(tmp_path / out), _policy(tmp_path, release)).status == "ok"
         assert read_manifest(str(tmp_path / out))["release"]["quasi_identifiers"] == ["gender", "city"]
+
+
+def test_auto_on_files_without_rows_is_no_crash(tmp_path):
+    """`auto` sampled nothing and looked up columns in an empty table (exit 3)."""
+    empty = pa.table({"born": pa.array([], pa.date32()), "gender": pa.array([], pa.string())})
+    data = _table_dataset(tmp_path, empty, empty)
+    summary = api.run(str(data), str(tmp_path / "out"), _policy(tmp_path, {"quasi_identifiers": "auto",
+                                                                          "k_anonymity": 2}))
+    assert summary.status == "ok" and summary.rows == 0

@@ -21,6 +21,7 @@ from fsspec.implementations.local import LocalFileOpener, LocalFileSystem
 from pipeline import storage
 from pipeline.storage import (
     InputError,
+    OutputBusyError,
     OutputExistsError,
     OutputLocation,
     StorageError,
@@ -439,7 +440,7 @@ def test_a_second_run_is_refused_while_the_first_holds_the_output(store):
     with first.lease():
         assert store.exists(store.url("out/_LEASE.json"))
         second.check([store.url("in")])
-        with pytest.raises(OutputExistsError, match="run run1 is writing here"), second.lease():
+        with pytest.raises(OutputBusyError, match="run run1 is writing here"), second.lease():
             pass
     assert not store.exists(store.url("out/_LEASE.json"))
     with second.lease():  # free again once the first run ended
