@@ -199,25 +199,46 @@ def _merge(results: Sequence[FileResult]) -> dict[str, ColumnStats]:
     return merged
 
 
-def _columns(results: Sequence[FileResult], plans: Sequence[ColumnPlan] = ()) -> dict[str, Any]:
-    """Report entries per column, under the column's display name (`names.display_name`)."""
+def _column_entries(results: Sequence[FileResult], plans: Sequence[ColumnPlan] = ()
+                    ) -> list[tuple[str, str, dict[str, Any]]]:
+    """(column, the key reports show it under, report entry) per column found in. The key is the
+    column's display name (`names.display_name`: masked where the name holds personal data), made
+    unique (` #2`) where two names mask alike."""
     actions = {p.name: {e: a.name for e, a in p.actions.items()} for p in plans}
-    return {display_name(name): column_entry(name, stats, actions.get(name))
-            for name, stats in _merge(results).items()}
+    entries, keys = [], set()
+    for name, stats in _merge(results).items():
+        key = shown = display_name(name)
+        number = 1
+        while key in keys:
+            number += 1
+            key = f"{shown} #{number}"
+        keys.add(key)
+        entries.append((name, key, column_entry(name, stats, actions.get(name))))
+    return entries
+
+
+def _columns(results: Sequence[FileResult], plans: Sequence[ColumnPlan] = ()) -> dict[str, Any]:
+    """Report entries per column, under their display keys (`_column_entries`)."""
+    return {key: entry for _, key, entry in _column_entries(results, plans)}
 
 
 def _residual(results: Sequence[FileResult], policy: Policy) -> tuple[dict[str, Any], dict[str, Any]]:
     """Findings in output that the policy does not allow to stay (report entries per column), and those
     it lets through on purpose (`keep`, fakes, BIN-keeping tokens): rows per column and entity."""
     residual, allowed = {}, {}
-    for name, entry in _columns(results).items():
+    for name, key, entry in _column_entries(results):
         kept = policy.allowed_entities(name)
         entities = {e: v for e, v in entry["entities"].items() if e not in kept}
         if entities:
-            residual[name] = {**entry, "entities": entities}
+            residual[key] = {**entry, "entities": entities}
         if through := {e: v["rows"] for e, v in entry["entities"].items() if e in kept}:
-            allowed[name] = through
+            allowed[key] = through
     return residual, allowed
+
+
+def _leak_rows(residual: Mapping[str, Any]) -> int:
+    """Rows with personal data left where the policy forbids it, over all columns and entities."""
+    return sum(e["rows"] for column in residual.values() for e in column["entities"].values())
 
 
 def _log_residual(residual: Mapping[str, Any]) -> None:
@@ -388,7 +409,7 @@ def verify(
     results, residual, allowed = _verify_files(files, policy, source, storage_options, scheduler)
     columns = read_schema(files[0].url, files[0].relative_path, storage_options).names
     names = preflight.personal_names(files, columns)
-    leaks = sum(e["rows"] for column in residual.values() for e in column["entities"].values()) + len(names)
+    leaks = _leak_rows(residual) + len(names)
     for name in names:
         log.error("personal data left in a name: %s", name)
     if leaks:
@@ -628,7 +649,7 @@ def run(
         columns = _columns(results, plans)
         rows_in = {r.relative_path: r.rows for r in results}
         rows_out = {s.relative_path: s.rows for s in staged}
-        leaks = sum(e["rows"] for column in residual.values() for e in column["entities"].values())
+        leaks = _leak_rows(residual)
         checks = [
             {
                 "check": "no_residual_personal_data",

@@ -120,9 +120,20 @@ def process_file(
     """
     keyrings = {a.keyring.fingerprint for p in plans for a in p.actions.values() if a.keyring is not None}
     result = FileResult(relative_path, key_fingerprint=min(keyrings) if keyrings else None)
-    schema = None
     writer = None
     classes: list[pa.Table] = []
+
+    def open_writer(footer: pa.Schema) -> tuple[Any, pq.ParquetWriter]:
+        """The output file and its writer, with the schema the plans (and the release node) give; the
+        file is closed again if the writer cannot be made."""
+        schema = _released_schema(output_schema(footer, plans, keep_metadata), release)
+        sink = _open(output_url, storage_options, "wb").open()
+        try:
+            return sink, pq.ParquetWriter(sink, schema, compression="zstd")
+        except BaseException:
+            sink.close()
+            raise
+
     try:
         for batch in read_batches(url, relative_path, [p.name for p in plans], storage_options,
                                   plan_types(plans)):
@@ -141,19 +152,12 @@ def process_file(
             result.rows += batch.num_rows
             result.add(stats)
             if table is not None:
-                if writer is None:
-                    footer = batch.schema
-                    if keep_metadata:  # a batch carries no key-value metadata: the footer does
-                        footer = read_schema(url, relative_path, storage_options)
-                    schema = _released_schema(output_schema(footer, plans, keep_metadata), release)
-                    sink = _open(output_url, storage_options, "wb").open()
-                    writer = pq.ParquetWriter(sink, schema, compression="zstd")
+                if writer is None:  # a batch carries no key-value metadata: the footer does
+                    footer = read_schema(url, relative_path, storage_options) if keep_metadata else None
+                    sink, writer = open_writer(footer or batch.schema)
                 writer.write_table(table)
         if output_url is not None and writer is None:  # a zero-row file still gets its (empty) output
-            footer = read_schema(url, relative_path, storage_options)
-            schema = _released_schema(output_schema(footer, plans, keep_metadata), release)
-            sink = _open(output_url, storage_options, "wb").open()
-            writer = pq.ParquetWriter(sink, schema, compression="zstd")
+            sink, writer = open_writer(read_schema(url, relative_path, storage_options))
     except OSError as error:
         raise DataError(
             f"{relative_path}: cannot write the output file ({error.strerror or type(error).__name__})"

@@ -323,6 +323,7 @@ def release_report(spec: ReleaseSpec, decision: Decision, finest: pa.Table,
         "suppressed": {"rows": decision.suppressed_rows, "share": round(decision.suppressed_share, 6),
                        "classes": decision.suppressed.num_rows},
         "nodes_evaluated": decision.nodes_evaluated,
+        "information_loss": round(decision.loss, 6),
     }
     if written is None:
         share = math.ceil(decision.suppressed_share * 10_000) / 10_000  # never advise too little

@@ -100,8 +100,9 @@ def region_provinces() -> dict[str, str]:
     what a released city or province column generalizes to. Read off the table's tree of prefixes
     (province, then its prefecture codes `NN00`) in one walk. A short name that two divisions share keeps
     the first (province names come first: `吉林` is the province); current names come before abolished
-    ones (海口市 was Guangdong's until 1988, and is Hainan's); a name that prefectures of several provinces
-    carry, and placeholders (`市辖区`, `省直辖县级行政单位`), tell no province and are left out."""
+    ones (海口市 was Guangdong's until 1988, and is Hainan's); a spelling that prefectures of several
+    provinces share (`张家`), and placeholders (`市辖区`, `省直辖县级行政单位`), tell no province and are
+    left out."""
     names: dict[str, str] = {}
     for province in PROVINCES.values():
         for name in (province, province[:2], province[:3]):
@@ -115,9 +116,15 @@ def region_provinces() -> dict[str, str]:
                 latest = props["county"].split(",")[-1]
                 found = abolished if _ABOLISHED.match(latest) else current
                 found.setdefault(_YEARS.sub("", latest), set()).add(province)
+    spoken_for: set[str] = set()  # spellings current names use: abolished ones do not override them
     for cities in (current, abolished):
+        spelled: dict[str, set[str]] = {}  # every spelling (full, short) with the provinces it may mean
         for city, provinces in cities.items():
-            if len(provinces) == 1 and city not in ("市辖区", "县") and "直辖" not in city:
-                for name in (city, city[:2], city.removesuffix("市")):
-                    names.setdefault(name, next(iter(provinces)))
+            if city not in ("市辖区", "县") and "直辖" not in city:
+                for name in {city, city[:2], city.removesuffix("市")}:
+                    spelled.setdefault(name, set()).update(provinces)
+        for name, provinces in spelled.items():
+            if len(provinces) == 1 and name not in spoken_for:  # 张家: 张家口市 or 张家界市, no province
+                names.setdefault(name, next(iter(provinces)))
+        spoken_for |= set(spelled)
     return names

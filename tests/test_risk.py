@@ -280,3 +280,4 @@ def test_the_region_table_maps_current_cities_to_their_province():
                 "拉萨市": "西藏自治区"}
     assert {name: table.get(name) for name in expected} == expected
     assert "省直辖县级行政单位" not in table and "市辖区" not in table
+    assert "张家" not in table  # 张家口市 (河北省) or 张家界市 (湖南省)

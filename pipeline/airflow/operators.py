@@ -145,8 +145,9 @@ class CnpiiBaseOperator(BaseOperator):
             if summary.status == "leak":
                 raise AirflowFailException(f"cnpii {self.command}: verify found {summary.leaks} rows with "
                                            "personal data the policy does not allow to stay")
+            committed = "; nothing was committed" if self.command == "run" else ""
             raise AirflowFailException(f"cnpii {self.command}: the release target was not met "
-                                       f"({summary.risk}); nothing was committed")
+                                       f"({summary.risk}){committed}")
         return result
 
 
