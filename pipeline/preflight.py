@@ -27,6 +27,9 @@ from pipeline.partition import FileResult, plan_types, read_batches, read_schema
 from pipeline.plan import ColumnPlan, Mode, is_string_like
 
 StorageOptions = Mapping[str, object] | None
+TOKEN_SAMPLE_ROWS = 1_000
+"""Rows of the first file whose scanned columns are looked at for tokens: a cnpii output has them in
+every row of a tokenized column."""
 
 
 def personal_names(files: Sequence[storage.InputFile], columns: Sequence[str]) -> list[str]:
@@ -66,7 +69,7 @@ def refuse_personal_names(input: str, files: Sequence[storage.InputFile],
 def refuse_cnpii_output(input: str, files: Sequence[storage.InputFile], plans: Sequence[ColumnPlan],
                          storage_options: StorageOptions) -> None:
     """InputError when `input` is a cnpii output: it has a manifest, or the first rows of a column it
-    scans are tokens."""
+    scans hold tokens."""
     again = "de-identifying it again would tokenize its tokens and turn its generalized values into 未知"
     how = "pass --accept-cnpii-output (accept_cnpii_output=True) if that is meant"
     if storage.has_manifest(input, storage_options):
@@ -79,7 +82,7 @@ def refuse_cnpii_output(input: str, files: Sequence[storage.InputFile], plans: S
                                          storage_options, plan_types(scanned))) as batches:
         batch = next(batches, None)
     for plan in scanned if batch is not None else ():
-        values = batch.column(plan.name).combine_chunks()
+        values = batch.column(plan.name).combine_chunks().slice(0, TOKEN_SAMPLE_ROWS)
         values = values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
         if pc.any(pc.match_substring_regex(values.cast(pa.string()), TOKEN_SHAPE)).as_py():
             raise storage.InputError(f"{first.relative_path}: column {plan.name!r} holds cnpii tokens, as a "
