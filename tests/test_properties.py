@@ -23,25 +23,28 @@ from pipeline.policy import Policy, build_actions
 from pipeline.sample_data import generate
 from pipeline.transform import transform_column
 from recognizers import ENTITIES, detect
+from recognizers.context import NEGATIVE_WORDS
 
 KEYRING = Keyring(b"property-test-key-" + b"0123456789abcdef" * 2, KeySource())
 POLICY = Policy()
 _, DEFAULT_ACTIONS = build_actions(POLICY)
 PLAN = plan_columns(pa.schema([("text", pa.string())]), POLICY, DEFAULT_ACTIONS)[0]
-SOME = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SOME = settings(max_examples=60, deadline=None, derandomize=True,  # the same examples every run
+                suppress_health_check=[HealthCheck.too_slow])
 
 mobiles = st.builds(
     lambda prefix, rest: prefix + rest,
     st.sampled_from(["138", "139", "150", "159", "177", "186", "199"]),
     st.text("0123456789", min_size=8, max_size=8),
 )
-# text around an entity: no digits and nothing that reads as part of a number
+# text around an entity: no digits, nothing that reads as part of a number, and no label of numbers that
+# are not personal data (申请号 13800000000 is an application number, rightly left alone)
 surrounding = st.text(
     st.characters(
         blacklist_categories=("Nd", "No", "Cs", "Cf", "Zs", "Cc"), blacklist_characters="+-()（）－＋.,"
     ),
     max_size=20,
-)
+).filter(lambda text: not any(word in text.lower() for word in NEGATIVE_WORDS))
 
 
 def _scan(values: list[str | None]) -> list[str | None]:

@@ -115,7 +115,9 @@ def crash_on_second_file(monkeypatch):
 def test_a_run_crashing_on_the_second_file_commits_nothing(bucket, crash_on_second_file, monkeypatch):
     output = f"{bucket.url}/out"
     crash_on_second_file()
-    monkeypatch.setattr(OutputLocation, "abort", lambda self: None)  # the process died: no clean-up ran
+    # the process died: no clean-up ran (neither abort nor the end of the lease)
+    monkeypatch.setattr(OutputLocation, "abort", lambda self: None)
+    monkeypatch.setattr(OutputLocation, "_remove_staging", lambda self, chosen: None)
     with pytest.raises(Crash):
         api.run(f"{bucket.url}/in", output, None, storage_options=bucket.options)
     fs, _ = fsspec.core.url_to_fs(bucket.url, **bucket.options)
