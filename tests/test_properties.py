@@ -93,7 +93,7 @@ def test_span_replacement_leaves_the_surrounding_text_byte_identical(before, pho
     assert out.encode() == (before + " " + phone[:3] + "****" + phone[7:] + " " + after).encode()
 
 
-@settings(max_examples=3, deadline=None)
+@settings(max_examples=3, deadline=None, derandomize=True)
 @given(st.integers(min_value=0, max_value=10_000))
 def test_verify_passes_on_run_output(seed):
     with tempfile.TemporaryDirectory() as folder:
