@@ -168,7 +168,7 @@ def _release(release: Mapping[str, Any]) -> str:
     def figure(key: str, kind: str = "int") -> list[str]:
         return [_pct((s or {}).get(key)) if kind == "pct" else _e((s or {}).get(key)) for s in sides]
 
-    threshold = measured.get("risk_threshold")
+    threshold = measured.get("risk_threshold") or (release.get("before") or {}).get("risk_threshold")
     counts = [
         ["equivalence classes", *figure("classes")],
         ["unique records (class of 1)", *figure("uniques")],
