@@ -404,7 +404,8 @@ def verify(
     a policy, a cnpii output is verified by the policy its run recorded in `_MANIFEST.json`.
     """
     started = time.monotonic()
-    policy, source = _load(policy) if policy is not None else _recorded_policy(output, storage_options)
+    manifest = _manifest_if_any(output, storage_options)
+    policy, source = _load(policy) if policy is not None else _recorded_policy(output, manifest)
     files = storage.list_input_files(output, storage_options)
     results, residual, allowed = _verify_files(files, policy, source, storage_options, scheduler)
     columns = read_schema(files[0].url, files[0].relative_path, storage_options).names
@@ -416,7 +417,7 @@ def verify(
         _log_residual(residual)
     release = None
     if policy.release is not None:
-        columns = _released_quasi_identifiers(output, policy, source, files, storage_options, scheduler)
+        columns = _released_quasi_identifiers(manifest, policy, source, files, storage_options, scheduler)
         release = _measure_as_is(files, policy.release, columns, storage_options, scheduler, people=False)
     summary = Summary(
         "verify",
@@ -436,26 +437,28 @@ def verify(
     return summary
 
 
-def _recorded_policy(output: str, storage_options: StorageOptions) -> tuple[Policy, str]:
-    """The policy a cnpii output was made with (recorded in its manifest), else the default policy."""
+def _manifest_if_any(output: str, storage_options: StorageOptions) -> dict[str, Any]:
+    """The manifest of a complete cnpii output, read once; empty for any other dataset."""
     try:
-        recorded = storage.read_manifest(output, storage_options).get("policy")
+        return storage.read_manifest(output, storage_options)
     except storage.InputError:
-        recorded = None
-    if recorded is None:
+        return {}
+
+
+def _recorded_policy(output: str, manifest: Mapping[str, Any]) -> tuple[Policy, str]:
+    """The policy a cnpii output was made with (recorded in its manifest), else the default policy."""
+    if manifest.get("policy") is None:
         return load_policy(None), "<default policy>"
     source = f"{output}/{storage.MANIFEST} (the policy of the run that made it)"
-    return parse_policy(recorded, source), source
+    return parse_policy(manifest["policy"], source), source
 
 
-def _released_quasi_identifiers(output: str, policy: Policy, source: str, files: Sequence[storage.InputFile],
-                                storage_options: StorageOptions, scheduler: str | None) -> list[str]:
+def _released_quasi_identifiers(manifest: Mapping[str, Any], policy: Policy, source: str,
+                                files: Sequence[storage.InputFile], storage_options: StorageOptions,
+                                scheduler: str | None) -> list[str]:
     """The quasi-identifiers of an output: those its run measured (in its manifest), else the policy's
     (`auto` judged on the output as it is)."""
-    try:
-        recorded = storage.read_manifest(output, storage_options).get("release") or {}
-    except storage.InputError:
-        recorded = {}
+    recorded = manifest.get("release") or {}
     if recorded.get("quasi_identifiers"):
         return list(recorded["quasi_identifiers"])
     verifying = policy.for_verify()
