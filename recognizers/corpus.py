@@ -7,13 +7,31 @@ the writers below, which know what they wrote: the labels come from the generato
 
 Values are written the ways they occur: +86 / 0086 / 86- / (+86) prefixes, space or dash groups,
 full-width digits, lower-case `x`, 15-digit legacy IDs, HK/Macau/Taiwan residence permits (81/82/83),
-foreign permanent resident IDs (9…), landlines with brackets and extensions, 13-digit IoT numbers (only
-next to an IoT label: the recognizers report them only with context, as the guide says), 16/19-digit
-cards of ~1,400 real BINs (`cardbin` and data/bins.csv), known-BIN cards failing Luhn next to a card
-label (accepted per the guide). Hard negatives: order, tracking and reference numbers, millisecond
-timestamps, amounts such as 13800000000.00元, Luhn-valid IMEIs, USCC codes, CNAPS codes, dates,
-11-digit runs starting 10/11/12, phones buried in longer runs, Luhn-failing 16-digit runs without card
-context. 18-digit numbers that fail only the ID checksum are labeled IGNORE (as in shared/eval).
+foreign permanent resident IDs (9…), landlines with brackets and extensions, 13-digit IoT numbers in the
+allocated ranges (only next to an IoT label: the recognizers report them only with context, as the
+guide says), 16/19-digit cards of ~1,400 real BINs (`cardbin` and data/bins.csv), known-BIN cards failing
+Luhn next to a card label (accepted per the guide).
+
+The recall classes of issue #11 (item 3) have their own writers: mobiles in the allocated parts of the
+174 block only; a trunk 0 before a mobile (`013812345678`, the 0 in the span, not in the core); mobiles
+written with dots, slashes, underscores, a space between every digit or `+86.`; mobiles spoken in
+Chinese numerals (`幺三八…`, `〇`/`零`); landlines without separators after a calling verb and every number
+of a `/` or `、` list; 16-digit Mastercard numbers (51-55, 2221-2720), UnionPay 8171… cards, the
+Agricultural Bank's legacy 19-digit 103… cards; cards with two spaces between groups; the same card bare
+and grouped in one note (`<CARD_PLAIN=1>` … `<CARD_GROUPED=1>`); IDs grouped 4-4-4-4-2 and 6-4-4-4;
+IDs with a wrong check character right after an ID label (labeled, as the recognizers must report
+them); 15-digit legacy IDs as whole values.
+
+Hard negatives: order, tracking and reference numbers, millisecond timestamps, amounts such as
+13800000000.00元, Luhn-valid IMEIs, USCC codes, CNAPS codes, dates (also `2023.11.05`), IP addresses,
+version numbers, file names, 11-digit runs starting 10/11/12, phones buried in longer runs, Luhn-failing
+16-digit runs without card context, 174 numbers in unallocated blocks, IoT-shaped numbers outside the
+allocated ranges next to an IoT label, 17-digit Luhn-valid numbers with a Mastercard prefix or a BIN
+whose cards are 19 digits, 19-digit order numbers failing Luhn, Chinese numerals in ordinary text. Other
+18-digit numbers that fail only the ID checksum are labeled IGNORE (as in shared/eval).
+
+Facts about allocated ranges: /work/shared/GUIDE.md section 5 ("More number facts") and
+research/cn_formats.md 2.1 (174 and IoT segments) and 3.1/3.3 (BINs and card lengths).
 
 Two splits with different seeds AND disjoint templates:
 - `tuning` (tests/corpora/tuning.jsonl, seed 20241): `TUNING_TEMPLATES`; failures here may be studied.
@@ -43,7 +61,7 @@ from cardbin.bankbin import BANKBIN
 from faker import Faker
 from faker.providers.ssn.zh_CN import Provider as ChineseIdProvider
 
-from recognizers.bank_card import luhn_valid
+from recognizers.bank_card import calc_check_digit as luhn_check_digit
 from recognizers.resident_id import calc_check_digit
 
 SEEDS = {"tuning": 20241, "heldout": 90317}
@@ -60,6 +78,15 @@ class Piece:
     def __init__(self, text: str, label: str | None = None, core: tuple[int, int] | None = None) -> None:
         self.text, self.label = text, label
         self.core = core or (0, len(text))
+
+
+def luhn_valid(number: str) -> bool:
+    """The Luhn check of a digit string (the generator's own, from the stable `calc_check_digit`)."""
+    return luhn_check_digit(number[:-1]) == number[-1]
+
+
+def _luhn_complete(body: str) -> str:
+    return body + luhn_check_digit(body)
 
 
 def _group(digits: str, sizes: tuple[int, ...], sep: str) -> str:
@@ -116,6 +143,13 @@ def id_number(rng: random.Random, fake: Faker, plain: bool = False) -> Piece:
     return Piece(written, "CN_RESIDENT_ID")
 
 
+def id_grouped(rng: random.Random, fake: Faker) -> Piece:
+    """An 18-character ID grouped 4-4-4-4-2 or 6-4-4-4, by spaces or dashes (guide, section 5)."""
+    number = _resident(rng, fake)
+    sizes = rng.choice(((4, 4, 4, 4, 2), (4, 4, 4, 4, 2), (6, 4, 4, 4)))
+    return Piece(_group(number, sizes, rng.choice((" ", " ", "-"))), "CN_RESIDENT_ID")
+
+
 def legacy_id(rng: random.Random, fake: Faker) -> Piece:
     """A 15-digit legacy ID (YYMMDD, no check character): only written next to an ID label."""
     number = _citizen(rng, last_year=1999)
@@ -129,6 +163,16 @@ def bad_id(rng: random.Random, fake: Faker) -> Piece:
     return Piece(number[:17] + wrong, "IGNORE")
 
 
+def bad_id_after_label(rng: random.Random, fake: Faker) -> Piece:
+    """An ID with a wrong check character right after an ID label: reported (a typo in a real ID), so
+    labeled. Templates put it only behind 身份证/证件 labels. Luhn-valid ones are drawn again: such a
+    number (a 62… Gansu code is also a UnionPay prefix) could be a card, which is debatable."""
+    number = bad_id(rng, fake).text
+    while number.isdigit() and luhn_valid(number):
+        number = bad_id(rng, fake).text
+    return Piece(number, "CN_RESIDENT_ID")
+
+
 # --- phones -------------------------------------------------------------------------------------------
 
 MOBILE_PREFIXES = (
@@ -140,7 +184,21 @@ MOBILE_PREFIXES = (
     + [f"18{d}" for d in range(10)]
     + [f"19{d}" for d in "012356789"]
 )
-"""Allocated 11-digit segments (guide, section 5)."""
+"""Allocated 11-digit segments (guide, section 5); 174 stands for `ALLOCATED_174` only."""
+
+ALLOCATED_174 = (*(f"174{n:02d}" for n in range(13)), "1749")
+"""The allocated parts of the 174 block: 17400-17405 (satellite), 17406-17412 (emergency
+communications), 1749 (maritime satellite) — guide section 5, research/cn_formats.md 2.1."""
+
+UNALLOCATED_174 = tuple(f"174{n}" for n in range(13, 90))
+"""17413-17489: no allocation, so not mobiles."""
+
+IOT_PREFIXES = ("1440", "1441", "148", "146", "1410")
+"""Allocated 13-digit IoT ranges: China Mobile 1440X, 1441X, 148XX; China Unicom 146XX; China Telecom
+1410X (research/cn_formats.md 2.1). 140 is left out: the notes give it no allocated part."""
+
+UNALLOCATED_IOT = tuple(f"141{d}" for d in range(1, 10)) + tuple(f"144{d}" for d in range(2, 10))
+"""13-digit numbers in 141/144 outside the allocated ranges."""
 
 AREA_CODES = (
     "010",
@@ -183,8 +241,15 @@ AREA_CODES = (
 _COUNTRY_PREFIXES = ("+86 ", "+86", "+86-", "0086 ", "0086-", "86-", "(+86)", "（+86）", "+86 ")
 
 
+def _fill(rng: random.Random, prefix: str, length: int) -> str:
+    return prefix + "".join(rng.choices("0123456789", k=length - len(prefix)))
+
+
 def _mobile_digits(rng: random.Random) -> str:
-    return rng.choice(MOBILE_PREFIXES) + f"{rng.randint(0, 99_999_999):08d}"
+    segment = rng.choice(MOBILE_PREFIXES)
+    if segment == "174":
+        return _fill(rng, rng.choice(ALLOCATED_174), 11)
+    return segment + f"{rng.randint(0, 99_999_999):08d}"
 
 
 def mobile(rng: random.Random, fake: Faker, plain: bool = False) -> Piece:
@@ -195,6 +260,37 @@ def mobile(rng: random.Random, fake: Faker, plain: bool = False) -> Piece:
     prefix = rng.choice(_COUNTRY_PREFIXES) if rng.random() < 0.25 else ""
     written = prefix + _styled(rng, digits, rng.choice(((3, 4, 4), (3, 4, 4), (4, 4, 3))))
     return Piece(written, "CN_PHONE", (len(prefix), len(written)))
+
+
+def mobile_174(rng: random.Random, fake: Faker) -> Piece:
+    """A mobile in an allocated part of the 174 block (satellite or emergency communications)."""
+    return Piece(_fill(rng, rng.choice(ALLOCATED_174), 11), "CN_PHONE")
+
+
+def mobile_trunk(rng: random.Random, fake: Faker) -> Piece:
+    """A mobile behind a long-distance trunk 0 (`013812345678`): the 0 is in the span, not the core."""
+    return Piece("0" + _mobile_digits(rng), "CN_PHONE", (1, 12))
+
+
+def mobile_spelled(rng: random.Random, fake: Faker) -> Piece:
+    """A mobile with dots, slashes or underscores between 3-4-4 groups, a space between every digit, or
+    `+86.` and dots (the prefix outside the core)."""
+    digits = _mobile_digits(rng)
+    form = rng.randrange(6)
+    if form < 3:
+        return Piece(_group(digits, (3, 4, 4), "./_"[form]), "CN_PHONE")
+    if form < 5:
+        return Piece(" ".join(digits), "CN_PHONE")
+    written = "+86." + _group(digits, (3, 4, 4), ".")
+    return Piece(written, "CN_PHONE", (4, len(written)))
+
+
+def mobile_spoken(rng: random.Random, fake: Faker) -> Piece:
+    """A mobile as a call transcript spells it: Chinese numerals, 1 as 一 or 幺, 0 as 〇 or 零, sometimes
+    in 3-4-4 groups."""
+    numerals = rng.choice(("〇", "零")) + rng.choice(("一", "幺")) + "二三四五六七八九"
+    spoken = _mobile_digits(rng).translate(str.maketrans("0123456789", numerals))
+    return Piece(_group(spoken, (3, 4, 4), " ") if rng.random() < 0.3 else spoken, "CN_PHONE")
 
 
 def landline(rng: random.Random, fake: Faker) -> Piece:
@@ -224,11 +320,18 @@ def landline(rng: random.Random, fake: Faker) -> Piece:
     return Piece(written, "CN_PHONE", (len(prefix), len(prefix) + len(core)))
 
 
-def iot(rng: random.Random, fake: Faker) -> Piece:
-    """A 13-digit IoT number (140/141/144/146/148): only written next to an IoT label."""
+def landline_plain(rng: random.Random, fake: Faker) -> Piece:
+    """Area code and local number without separators (`02747643457`): written after 打/拨打/致电/座机 or
+    in a list of numbers."""
+    area = rng.choice(AREA_CODES)
     return Piece(
-        rng.choice(("140", "141", "144", "146", "148")) + f"{rng.randint(0, 10**10 - 1):010d}", "CN_PHONE"
+        _fill(rng, area + str(rng.randint(2, 8)), len(area) + (8 if len(area) == 3 else 7)), "CN_PHONE"
     )
+
+
+def iot(rng: random.Random, fake: Faker) -> Piece:
+    """A 13-digit IoT number in an allocated range (`IOT_PREFIXES`): only written next to an IoT label."""
+    return Piece(_fill(rng, rng.choice(IOT_PREFIXES), 13), "CN_PHONE")
 
 
 # --- bank cards ---------------------------------------------------------------------------------------
@@ -257,6 +360,44 @@ def card(rng: random.Random, fake: Faker, plain: bool = False) -> Piece:
     """A Luhn-valid card of a real BIN, 16 or 19 digits, as people write it."""
     digits = _card_digits(rng)
     return Piece(digits if plain else _styled(rng, digits, (4, 4, 4, 4, 3)), "CN_BANK_CARD")
+
+
+def card_grouped(rng: random.Random, fake: Faker) -> Piece:
+    """A card grouped 4-4-4-4(-3) by single spaces (draws its digits as `card` does, so `<CARD_GROUPED=1>`
+    writes the number of `<CARD_PLAIN=1>`)."""
+    return Piece(_group(_card_digits(rng), (4, 4, 4, 4, 3), " "), "CN_BANK_CARD")
+
+
+def card_wide(rng: random.Random, fake: Faker) -> Piece:
+    """A card with two spaces between its groups (`6222  0212  3456  7890  128`)."""
+    return Piece(_group(_card_digits(rng), (4, 4, 4, 4, 3), "  "), "CN_BANK_CARD")
+
+
+MASTERCARD_RANGES = ((510000, 559999), (222100, 272099))
+"""Mastercard IINs: 51-55 and 2221-2720, 16 digits (guide, section 5)."""
+MASTERCARD_BINS = tuple(prefix for prefix, _ in BINS if prefix[:2] in ("51", "52", "53", "54", "55"))
+"""Mastercard BINs of Chinese banks in the BIN tables."""
+
+
+def mastercard(rng: random.Random, fake: Faker) -> Piece:
+    """A 16-digit Mastercard: half of a listed Chinese BIN, half of any BIN in the network's ranges."""
+    listed = rng.random() < 0.5
+    prefix = rng.choice(MASTERCARD_BINS) if listed else str(rng.randint(*rng.choice(MASTERCARD_RANGES)))
+    digits = _luhn_complete(_fill(rng, prefix, 15))
+    return Piece(_styled(rng, digits, (4, 4, 4, 4)), "CN_BANK_CARD")
+
+
+def unionpay_81(rng: random.Random, fake: Faker) -> Piece:
+    """A UnionPay card from the 81 range (8171…, guide section 5), 16 or 19 digits (never 18: an 18-digit
+    81… number is a Hong Kong residence permit's shape)."""
+    digits = _luhn_complete(_fill(rng, "8171", rng.choice((16, 19)) - 1))
+    return Piece(_styled(rng, digits, (4, 4, 4, 4, 3)), "CN_BANK_CARD")
+
+
+def abc_legacy(rng: random.Random, fake: Faker) -> Piece:
+    """An Agricultural Bank legacy card: 103 and 16 more digits (guide section 5)."""
+    digits = _luhn_complete(_fill(rng, "103", 18))
+    return Piece(_styled(rng, digits, (4, 4, 4, 4, 3)), "CN_BANK_CARD")
 
 
 def card_failing_luhn(rng: random.Random, fake: Faker) -> Piece:
@@ -370,6 +511,94 @@ def masked(rng: random.Random, fake: Faker) -> Piece:
     )
 
 
+NINETEEN_DIGIT_BINS = (
+    "622202",
+    "621226",
+    "622848",
+    "621700",
+    "622700",
+    "436742",
+    "621661",
+    "601382",
+    "622260",
+    "622262",
+    "621799",
+    "622188",
+    "9558",
+)
+"""BINs whose cards are 19 digits (research/cn_formats.md 3.3: npm bankcardinfo lengths)."""
+
+
+def seventeen_digits(rng: random.Random, fake: Faker) -> Piece:
+    """17 Luhn-valid digits with a 19-digit BIN or a Mastercard prefix: no card has that length."""
+    prefix = rng.choice((*NINETEEN_DIGIT_BINS, "51", "52", "53", "54", "55"))
+    return Piece(_luhn_complete(_fill(rng, prefix, 16)))
+
+
+def order_19(rng: random.Random, fake: Faker) -> Piece:
+    """A 19-digit order number (date first) failing Luhn."""
+    body = fake.date_between(_EPOCH[0], _EPOCH[1]).strftime("%Y%m%d") + _digits(rng, 10)
+    return Piece(body + rng.choice([d for d in "0123456789" if not luhn_valid(body + d)]))
+
+
+def unallocated_174(rng: random.Random, fake: Faker) -> Piece:
+    return Piece(_fill(rng, rng.choice(UNALLOCATED_174), 11))
+
+
+def unallocated_iot(rng: random.Random, fake: Faker) -> Piece:
+    return Piece(_fill(rng, rng.choice(UNALLOCATED_IOT), 13))
+
+
+def ip_address(rng: random.Random, fake: Faker) -> Piece:
+    """An IPv4 address; its digits often form 11 digits starting 1[3-9] (139.224.12.178)."""
+    first = rng.choice((113, 116, 117, 119, 120, 139, 180, 183, 192, 221))
+    return Piece(f"{first}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}")
+
+
+def dotted_date(rng: random.Random, fake: Faker) -> Piece:
+    day = fake.date_time_between(*_EPOCH)
+    return Piece(day.strftime(rng.choice(("%Y.%m.%d", "%Y.%m.%d %H:%M", "%Y.%m.%d.%H%M"))))
+
+
+def version(rng: random.Random, fake: Faker) -> Piece:
+    return Piece(
+        rng.choice(
+            (
+                f"{rng.randint(1, 20)}.{rng.randint(0, 30)}.{rng.randint(0, 9999)}",
+                f"10.0.{rng.randint(10000, 26000)}.{rng.randint(100, 9999)}",
+            )
+        )
+    )
+
+
+def file_name(rng: random.Random, fake: Faker) -> Piece:
+    day = fake.date_time_between(*_EPOCH)
+    return Piece(
+        day.strftime(rng.choice(("IMG_%Y%m%d_%H%M%S.jpg", "VID_%Y%m%d_%H%M%S.mp4", "录音_%Y%m%d_%H%M%S.wav")))
+    )
+
+
+SPOKEN_LOOKALIKES = (
+    "一二三木头人",
+    "一五一十地说了",
+    "三三两两",
+    "二〇二三年十一月五日",
+    "第一二三季度",
+    "一三五七九号楼",
+    "七七八八",
+    "十之八九",
+    "一二三四五六七八九〇一",
+    "一三八一二三四五六七八九〇",
+    "零零七",
+)
+"""Chinese numerals in ordinary text: none is a phone (the last but two is no mobile segment, the one
+after runs past 11 numerals)."""
+
+
+def spoken_lookalike(rng: random.Random, fake: Faker) -> Piece:
+    return Piece(rng.choice(SPOKEN_LOOKALIKES))
+
+
 def amount(rng: random.Random, fake: Faker) -> Piece:
     return Piece(f"{rng.randint(1, 500_000)}.{rng.randint(0, 99):02d}")
 
@@ -388,6 +617,29 @@ SLOTS: dict[str, Writer] = {
     "CARD": card,
     "CARD_PLAIN": lambda rng, fake: card(rng, fake, plain=True),
     "CARDX": card_failing_luhn,
+    # issue #11 recall classes
+    "ID_GROUPED": id_grouped,
+    "BADID_LABELLED": bad_id_after_label,
+    "PHONE174": mobile_174,
+    "PHONE_TRUNK": mobile_trunk,
+    "PHONE_SPELLED": mobile_spelled,
+    "PHONE_SPOKEN": mobile_spoken,
+    "TEL_PLAIN": landline_plain,
+    "CARD_GROUPED": card_grouped,
+    "CARD_WIDE": card_wide,
+    "MASTERCARD": mastercard,
+    "CARD81": unionpay_81,
+    "CARD103": abc_legacy,
+    # their hard negatives
+    "RUN17": seventeen_digits,
+    "ORDER19": order_19,
+    "NOT174": unallocated_174,
+    "NOTIOT": unallocated_iot,
+    "IP": ip_address,
+    "DOTDATE": dotted_date,
+    "VERSION": version,
+    "FILE": file_name,
+    "SPOKEN_NOT": spoken_lookalike,
     "ORDER": order_number,
     "TRACK": tracking_number,
     "TS": timestamp_ms,
@@ -459,6 +711,33 @@ TUNING_TEMPLATES: tuple[str, ...] = (
     "设备IMEI:<IMEI>，激活日期<DATE>",
     "凭证号<BADID>，请核对",
     "参考号<BADCARD>，内部编码<RUN11>",
+    # issue #11 recall classes: 174 and IoT ranges, other spellings of mobiles, landlines, lists
+    "应急通信保障人员<name>，卫星电话<PHONE174>",
+    "长途请拨<PHONE_TRUNK>找<name>",
+    "联系方式：<PHONE_SPELLED>，<name>",
+    "通话转写：客户：我的电话是<PHONE_SPOKEN>，你记一下。",
+    "有问题打<TEL_PLAIN>",
+    "请致电<TEL_PLAIN>咨询，<name>",
+    "电话<PHONE_PLAIN>/<PHONE_PLAIN>、<PHONE_PLAIN>",
+    "座机<TEL_PLAIN>/<TEL_PLAIN>",
+    # … cards of other networks and layouts, the same card twice
+    "信用卡<MASTERCARD>本期账单已出，最低还款<AMOUNT>元",
+    "银联国际卡<CARD81>已开通境外支付",
+    "农行老卡<CARD103>已换新",
+    "卡号：<CARD_WIDE>，户名<name>",
+    "原卡<CARD_PLAIN=1>扣款失败，新卡号 <CARD_GROUPED=1>",
+    # … IDs grouped 4-4-4-4-2 / 6-4-4-4, a wrong check character behind an ID label, bare legacy IDs
+    "身份证号：<ID_GROUPED>，已核实",
+    "身份证：<BADID_LABELLED>，系统提示校验位有误",
+    "<ID15>",
+    # … and their hard negatives
+    "会员<NOT174>已激活，积分<AMOUNT>",
+    "物联网卡<NOTIOT>已销户",
+    "受理码<RUN17>，<name>",
+    "订单号<ORDER19>已发货",
+    "来源 <IP> 于 <DOTDATE> 登录",
+    "附件<FILE>，客户端<VERSION>",
+    "备注：<SPOKEN_NOT>",
 )
 
 HELDOUT_TEMPLATES: tuple[str, ...] = (
@@ -500,18 +779,59 @@ HELDOUT_TEMPLATES: tuple[str, ...] = (
     "出库记录 <DATE> 条码<BADCARD> IMEI<IMEI>",
     "核验未通过：提交的号码<BADID>校验位不符",
     "企业信息：<company> 信用代码<USCC> 联行号<CNAPS>",
+    # issue #11 recall classes: 174 and IoT ranges, other spellings of mobiles, landlines, lists
+    "船长<name> 海事卫星 <PHONE174> 已报备",
+    "外地号码需加0：<PHONE_TRUNK>（<name>）",
+    "[微信昵称] <name> <PHONE_SPELLED>",
+    "ASR识别结果｜坐席：请问您手机号？｜客户：<PHONE_SPOKEN>",
+    "退货请拨打<TEL_PLAIN>，工作日9点到18点",
+    "留存座机<TEL_PLAIN>",
+    "紧急联系人：<name> <PHONE_PLAIN>、<PHONE_PLAIN>/<TEL_PLAIN>",
+    # … cards of other networks and layouts, the same card twice
+    "Mastercard <MASTERCARD> 境外消费提醒",
+    "<MASTERCARD>",
+    "境外消费卡号 <CARD81>",
+    "金穗卡<CARD103>（旧）转新卡",
+    "收款账户 <CARD_WIDE> 户名<name>",
+    "代扣卡 <CARD_GROUPED=1> 余额不足；原卡<CARD_PLAIN=1>已注销",
+    # … IDs grouped 4-4-4-4-2 / 6-4-4-4, a wrong check character behind an ID label, bare legacy IDs
+    "证件 <ID_GROUPED>（已复印）",
+    "<ID_GROUPED>",
+    "居民身份证号码:<BADID_LABELLED>",
+    "<ID15> ",
+    # … and their hard negatives
+    "推荐码：<NOT174>",
+    "M2M SIM <NOTIOT> 已停机",
+    "内部追踪码 <RUN17> 已归档",
+    "<ORDER19>",
+    "app v<VERSION> / server <IP> / <DOTDATE>",
+    "上传<FILE>成功",
+    "客户原话：<SPOKEN_NOT>",
 )
 
 TEMPLATES = {"tuning": TUNING_TEMPLATES, "heldout": HELDOUT_TEMPLATES}
-_SLOT = re.compile(r"<(\w+)>")
+_SLOT = re.compile(r"<(\w+)(?:=(\w+))?>")
 
 
 def render(template: str, rng: random.Random, fake: Faker) -> tuple[str, list[dict[str, int | str]]]:
-    """Fill a template's slots; return the text and its labeled spans (with cores)."""
+    """Fill a template's slots; return the text and its labeled spans (with cores).
+
+    Slots sharing a tag (`<CARD_PLAIN=1>` … `<CARD_GROUPED=1>`) draw from the same random state, so
+    writers that draw their number first (`card`, `card_grouped`) write one number two ways.
+    """
     text, entities, at = "", [], 0
+    shared: dict[str, tuple[object, ...]] = {}
     for match in _SLOT.finditer(template):
         text += template[at : match.start()]
-        piece = SLOTS[match.group(1)](rng, fake)
+        name, tag = match.groups()
+        if tag is not None and tag in shared:
+            twin = random.Random()
+            twin.setstate(shared[tag])
+            piece = SLOTS[name](twin, fake)
+        else:
+            if tag is not None:
+                shared[tag] = rng.getstate()
+            piece = SLOTS[name](rng, fake)
         if piece.label:
             start = len(text)
             entities.append(
