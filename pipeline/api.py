@@ -4,14 +4,17 @@ is one code path and one set of guarantees.
     from pipeline.api import run
     summary = run("exports/customers", "share/customers", policy="configs/collection_agency.yaml")
     summary.status            # "ok"; "leak" when verify found personal data left where it must not be;
+                              # "incomplete" when the output's rows or files do not match the input's;
                               # "risk" when the policy's release target (k, l) was not met
 
-`run` follows the data flow of the design: plan (policy x schema; refused before any work if a key is
-missing, a column cannot be scanned or a name holds personal data) -> with a `release:` block, measure the
-release and choose how far to generalize (`pipeline.release`) -> transform each input file into a staging
-area inside the output, under a lease on the output -> verify the staged files at the fail-closed
-defaults -> commit (manifest, then `_SUCCESS` last) only when verify passed and the release target is
-met -> report. A failed run leaves no committed output and never removes a previous good one.
+`run` goes through named steps, each a function below: start (load the policy, build its actions — a
+missing key is refused here —, list the input, check the output) -> plan (policy x schema, numeric columns
+probed; refused before any work if a column cannot be scanned or a name holds personal data) -> with a
+`release:` block, plan the release: measure it and choose how far to generalize (`pipeline.release`) ->
+transform each input file into a staging area inside the output, under a lease on the output -> verify
+the staged files at the fail-closed defaults, and check that every input row and file was written ->
+commit (manifest, then `_SUCCESS` last) only when every check passed -> report. A failed run leaves no
+committed output and never removes a previous good one.
 """
 
 from __future__ import annotations
@@ -74,12 +77,18 @@ PolicyLike = Policy | str | Path | None
 StorageOptions = Mapping[str, Any] | None
 
 
+Status = Literal["ok", "leak", "incomplete", "risk"]
+"""A command's outcome: `ok`; `leak`, personal data left where the policy forbids it; `incomplete`, the
+output's rows or files do not match the input's (a run only); `risk`, the release target (k, l) not met.
+Anything but `ok` is exit 1 (`pipeline.errors.failed_check`), and a run that is not `ok` commits nothing."""
+
+
 @dataclass
 class Summary:
     """The small result every command returns (the CLI prints it as its last stdout line)."""
 
     command: str
-    status: Literal["ok", "leak", "risk"]
+    status: Status
     input: str | None = None
     output: str | None = None
     run_id: str | None = None
@@ -103,6 +112,76 @@ class Summary:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: counts and locations, never values of the data."""
         return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass
+class Check:
+    """One named check a run must pass before it commits, with a sentence of counts saying how it went."""
+
+    check: str
+    passed: bool
+    detail: str
+
+
+@dataclass
+class VerifySection:
+    """The manifest's `verify`: the re-scan of the staged output and every check of the run."""
+
+    status: Literal["passed", "failed"]
+    leaks: int
+    checks: list[Check]
+    residual: dict[str, Any]
+    """Report entries of personal data left where the policy forbids it, per column (display keys)."""
+
+
+@dataclass
+class ManifestInput:
+    """One input file as the manifest lists it."""
+
+    relative_path: str
+    bytes: int
+
+
+@dataclass
+class RunManifest:
+    """What a run records in `_MANIFEST.json` (the commit adds the `outputs` with their rows and sha256)
+    and, with the summary's final fields, in its report. Counts, names and digests; never a value of the
+    data, never the key."""
+
+    summary: Summary
+    """Its fields open the document, as they stood before the commit."""
+    started_at: str
+    policy_digest: str
+    policy: dict[str, Any]
+    """The policy as run, so that verify without a policy checks the output by it (a key only by its
+    source)."""
+    key_fingerprint: str | None
+    versions: dict[str, str]
+    inputs: list[ManifestInput]
+    columns: dict[str, Any]
+    """Report entries per column of what the transform found, under display keys."""
+    verify: VerifySection
+    release: dict[str, Any] | None
+    """The release section (`pipeline.release.release_report`), with a `release:` block only."""
+    notes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready document, keys in the order the manifest has always had them."""
+        document = {
+            **self.summary.to_dict(),
+            "started_at": self.started_at,
+            "policy_digest": self.policy_digest,
+            "policy": self.policy,
+            "key_fingerprint": self.key_fingerprint,
+            "versions": self.versions,
+            "inputs": [asdict(i) for i in self.inputs],
+            "columns": self.columns,
+            "verify": asdict(self.verify),
+        }
+        if self.release:
+            document["release"] = self.release
+        document["notes"] = self.notes
+        return document
 
 
 def _release_summary(release: Mapping[str, Any]) -> dict[str, Any]:
@@ -566,27 +645,225 @@ def _person_keyring(policy: Policy, keyring: Keyring | None, source: str) -> Key
         return None
 
 
-def _decide_release(spec: ReleaseSpec | None, files: Sequence[storage.InputFile],
-                    storage_options: StorageOptions, scheduler: str | None) -> tuple[Any, Decision] | None:
-    """The finest class counts of the input as the policy would release it, and the node to climb to."""
+@dataclass
+class _RunContext:
+    """What every step of a run reads: the input's files, the output's location, the policy with its
+    key and built actions, where tasks run, and when the run started."""
+
+    input: str
+    output: str
+    policy: Policy
+    source: str
+    keyring: Keyring | None
+    actions: dict[str, Action]
+    files: list[storage.InputFile]
+    location: storage.OutputLocation
+    storage_options: StorageOptions
+    scheduler: str | None
+    started: float
+    started_at: str
+
+    @property
+    def run_id(self) -> str:
+        """The run's id, which names its staging folder, its lease and its manifest."""
+        return self.location.run_id
+
+    def summary(self, status: Status, **counts: Any) -> Summary:
+        """The run's summary with `status` and `counts` (rows, files, leaks…)."""
+        return Summary("run", status, input=self.input, output=self.output, run_id=self.run_id, **counts)
+
+
+@dataclass
+class _ReleasePlan:
+    """How far the run generalizes to meet the release target: the input's finest class counts and the
+    node chosen on them (`decision.feasible` False when no node meets the target)."""
+
+    spec: ReleaseSpec
+    finest: pa.Table
+    decision: Decision
+
+    @property
+    def step(self) -> ReleaseStep:
+        """What the transform applies to each batch: quasi-identifiers at the node, small classes
+        suppressed."""
+        return ReleaseStep(self.spec, self.decision.node, self.decision.suppressed)
+
+
+@dataclass
+class _Staged:
+    """What the transform wrote and verify found in it, before anything is committed."""
+
+    results: list[FileResult]
+    """Per input file: rows read, column statistics, class counts of what was written."""
+    files: list[storage.StagedFile]
+    residual: dict[str, Any]
+    """Report entries of personal data found where the policy forbids it, per column."""
+    allowed: dict[str, Any]
+    """Rows per column and entity the policy lets through on purpose."""
+    columns: dict[str, Any]
+    """Report entries per column of what the transform found and did (display keys)."""
+
+
+def _start_run(input: str, output: str, policy: PolicyLike, storage_options: StorageOptions,
+               scheduler: str | None, mode: Literal["error", "overwrite"], run_id: str | None) -> _RunContext:
+    """Load the policy and build its actions (a missing key is refused here), list the input's files
+    and refuse an output that overlaps the input or already holds a result (mode "error")."""
+    started = time.monotonic()
+    started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    loaded, source = _load(policy)
+    keyring, actions = build_actions(loaded, source)
+    files = storage.list_input_files(input, storage_options)
+    location = storage.OutputLocation(output, run_id or new_run_id(), storage_options, mode)
+    location.check([input])
+    return _RunContext(input, output, loaded, source, keyring, actions, files, location, storage_options,
+                       scheduler, started, started_at)
+
+
+def _plan_run(ctx: _RunContext, accept_cnpii_output: bool) -> list[ColumnPlan]:
+    """An action for every column (numeric columns probed), after the input guards: names holding
+    personal data, metadata holding it when the policy keeps metadata, and cnpii outputs given as input
+    unless `accept_cnpii_output`."""
+    plans = _plan(ctx.files, ctx.policy, ctx.source, ctx.actions, ctx.storage_options, ctx.scheduler)
+    preflight.refuse_personal_names(ctx.input, ctx.files, plans)
+    if ctx.policy.metadata == "keep":
+        preflight.refuse_personal_metadata(ctx.files, ctx.storage_options)
+    if not accept_cnpii_output:
+        preflight.refuse_cnpii_output(ctx.input, ctx.files, plans, ctx.storage_options)
+    return plans
+
+
+def _plan_release(ctx: _RunContext, plans: Sequence[ColumnPlan]) -> _ReleasePlan | None:
+    """Measure the input as the policy would release it and choose the node to generalize to; None
+    without a `release:` block or when the input has no rows."""
+    spec = prepare_release(ctx.policy.release, plans, ctx.files, ctx.storage_options,
+                           _person_keyring(ctx.policy, ctx.keyring, ctx.source), ctx.source)
     if spec is None:
         return None
-    tasks = [delayed(release_counts)(f.url, f.relative_path, spec, storage_options) for f in files]
-    finest = _counted(tasks, "measuring the release", scheduler)
-    return None if finest is None else (finest, decide(spec, finest))
+    tasks = [delayed(release_counts)(f.url, f.relative_path, spec, ctx.storage_options) for f in ctx.files]
+    finest = _counted(tasks, "measuring the release", ctx.scheduler)
+    return None if finest is None else _ReleasePlan(spec, finest, decide(spec, finest))
 
 
-def _refuse_release(summary: Summary, spec: ReleaseSpec, finest: Any, decision: Decision,
-                    report: str | Path | None, started: float) -> Summary:
-    """The run's result when no node meets the release target: nothing written, exit 1, and the report
-    says what it would take."""
-    release = release_report(spec, decision, finest, None)
-    log.error("release target not met: %s; nothing was written", release["detail"])
-    summary.risk = _release_summary(release)
-    summary.seconds = _elapsed(started)
+def _refuse_release(ctx: _RunContext, release: _ReleasePlan, report: str | Path | None) -> Summary:
+    """The run's result when no node meets the release target: nothing written, status `risk` (exit 1),
+    and the report says what it would take."""
+    section = release_report(release.spec, release.decision, release.finest, None)
+    log.error("release target not met: %s; nothing was written", section["detail"])
+    summary = ctx.summary("risk", files=len(ctx.files), rows=release.decision.rows)
+    summary.risk = _release_summary(section)
+    summary.seconds = _elapsed(ctx.started)
     if report is not None:
-        summary.report = _write_report(report, {**summary.to_dict(), "release": release})
+        summary.report = _write_report(report, {**summary.to_dict(), "release": section})
     return summary
+
+
+def _transform(ctx: _RunContext, plans: list[ColumnPlan], release: _ReleasePlan | None) -> list[FileResult]:
+    """De-identify each input file into the staging area (one task per file); a result made with another
+    key than the run's (a worker's own environment) is refused."""
+    step = release.step if release is not None else None
+    tasks = [
+        delayed(process_file)(f.url, f.relative_path, plans, ctx.storage_options,
+                              ctx.location.staged_url(f.relative_path), step, ctx.policy.metadata == "keep")
+        for f in ctx.files
+    ]
+    results = compute(tasks, "de-identifying", ctx.scheduler)
+    preflight.same_key_everywhere(ctx.keyring, results)
+    _log_throughput("de-identified", sum(r.rows for r in results), len(ctx.files), ctx.started)
+    return results
+
+
+def _verify_staged(ctx: _RunContext, plans: Sequence[ColumnPlan], results: list[FileResult]) -> _Staged:
+    """Re-scan the staged files at the fail-closed defaults (numeric columns the run's probe found clean
+    at settings as strict are not read again)."""
+    staged = ctx.location.staged_files()
+    inputs = [storage.InputFile(s.url, s.relative_path, s.bytes) for s in staged]
+    _, residual, allowed = _verify_files(inputs, ctx.policy, ctx.source, ctx.storage_options, ctx.scheduler,
+                                         _probed_clean(ctx.policy, plans))
+    return _Staged(results, staged, residual, allowed, _columns(results, plans))
+
+
+def _release_written(release: _ReleasePlan | None, results: Sequence[FileResult]) -> dict[str, Any] | None:
+    """The release section of what the transform wrote (its classes counted in the same pass), None
+    without a release step."""
+    if release is None:
+        return None
+    counts = merge_counts([r.classes for r in results if r.classes is not None])
+    return release_report(release.spec, release.decision, release.finest, counts)
+
+
+def _checks(staged: _Staged, release: Mapping[str, Any] | None) -> list[Check]:
+    """The named checks a run must pass to commit: no personal data left where the policy forbids it,
+    every input row and file written, and the release target met (with a `release:` block)."""
+    leaks = _leak_rows(staged.residual)
+    rows_in = {r.relative_path: r.rows for r in staged.results}
+    rows_out = {s.relative_path: s.rows for s in staged.files}
+    checks = [
+        Check("no_residual_personal_data", leaks == 0,
+              f"{leaks} rows with personal data the policy does not allow to stay"),
+        Check("row_counts_preserved", rows_in == rows_out,
+              f"{sum(rows_in.values())} rows in, {sum(rows_out.values())} rows out"),
+        Check("every_input_file_written", set(rows_in) == set(rows_out),
+              f"{len(rows_in)} input files, {len(rows_out)} output files"),
+    ]
+    if release is not None:
+        checks.append(Check("release_risk_target_met", release["passed"], release["detail"]))
+    return checks
+
+
+_STATUS_OF_CHECK: dict[str, Status] = {
+    "no_residual_personal_data": "leak",
+    "row_counts_preserved": "incomplete",
+    "every_input_file_written": "incomplete",
+    "release_risk_target_met": "risk",
+}
+"""The status a run gets when a check fails; the first failed check in this order decides."""
+
+
+def _run_status(checks: Sequence[Check]) -> Status:
+    """`ok` when every check passed, else the status of the first failed one (`_STATUS_OF_CHECK` order):
+    personal data left outweighs rows or files missing, which outweigh a missed release target."""
+    failed = {c.check for c in checks if not c.passed}
+    return next((status for check, status in _STATUS_OF_CHECK.items() if check in failed), "ok")
+
+
+def _manifest(ctx: _RunContext, plans: Sequence[ColumnPlan], staged: _Staged, summary: Summary,
+              checks: list[Check], release: dict[str, Any] | None) -> RunManifest:
+    """The run's record: what went in, by which policy and key, what was found and what verify checked."""
+    return RunManifest(
+        summary=summary,
+        started_at=ctx.started_at,
+        policy_digest=ctx.policy.digest,
+        policy=ctx.policy.model_dump(mode="json"),  # verify without --config checks by it (no key in it)
+        key_fingerprint=ctx.keyring.fingerprint if ctx.keyring else None,
+        versions=_versions(),
+        inputs=[ManifestInput(f.relative_path, f.size) for f in ctx.files],
+        columns=staged.columns,
+        verify=VerifySection("passed" if summary.status == "ok" else "failed", summary.leaks, checks,
+                             staged.residual),
+        release=release,
+        notes=[
+            *_not_scanned(plans),
+            "de-identified (PIPL art. 73(3)), not anonymized: masked values and "
+            "keyed tokens are still personal information for the receiver"
+        ],
+    )
+
+
+def _commit(ctx: _RunContext, document: Mapping[str, Any], staged: _Staged, checks: Sequence[Check]
+            ) -> str | None:
+    """Publish the staged files with the manifest when every check passed (`storage.OutputLocation.commit`)
+    and return the manifest's location; otherwise remove them, say why on stderr and return None."""
+    if not all(c.passed for c in checks):
+        ctx.location.abort()
+        _log_residual(staged.residual)
+        failed = "; ".join(c.detail for c in checks if not c.passed)
+        log.error("verify failed: %s; nothing was committed", failed)
+        return None
+    try:
+        return ctx.location.commit(document).manifest_url
+    except BaseException:  # e.g. a full disk: the staged files go, a previous output stays complete
+        ctx.location.abort()
+        raise
 
 
 @_one_local_pool
@@ -607,128 +884,36 @@ def run(
     its tokens would be tokenized again and its generalized values become 未知. Partition values, file
     names and column names holding personal data are refused (`pipeline.names`).
 
-    Returns status `leak` (and commits nothing) when verify finds personal data in the staged output, and
-    `risk` when the policy's release target (k, l, suppression) is not met.
+    Returns status `leak` (and commits nothing) when verify finds personal data in the staged output,
+    `incomplete` when the output's rows or files do not match the input's, and `risk` when the policy's
+    release target (k, l, suppression) is not met.
     """
-    started = time.monotonic()
-    started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    policy, source = _load(policy)
-    keyring, actions = build_actions(policy, source)
-    run_id = run_id or new_run_id()
-    files = storage.list_input_files(input, storage_options)
-    location = storage.OutputLocation(output, run_id, storage_options, mode)
-    location.check([input])
-    with location.lease():  # one run at a time into an output
-        plans = _plan(files, policy, source, actions, storage_options, scheduler)
-        preflight.refuse_personal_names(input, files, plans)
-        if policy.metadata == "keep":
-            preflight.refuse_personal_metadata(files, storage_options)
-        if not accept_cnpii_output:
-            preflight.refuse_cnpii_output(input, files, plans, storage_options)
-        spec = prepare_release(policy.release, plans, files, storage_options,
-                               _person_keyring(policy, keyring, source), source)
-        decided = _decide_release(spec, files, storage_options, scheduler)
-        if spec is not None and decided is not None and not decided[1].feasible:
-            refused = Summary("run", "risk", input=input, output=output, run_id=run_id, files=len(files),
-                              rows=decided[1].rows)
-            return _refuse_release(refused, spec, decided[0], decided[1], report, started)
-        step = ReleaseStep(spec, decided[1].node, decided[1].suppressed) if spec and decided else None
+    ctx = _start_run(input, output, policy, storage_options, scheduler, mode, run_id)
+    with ctx.location.lease():  # one run at a time into an output
+        plans = _plan_run(ctx, accept_cnpii_output)
+        release = _plan_release(ctx, plans)
+        if release is not None and not release.decision.feasible:
+            return _refuse_release(ctx, release, report)
         try:
-            tasks = [
-                delayed(process_file)(f.url, f.relative_path, plans, storage_options,
-                                      location.staged_url(f.relative_path), step, policy.metadata == "keep")
-                for f in files
-            ]
-            results = compute(tasks, "de-identifying", scheduler)
-            preflight.same_key_everywhere(keyring, results)
-            _log_throughput("de-identified", sum(r.rows for r in results), len(files), started)
-            staged = location.staged_files()
-            staged_inputs = [storage.InputFile(s.url, s.relative_path, s.bytes) for s in staged]
-            _, residual, allowed = _verify_files(staged_inputs, policy, source, storage_options, scheduler,
-                                                 _probed_clean(policy, plans))
+            results = _transform(ctx, plans, release)
+            staged = _verify_staged(ctx, plans, results)
         except BaseException:
-            location.abort()
+            ctx.location.abort()
             raise
-        columns = _columns(results, plans)
-        rows_in = {r.relative_path: r.rows for r in results}
-        rows_out = {s.relative_path: s.rows for s in staged}
-        leaks = _leak_rows(residual)
-        checks = [
-            {
-                "check": "no_residual_personal_data",
-                "passed": leaks == 0,
-                "detail": f"{leaks} rows with personal data the policy does not allow to stay",
-            },
-            {
-                "check": "row_counts_preserved",
-                "passed": rows_in == rows_out,
-                "detail": f"{sum(rows_in.values())} rows in, {sum(rows_out.values())} rows out",
-            },
-            {
-                "check": "every_input_file_written",
-                "passed": set(rows_in) == set(rows_out),
-                "detail": f"{len(rows_in)} input files, {len(rows_out)} output files",
-            },
-        ]
-        release = None
-        if step is not None and decided is not None:
-            assert spec is not None
-            written = [r.classes for r in results if r.classes is not None]
-            release = release_report(spec, decided[1], decided[0], merge_counts(written))
-            checks.append({"check": "release_risk_target_met", "passed": release["passed"],
-                           "detail": release["detail"]})
-        passed = all(c["passed"] for c in checks)
-        protected = all(c["passed"] for c in checks if c["check"] != "release_risk_target_met")
-        summary = Summary(
-            "run",
-            "ok" if passed else ("leak" if not protected else "risk"),
-            input=input,
-            output=output,
-            run_id=run_id,
-            rows=sum(rows_in.values()),
-            files=len(files),
-            entities=entity_totals(columns),
-            leaks=leaks,
-            allowed_residuals=allowed or None,
-            risk=_release_summary(release) if release else None,
-            seconds=_elapsed(started),  # up to the commit, so that the manifest and the summary agree
+        written = _release_written(release, results)
+        checks = _checks(staged, written)
+        summary = ctx.summary(
+            _run_status(checks),
+            rows=sum(r.rows for r in results),
+            files=len(ctx.files),
+            entities=entity_totals(staged.columns),
+            leaks=_leak_rows(staged.residual),
+            allowed_residuals=staged.allowed or None,
+            risk=_release_summary(written) if written else None,
+            seconds=_elapsed(ctx.started),  # up to the commit, so that the manifest and the summary agree
         )
-        document = {
-            **summary.to_dict(),
-            "started_at": started_at,
-            "policy_digest": policy.digest,
-            "policy": policy.model_dump(mode="json"),  # verify without --config checks by it (no key in it)
-            "key_fingerprint": keyring.fingerprint if keyring else None,
-            "versions": _versions(),
-            "inputs": [{"relative_path": f.relative_path, "bytes": f.size} for f in files],
-            "columns": columns,
-            "verify": {
-                "status": "passed" if passed else "failed",
-                "leaks": leaks,
-                "checks": checks,
-                "residual": residual,
-            },
-            **({"release": release} if release else {}),
-            "notes": [
-                *_not_scanned(plans),
-                "de-identified (PIPL art. 73(3)), not anonymized: masked values and "
-                "keyed tokens are still personal information for the receiver"
-            ],
-        }
-        if not passed:
-            location.abort()
-            _log_residual(residual)
-            log.error(
-                "verify failed: %s; nothing was committed",
-                "; ".join(c["detail"] for c in checks if not c["passed"]),
-            )
-        else:
-            try:
-                committed = location.commit(document)
-            except BaseException:  # e.g. a full disk: the staged files go, a previous output stays complete
-                location.abort()
-                raise
-            summary.manifest = committed.manifest_url
+        document = _manifest(ctx, plans, staged, summary, checks, written).to_dict()
+        summary.manifest = _commit(ctx, document, staged, checks)
         if report is not None:
             summary.report = _write_report(report, {**document, **summary.to_dict()})
         return summary

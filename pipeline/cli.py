@@ -1,7 +1,8 @@
 """The `cnpii` command line.
 
-Exit codes: 0 ok; 1 the data failed a check (residual personal data, verify failed, a quality floor
-missed); 2 usage or policy error; 3 runtime error. Logs go to stderr. `scan`, `run` and `verify` print a
+Exit codes: 0 ok; 1 the data failed a check (status `leak`, `incomplete` or `risk`, a quality floor
+missed); 2 usage or policy error; 3 runtime error (`pipeline.errors.describe` maps every error to one).
+Logs go to stderr. `scan`, `run` and `verify` print a
 one-line JSON summary as the last stdout line (and to `--summary-path`, e.g. Airflow's
 /airflow/xcom/return.json); `detect` writes JSON Lines.
 
@@ -25,9 +26,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import EXIT_DATA_CHECK, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, describe, failed_check
 from recognizers import DEFAULT_THRESHOLD, ENTITIES, detect
 
-EXIT_OK, EXIT_DATA_CHECK, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
+__all__ = ["EXIT_DATA_CHECK", "EXIT_OK", "EXIT_RUNTIME", "EXIT_USAGE", "build_parser", "main", "run_detect"]
 
 # Sub-commands that parse their own arguments: the rest of the command line is handed over as it is.
 DELEGATED = {
@@ -123,7 +125,8 @@ def _pipeline_command(function: Callable[..., Any]) -> Callable[[argparse.Namesp
         if args.summary_path:
             Path(args.summary_path).write_text(line + "\n", encoding="utf-8")
         print(line)
-        return EXIT_OK if summary.status == "ok" else EXIT_DATA_CHECK
+        failed = failed_check(args.command, summary)
+        return EXIT_OK if failed is None else describe(failed).exit_code
 
     return handler
 
@@ -163,8 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cnpii",
         allow_abbrev=False,  # `risk --l` is its own option, not an abbreviation of --log-level
         description="Find Chinese personal information (resident IDs, phones, bank cards) in Parquet "
-        "exports and de-identify it before sharing. Exit codes: 0 ok, 1 data failed a check, "
-        "2 usage or policy error, 3 runtime error.",
+        "exports and de-identify it before sharing. Exit codes: 0 ok, 1 data failed a check (status leak, "
+        "incomplete or risk), 2 usage or policy error, 3 runtime error (a later try may succeed).",
     )
     parser.add_argument("--log-format", choices=("text", "json"), default="text", help="stderr log format")
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
@@ -209,8 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="de-identify INPUT into OUTPUT by a policy, verify, then commit",
         description="Transform into a staging area inside OUTPUT, re-scan it, and commit (manifest, then "
-        "_SUCCESS last) only if no personal data remains where the policy forbids it. Exit 1 when verify "
-        "fails: nothing is committed and a previous output is left as it was.",
+        "_SUCCESS last) only if no personal data remains where the policy forbids it and every input row "
+        "and file was written. Exit 1 when a check fails, with status leak (personal data left), incomplete "
+        "(the output's rows or files do not match the input's) or risk (the release target was not met): "
+        "nothing is committed and a previous output is left as it was.",
     )
     run.add_argument("input", metavar="INPUT")
     run.add_argument("output", metavar="OUTPUT")
@@ -316,30 +321,14 @@ def _configure_logging(fmt: str, level: str) -> None:
 
 
 def _report_error(error: Exception) -> int:
-    """Log an error and choose the exit code. Our own errors name file, column and reason, never a value;
-    so do infrastructure errors (`errors.speaks_of_infrastructure`), shown as they are; anything else
-    may quote data (pyarrow does), so only its type and stack frames are logged."""
-    from pipeline.errors import speaks_of_infrastructure
-    from pipeline.keys import KeyMaterialError
-    from pipeline.partition import DataError
-    from pipeline.policy import PolicyError
-    from pipeline.storage import InputError, OutputExistsError, StorageError
-
-    if isinstance(error, PolicyError | InputError | OutputExistsError | KeyMaterialError):
-        log.error("%s", error)  # a key error names where the key was looked for (on a worker too)
-        return EXIT_USAGE
-    if isinstance(error, StorageError | DataError):
-        log.error("%s", error)
-        return EXIT_RUNTIME
-    if speaks_of_infrastructure(error):
-        log.error("%s: %s", type(error).__name__, error)
-        return EXIT_RUNTIME
-    log.error(
-        "unexpected %s (message withheld: it may quote data; --log-level DEBUG shows where)",
-        type(error).__name__,
-    )
-    log.debug("%s", "".join(traceback.format_tb(error.__traceback__)))
-    return EXIT_RUNTIME
+    """Log an error in one message and return its exit code, both as `errors.describe` maps them: cnpii's
+    own errors and infrastructure errors are shown as they are; anything else may quote data (pyarrow
+    does), so only its type is logged, and its stack frames at DEBUG."""
+    failure = describe(error, where_to_look="--log-level DEBUG shows where")
+    log.error("%s", failure.message)  # a key error names where the key was looked for (on a worker too)
+    if not failure.shown:
+        log.debug("%s", "".join(traceback.format_tb(error.__traceback__)))
+    return failure.exit_code
 
 
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from pipeline.errors import UsageError
+
 MIN_KEY_BYTES = 32
 """A key shorter than 256 bits is refused: keyed tokens of phones are only as safe as the key is long."""
 MAX_KEY_BYTES = 1024
@@ -27,7 +29,7 @@ MIN_DISTINCT_BYTES = 12
 DEFAULT_KEY_ENV = "CNPII_KEY"
 
 
-class KeyMaterialError(ValueError):
+class KeyMaterialError(UsageError, ValueError):
     """The key is missing, unreadable or too short; the message names its source, never its value."""
 
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.errors import TransientError
 from pipeline.plan import ColumnPlan, PlanError, is_fractional, output_schema
 from pipeline.risk import add_part, merge_counts
 from pipeline.transform import ColumnStats, scan_table, transform_table
@@ -33,7 +34,7 @@ BATCH_ROWS = 65_536
 """Rows transformed at once: bounds a worker's memory whatever the file size."""
 
 
-class DataError(RuntimeError):
+class DataError(TransientError, RuntimeError):
     """An input or output file could not be processed; the message names the file and the reason."""
 
 

@@ -48,6 +48,7 @@ from pydantic import (
 )
 
 from pipeline.actions import ACTIONS, Action, ActionConfigError, action_params, build_action
+from pipeline.errors import UsageError
 from pipeline.keys import Keyring, KeySource
 from recognizers import DEFAULT_THRESHOLD, ENTITIES
 
@@ -60,7 +61,7 @@ def _known_entities(names: Any) -> Any:
     return names
 
 
-class PolicyError(ValueError):
+class PolicyError(UsageError, ValueError):
     """The policy file is missing, unreadable or invalid; the message names the file and the key."""
 
 

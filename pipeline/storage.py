@@ -55,6 +55,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
+from pipeline.errors import TransientError, UsageError
+
 MANIFEST = "_MANIFEST.json"
 SUCCESS = "_SUCCESS"
 STAGING = "_staging"
@@ -68,16 +70,18 @@ _CHUNK = 1 << 20
 StorageOptions = Mapping[str, Any] | None
 
 
-class InputError(ValueError):
-    """A location cannot be used as given: missing, not Parquet, overlapping, or not a complete output."""
+class InputError(UsageError, ValueError):
+    """A location cannot be used as given: missing, not Parquet, overlapping, or not a complete output
+    (terminal, exit 2)."""
 
 
-class OutputExistsError(ValueError):
-    """The output already holds a result (mode "error") or a folder cnpii did not write."""
+class OutputExistsError(UsageError, ValueError):
+    """The output already holds a result (mode "error") or a folder cnpii did not write (terminal, exit 2)."""
 
 
-class StorageError(RuntimeError):
-    """Reading or writing storage failed; the message names the path and the reason, never file content."""
+class StorageError(TransientError, RuntimeError):
+    """Reading or writing storage failed; the message names the path and the reason, never file content
+    (transient, exit 3: storage that failed once may work on the next try)."""
 
 
 class OutputBusyError(StorageError):

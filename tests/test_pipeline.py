@@ -323,7 +323,7 @@ def test_cli_run_prints_the_summary_last(dataset, tmp_path, capsys):
         summary["status"] == "ok" and summary["rows"] == 4 and summary["manifest"].endswith("_MANIFEST.json")
     )
     manifest = json.loads((out / "_MANIFEST.json").read_text(encoding="utf-8"))
-    assert manifest["seconds"] == summary["seconds"] > 0  # issue 14, item 17: the manifest said 0.0
+    assert manifest["seconds"] == summary["seconds"] > 0  # the manifest once said 0.0
     assert cli(["run", str(dataset), str(out)]) == 2  # output exists
     assert cli(["run", str(dataset), str(tmp_path / "x"), "--config", str(tmp_path / "missing.yaml")]) == 2
 
@@ -355,7 +355,8 @@ def test_detect_finds_nothing_raw_in_sample_output(tmp_path):
 
 @pytest.mark.parametrize("weakened", [{"threshold": 0.9}, {"integer_columns": "keep"}, {"entities": []}])
 def test_a_policy_that_weakens_detection_does_not_weaken_verify(dataset, tmp_path, weakened):
-    """Issue 14, item 4: such a run passed its own verify, and a later default verify found IDs."""
+    """Verify runs at the fail-closed defaults: such a run once passed its own verify, and a later default
+    verify found IDs."""
     summary = api.run(str(dataset), str(tmp_path / "out"), parse_policy(weakened))
     assert summary.status == "leak" and summary.leaks > 0
     assert not (tmp_path / "out" / "_SUCCESS").exists()
@@ -363,7 +364,7 @@ def test_a_policy_that_weakens_detection_does_not_weaken_verify(dataset, tmp_pat
 
 def test_what_the_policy_lets_through_is_reported_and_verify_uses_the_recorded_policy(dataset, tmp_path,
                                                                                       capsys):
-    """Issue 14, items 4 and 13: phones the policy keeps are allowed residuals, counted; `cnpii verify
+    """Phones the policy keeps are allowed residuals, counted; `cnpii verify
     OUT` without --config checks by the policy the output was made with."""
     policy = parse_policy({"columns": {"mobile": {"entity": "CN_PHONE", "action": "keep"}}})
     out = tmp_path / "out"
@@ -380,8 +381,8 @@ def test_what_the_policy_lets_through_is_reported_and_verify_uses_the_recorded_p
 
 
 def test_a_leak_is_named_on_stderr_and_in_the_markdown_report(dataset, tmp_path):
-    """Issue 14, item 12: a leaking run printed nothing on stderr off a terminal and its Markdown report
-    left the leaking column out; runs off a terminal now log each phase with counts and rates."""
+    """A leaking run names each leaking column and entity on stderr, off a terminal too, and in its
+    Markdown report; runs off a terminal log each phase with counts and rates."""
     import subprocess
     import sys
 
@@ -402,8 +403,8 @@ def test_a_leak_is_named_on_stderr_and_in_the_markdown_report(dataset, tmp_path)
 
 
 def test_a_cnpii_output_is_refused_as_input_unless_meant(dataset, tmp_path):
-    """Issue 14, item 6: an output fed back in had its reversible tokens encrypted again and its
-    generalized values turned into 未知, with status ok and IDs "found" where none were."""
+    """An output fed back in would have its reversible tokens encrypted again and its generalized values
+    turned into 未知, with status ok and IDs "found" where none were: it is refused unless meant."""
     collection = parse_policy({"columns": {"id_number": {"entity": "CN_RESIDENT_ID", "action": "tokenize",
                                                          "format": "reversible"}}})
     vendor = parse_policy({"columns": {"id_number": {"entity": "CN_RESIDENT_ID", "action": "generalize",
@@ -424,7 +425,7 @@ def test_a_cnpii_output_is_refused_as_input_unless_meant(dataset, tmp_path):
 
 
 def test_the_integer_probe_runs_once_per_run(dataset, tmp_path, monkeypatch):
-    """Issue 14, item 17: verify probed the integer columns the run had just probed clean, again."""
+    """Verify does not probe again the integer columns the run has just probed clean."""
     labels: list[str] = []
     compute = api.compute
 
@@ -439,3 +440,33 @@ def test_the_integer_probe_runs_once_per_run(dataset, tmp_path, monkeypatch):
     weak = parse_policy({"integer_columns": "keep", "columns": {"phone_int": "keep", "id_int": "keep"}})
     api.run(str(dataset), str(tmp_path / "out2"), weak)
     assert labels.count("probing integer columns") == 1  # this run did not probe: verify must
+
+
+def test_rows_that_do_not_add_up_are_incomplete_not_a_leak(dataset, tmp_path, monkeypatch, capsys):
+    """A staged output whose row count differs from the input's holds no personal data: its status is
+    `incomplete` (exit 1, nothing committed, the failed check in the report), not `leak`."""
+    transform = api.process_file
+
+    def one_row_more_read(*args, **kwargs):
+        result = transform(*args, **kwargs)
+        result.rows += 1
+        return result
+
+    monkeypatch.setattr(api, "process_file", one_row_more_read)
+    out, report = tmp_path / "out", tmp_path / "run.json"
+    assert cli(["run", str(dataset), str(out), "--report", str(report)]) == 1
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (summary["status"], summary["leaks"]) == ("incomplete", 0)
+    assert not out.exists()
+    verified = json.loads(report.read_text(encoding="utf-8"))["verify"]
+    checks = {c["check"]: c["passed"] for c in verified["checks"]}
+    assert checks == {"no_residual_personal_data": True, "row_counts_preserved": False,
+                      "every_input_file_written": True}
+
+
+def test_a_file_missing_from_the_output_is_incomplete(dataset, tmp_path, monkeypatch):
+    staged = api.storage.OutputLocation.staged_files
+    monkeypatch.setattr(api.storage.OutputLocation, "staged_files", lambda self: staged(self)[:-1])
+    summary = api.run(str(dataset), str(tmp_path / "out"), None)
+    assert (summary.status, summary.leaks, summary.manifest) == ("incomplete", 0, None)
+    assert not is_complete(str(tmp_path / "out"))

@@ -10,23 +10,26 @@
     )
 
 Each returns the run's small summary dict (counts and locations, never data values) as its XCom value.
-How failures map onto Airflow:
-- a leak found by verify or a release target not met (`fail_on_leak`, the default), or a bad policy,
-  missing or unusable key, missing input or an output that already exists: the task fails without retry
-  (AirflowFailException), because retrying cannot help; on a leak or a missed target the summary is pushed
-  to XCom first, so downstream tasks and people can see what happened;
-- storage and partition I/O errors (StorageError, DataError) and infrastructure errors (network,
-  credentials, the cluster: `pipeline.errors`) propagate unchanged, so Airflow's retries apply;
+Failures are mapped as the CLI maps them (`pipeline.errors.describe`):
+- terminal ones fail the task without retry (AirflowFailException), because retrying cannot help: a bad
+  policy, a missing or unusable key, a missing input, an output that already exists, and — with
+  `fail_on_leak`, the default — a status other than ok (`leak`: verify found personal data; `incomplete`:
+  the output's rows or files do not match the input's; `risk`: the release target was not met), after the
+  summary is pushed to XCom, so downstream tasks and people can see what happened;
+- transient ones propagate unchanged, so Airflow's retries apply: storage and partition I/O errors
+  (StorageError, among them OutputBusyError for a lease another run holds; DataError) and infrastructure
+  errors (network, credentials, the cluster);
 - anything else may quote a cell value (pyarrow does), so it is re-raised with its message withheld,
-  keeping its type and traceback.
+  keeping its type and traceback (and retried).
 
 The key reaches the pipeline only through the environment variable the policy names (default CNPII_KEY),
 set for the duration of `execute` and restored afterwards: it is never an operator argument, a template
 field, part of a Dask task graph or an XCom value, and it is registered with Airflow's secrets masker.
 Local Dask workers inherit it; the workers of an external cluster (`scheduler=`) must have it themselves.
 
-This module is imported when the scheduler parses DAG files, so it imports only Airflow; cnpii's heavy
-dependencies (Dask, pyarrow, Presidio) are imported inside `execute`.
+This module is imported when the scheduler parses DAG files, so it imports only Airflow and
+`pipeline.errors` (the standard library only); cnpii's heavy dependencies (Dask, pyarrow, Presidio) are
+imported inside `execute`.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from pipeline.api import Summary
+
+from pipeline.errors import Kind, describe, failed_check
 
 
 class CnpiiTaskError(RuntimeError):
@@ -115,12 +120,7 @@ class CnpiiBaseOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         """Run the command; return its summary as the XCom value, or fail as the module docstring says."""
         from pipeline import api
-        from pipeline.errors import speaks_of_infrastructure
         from pipeline.execution import local_scheduler
-        from pipeline.keys import KeyMaterialError
-        from pipeline.partition import DataError
-        from pipeline.policy import PolicyError
-        from pipeline.storage import InputError, OutputExistsError, StorageError
 
         local = local_scheduler(self.scheduler)
         where = f"local {local}" if local else self.scheduler
@@ -128,26 +128,22 @@ class CnpiiBaseOperator(BaseOperator):
         try:
             with self.key_in_environment():
                 summary = self.call_api(api, self._storage_options())
-        except (PolicyError, InputError, OutputExistsError, KeyMaterialError) as error:
-            raise AirflowFailException(f"cnpii {self.command}: {error}") from None
-        except (StorageError, DataError, AirflowException):
+        except AirflowException:
             raise
         except Exception as error:
-            if speaks_of_infrastructure(error):  # credentials, network, cluster: shown, retried
+            failure = describe(error)
+            if failure.kind is Kind.TERMINAL:
+                raise AirflowFailException(f"cnpii {self.command}: {failure.message}") from None
+            if failure.shown:  # storage, credentials, network, cluster: shown, retried
                 raise
-            withheld = CnpiiTaskError(f"cnpii {self.command}: unexpected {type(error).__name__} "
-                                      "(message withheld: it may quote data; the traceback shows where)")
+            withheld = CnpiiTaskError(f"cnpii {self.command}: {failure.message}")
             raise withheld.with_traceback(error.__traceback__) from None
         result = summary.to_dict()
         self.log.info("cnpii %s: %s", self.command, result)
-        if summary.status != "ok" and self.fail_on_leak:
+        failed = failed_check(self.command, summary)
+        if failed is not None and self.fail_on_leak:
             context["ti"].xcom_push(key="return_value", value=result)
-            if summary.status == "leak":
-                raise AirflowFailException(f"cnpii {self.command}: verify found {summary.leaks} rows with "
-                                           "personal data the policy does not allow to stay")
-            committed = "; nothing was committed" if self.command == "run" else ""
-            raise AirflowFailException(f"cnpii {self.command}: the release target was not met "
-                                       f"({summary.risk}){committed}")
+            raise AirflowFailException(f"cnpii {self.command}: {describe(failed).message}")
         return result
 
 

@@ -26,8 +26,9 @@ from pipeline.airflow.operators import (
 from pipeline.airflow.provider import get_provider_info
 from pipeline.keys import KeyMaterialError
 from pipeline.partition import DataError
+from pipeline.plan import PlanError
 from pipeline.policy import PolicyError
-from pipeline.storage import InputError, OutputExistsError, StorageError
+from pipeline.storage import InputError, OutputBusyError, OutputExistsError, StorageError
 
 CONFIGS = Path(__file__).parents[2] / "configs"
 POLICY = str(CONFIGS / "collection_agency.yaml")
@@ -267,3 +268,43 @@ def test_provider_info_is_valid_and_airflow_discovers_it() -> None:
     schema = json.loads(schema_file.read_text())
     jsonschema.validate(get_provider_info(), schema)
     assert ProvidersManager().providers["cnpii"].data["operators"] == get_provider_info()["operators"]
+
+
+def test_an_incomplete_output_fails_without_retry_and_is_not_called_a_leak(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    incomplete = _summary("incomplete")
+    monkeypatch.setattr(api, "run", lambda *a, **k: incomplete)
+    ti = MagicMock()
+    with pytest.raises(AirflowFailException, match="rows or files do not match") as raised:
+        _deidentify().execute({"ti": ti})
+    assert "personal data" not in str(raised.value) and "release target" not in str(raised.value)
+    ti.xcom_push.assert_called_once_with(key="return_value", value=incomplete.to_dict())
+
+
+@pytest.mark.parametrize("error", [PolicyError("p.yaml: bad"), PlanError("p.yaml: columns differ"),
+                                   KeyMaterialError("no key"), InputError("in/: missing"),
+                                   OutputExistsError("out/: committed"), StorageError("out/: reset"),
+                                   OutputBusyError("out/: run r1 is writing here"),
+                                   DataError("in/p: truncated"),
+                                   NoCredentialsError(), ValueError(f"cannot convert '{PHONE}'")],
+                         ids=lambda e: type(e).__name__)
+def test_airflow_retries_exactly_what_the_cli_calls_transient(monkeypatch: pytest.MonkeyPatch,
+                                                              error: Exception) -> None:
+    """One mapping (`pipeline.errors.describe`): a terminal error fails the task for good with the message
+    the CLI logs, a transient one is left to Airflow's retries."""
+    from pipeline.cli import EXIT_RUNTIME, _report_error
+    from pipeline.errors import Kind, describe
+
+    _fail_with(monkeypatch, error)
+    failure = describe(error)
+    with pytest.raises(Exception) as raised:
+        _deidentify().execute({"ti": MagicMock()})
+    if failure.kind is Kind.TERMINAL:
+        assert type(raised.value) is AirflowFailException
+        assert str(raised.value) == f"cnpii run: {failure.message}"
+        assert _report_error(error) != EXIT_RUNTIME
+    else:
+        assert not isinstance(raised.value, AirflowFailException)
+        assert raised.value is error if failure.shown else isinstance(raised.value, CnpiiTaskError)
+        assert _report_error(error) == EXIT_RUNTIME
+    assert PHONE not in str(raised.value)
