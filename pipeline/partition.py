@@ -21,9 +21,7 @@ from pipeline.errors import TransientError
 from pipeline.plan import ColumnPlan, PlanError, is_fractional, output_schema
 from pipeline.risk import add_part, merge_counts
 from pipeline.transform import ColumnStats, scan_table, transform_table
-from recognizers import detect
-from recognizers.columnar import find_bare
-from recognizers.resident_id import calc_check_digit
+from recognizers import engine, resident_id
 
 if TYPE_CHECKING:
     from pipeline.release import ReleaseStep
@@ -215,12 +213,9 @@ def _refuse_fractional(relative_path: str, name: str, reason: str) -> PlanError:
 def _ids_without_x(digits: pa.Array, name: str, threshold: float) -> bool:
     """Whether 17-digit integers are resident IDs whose check character was X: an integer column cannot
     store the X, so the recognizers cannot find them, yet the digits still hold birth date and place."""
-    bodies = pc.filter(digits, pc.equal(pc.utf8_length(digits), 17)).to_pylist()
-    return any(
-        calc_check_digit(body) == "X"
-        and detect(body + "X", ["CN_RESIDENT_ID"], column=name, threshold=threshold)
-        for body in bodies
-    )
+    bodies = pc.filter(digits, pc.equal(pc.utf8_length(digits), 17))
+    with_x = pc.binary_join_element_wise(bodies, pa.scalar("X"), "")
+    return bool(engine.find(with_x, [resident_id.ENTITY], name, threshold).validated.any())
 
 
 def integer_columns_with_pii(
@@ -234,8 +229,8 @@ def integer_columns_with_pii(
     """Which integer columns of one file hold phones or ID numbers (the pre-pass behind the plan).
 
     An integer has lost any leading zero, so it cannot be a landline: only values of at least
-    `MIN_INTEGER_DIGITS` digits (a mobile) can be one. Canonical values are decided in bulk; each other
-    distinct value is checked once with `detect`. Float and decimal columns (`plan.is_fractional`) are
+    `MIN_INTEGER_DIGITS` digits (a mobile) can be one. The distinct values are decided in bulk. Float
+    and decimal columns (`plan.is_fractional`) are
     refused with a PlanError instead when their integral values hold one, or are too large to be exact:
     passing them through would leak them.
     """
@@ -252,13 +247,11 @@ def integer_columns_with_pii(
             if inexact:
                 raise _refuse_fractional(relative_path, name, "are too large to be exact (digits lost)")
             long = pc.filter(text, pc.greater_equal(pc.utf8_length(text), MIN_INTEGER_DIGITS))
-            if find_bare(long, entities, name, threshold) or any(
-                detect(v, entities, column=name, threshold=threshold) for v in long.to_pylist()
-            ):
+            if len(engine.find(long, entities, name, threshold)):
                 if fractional:
                     raise _refuse_fractional(relative_path, name, "hold phone or ID numbers")
                 found.add(name)
-            elif "CN_RESIDENT_ID" in entities and _ids_without_x(text, name, threshold):
+            elif resident_id.ENTITY in entities and _ids_without_x(text, name, threshold):
                 raise PlanError(
                     f"{relative_path}: column {name!r} holds 17-digit integers that are resident IDs whose "
                     "check character X was lost; store the column as text, or name it in the policy "

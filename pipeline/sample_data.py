@@ -59,7 +59,7 @@ from cardbin.bankbin import BANKBIN
 from faker import Faker
 from faker.providers.ssn.zh_CN import Provider as FakerChineseSSN
 
-from recognizers.columnar import id_check_characters, luhn_check_digits
+from recognizers.checksums import luhn_check_digits, mod11_2_check_bytes
 
 T = TypeVar("T")
 Column = Callable[["Rows"], pa.Array]
@@ -79,7 +79,7 @@ AREA_CODES = tuple(
     if code[:2] in {"81", "82", "83"} or (code[:2] != "71" and not code.endswith("00"))
 )
 
-# Voice mobile segments per MIIT numbering (research notes, section 2.1), 16x/17x/19x included.
+# Voice mobile segments as MIIT allocates them, 16x/17x/19x included.
 MOBILE_SEGMENTS = (
     "130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "145", "147", "149",
     "150", "151", "152", "153", "155", "156", "157", "158", "159", "162", "165", "166", "167",
@@ -266,7 +266,7 @@ def resident_ids(
     n = len(birth_dates)
     area = _digit_matrix(AREA_CODES)[rng.integers(0, len(AREA_CODES), n)]
     body = np.hstack([area, _int_digits(_yyyymmdd(birth_dates), 8), _int_digits(sequence, 3)])
-    check = id_check_characters(body)
+    check = mod11_2_check_bytes(body)
     current = _ascii_strings(np.column_stack([body + ord("0"), check]))
     old = _digit_strings(np.delete(body, [6, 7], axis=1))  # drop the century
     return pc.if_else(legacy, old, current)

@@ -1,16 +1,16 @@
 """Transform one batch of rows: detect entities in every planned column and apply the policy's actions.
 
 The hot path works on Arrow arrays and touches each distinct value once: exports repeat IDs and phones
-across rows, and dictionary encoding gives the distinct values with their row counts. Values without
-eight digits written together cannot hold an entity and map to themselves; numbers the columnar path
-recognizes (whole values, and one number behind a label) are acted on in bulk; only the rest reach
-`detect` one by one. Spans inside free text are replaced in place, so the surrounding text stays
-byte-identical. `scan_table` gathers the same statistics without building the output.
+across rows, and dictionary encoding gives the distinct values with their row counts. The engine
+(`recognizers.engine.find`) finds every entity in all distinct values at once; the actions replace the
+spans in bulk where they can (ASCII spans of mask, hmac tokens, generalize), one by one otherwise; and
+the new values are assembled from the old bytes and the replacements in one gather, so the text around
+each span stays byte-identical. `scan_table` gathers the same statistics without building the output.
 """
 
 from __future__ import annotations
 
-import itertools
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -22,18 +22,9 @@ from pipeline.actions import Target, build_action
 from pipeline.actions.base import DECLARED
 from pipeline.actions.generalize import generalize_amounts, generalize_dates
 from pipeline.plan import ColumnPlan, Mode, output_schema
-from recognizers import detect
-from recognizers.columnar import BareFindings, find_bare, find_labelled
+from recognizers import engine
+from recognizers.arrays import gather
 
-_DIGIT = r"[0-9\x{ff10}-\x{ff19}]"
-_BETWEEN_DIGITS = (
-    r"[\s\x{3000}\x{a0}\x{2007}\x{2009}\x{202f}\-\x{ff0d}\x{2010}-\x{2015}\x{2212}\x{fe63}"
-    r"()\x{ff08}\x{ff09}+\x{ff0b}\x{200b}-\x{200d}\x{2060}\x{feff}\x{ad}]{0,3}"
-)
-MAY_HOLD_ENTITY = f"{_DIGIT}(?:{_BETWEEN_DIGITS}{_DIGIT}){{7}}"
-"""RE2 prefilter: eight digits (the fewest any entity has: a 港澳 permit's H/M + 8) joined by at most three
-spaces, dashes, brackets, plus signs or invisible characters, as numbers are written. Values without
-such a run cannot hold an entity and skip `detect`; a masked `622188*********8080` has none."""
 EXAMPLES_PER_ENTITY = 3
 DISPLAY_MASK = build_action("mask", {}, None)
 """Examples in reports are shown as finance apps display them (`138****5678`), never raw."""
@@ -63,84 +54,13 @@ class ColumnStats:
         ):
             mine.update(theirs)
         for entity, examples in other.examples.items():
-            self._example(entity, examples)
+            self.add_examples(entity, examples)
 
-    def _example(self, entity: str, examples: list[str]) -> None:
+    def add_examples(self, entity: str, examples: list[str]) -> None:
+        """Keep up to `EXAMPLES_PER_ENTITY` distinct (display-masked) examples of an entity."""
         mine = self.examples.setdefault(entity, [])
         mine.extend(e for e in examples if e not in mine)
         del mine[EXAMPLES_PER_ENTITY:]
-
-    def record(self, target: Target, weight: int, validated: bool) -> None:
-        """Count one finding that occurs in `weight` rows, keeping a masked example."""
-        self.findings[target.entity] += weight
-        if validated:
-            self.validated[target.entity] += weight
-        if target.whole_value:
-            self.whole_value[target.entity] += weight
-        if len(self.examples.get(target.entity, ())) < EXAMPLES_PER_ENTITY:
-            self._example(target.entity, [DISPLAY_MASK.replace(target) or ""])
-
-
-def _scan_value(text: str, plan: ColumnPlan, stats: ColumnStats, weight: int) -> str | None:
-    """`text` with every entity found replaced by its action's output; None when a whole value is nulled."""
-    findings = detect(text, plan.entities, column=plan.name, threshold=plan.threshold)
-    if not findings:
-        return text
-    stripped = text.strip()
-    pieces, cursor = [], 0
-    for finding in findings:
-        written = text[finding.start : finding.end]
-        target = Target(finding.entity, finding.value, finding.subtype, written, written == stripped)
-        stats.record(target, weight, validated="validated" in finding.evidence)
-        replacement = plan.actions[finding.entity].replace(target)
-        if replacement is None:  # only a whole value may become null
-            return None
-        pieces += [text[cursor : finding.start], replacement]
-        cursor = finding.end
-    for entity in {f.entity for f in findings}:
-        stats.rows_with[entity] += weight
-    return "".join(pieces) + text[cursor:]
-
-
-def _declared_value(text: str, plan: ColumnPlan, stats: ColumnStats, weight: int) -> str | None:
-    """A value of a column declared to hold one entity: the whole value is the target, found or not."""
-    found = detect(text, [plan.entity], threshold=0.0)
-    whole = found[0] if len(found) == 1 and text[found[0].start : found[0].end] == text.strip() else None
-    value = whole.value if whole else "".join(text.split())
-    target = Target(plan.entity, value, whole.subtype if whole else DECLARED, text, True)
-    if whole is not None:  # counted only where the entity is there; acted on either way (fail closed)
-        stats.record(target, weight, validated="validated" in whole.evidence)
-        stats.rows_with[plan.entity] += weight
-    return plan.actions[plan.entity].replace(target)
-
-
-def _apply_bare(found: BareFindings, counts: np.ndarray, plan: ColumnPlan, stats: ColumnStats, output: bool
-                ) -> pa.Array | None:
-    """Replacements for the numbers the columnar path recognized (in bulk where the action can), put back
-    between the text around them (None unless `output`), counted in bulk; `counts` are the rows of each
-    value."""
-    action = plan.actions[found.entity]
-    whole = found.before is None
-
-    def target(j: int) -> Target:
-        value, written = found.values[j].as_py(), found.written[j].as_py()
-        return Target(found.entity, value, found.subtypes[j], written, whole)
-
-    for j in itertools.islice(np.flatnonzero(counts).tolist(), EXAMPLES_PER_ENTITY):
-        stats.record(target(j), 0, validated=found.validated)
-    rows = int(counts.sum())
-    counters = [stats.rows_with, stats.findings]
-    counters += ([stats.validated] if found.validated else []) + ([stats.whole_value] if whole else [])
-    for counter in counters:
-        counter[found.entity] += rows
-    if not output:
-        return None
-    replaced = action.replace_whole(found.entity, found.written, found.values)
-    if replaced is None:
-        replaced = pa.array([action.replace(target(j)) for j in range(len(found))], pa.string())
-    if not whole:
-        replaced = pc.binary_join_element_wise(found.before, replaced, found.after, "")
-    return replaced
 
 
 class _Replacements:
@@ -163,47 +83,157 @@ class _Replacements:
         return pa.concat_arrays(self.chunks).take(pa.array(self.source))
 
 
-def _may_hold_entity(distinct: pa.Array) -> np.ndarray:
-    """Positions of the values `MAY_HOLD_ENTITY` matches; values of digits alone (most of an ID, phone or
-    card column) are decided by their length, without the regex."""
-    digits_only = pc.fill_null(pc.ascii_is_decimal(distinct), False).to_numpy(zero_copy_only=False)
-    lengths = pc.fill_null(pc.utf8_length(distinct), 0).to_numpy(zero_copy_only=False)
-    others = np.flatnonzero(~digits_only)
-    matched = pc.fill_null(pc.match_substring_regex(distinct.take(pa.array(others)), MAY_HOLD_ENTITY), False)
-    written = others[matched.to_numpy(zero_copy_only=False)]
-    return np.concatenate([np.flatnonzero(digits_only & (lengths >= 8)), written])
+def _bytes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of a string array and each value's offset into them."""
+    offsets = np.frombuffer(values.buffers()[1], np.int32)[values.offset : values.offset + len(values) + 1]
+    data = values.buffers()[2]
+    data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return data, offsets.astype(np.int64)
+
+
+def _targets(found: engine.Found, written: pa.Array) -> list[Target]:
+    """The findings as the actions see them (for the ones that go value by value)."""
+    return [
+        Target(entity, value, subtype, text, whole)
+        for entity, value, subtype, text, whole in zip(
+            found.entity.tolist(), found.value.to_pylist(), found.subtype.tolist(), written.to_pylist(),
+            found.whole.tolist(), strict=True)
+    ]
+
+
+def _replacements(found: engine.Found, written: pa.Array, plan: ColumnPlan) -> tuple[pa.Array, np.ndarray]:
+    """What each finding becomes, and which findings null their whole value (redact without a marker)."""
+    result: list[pa.Array] = []
+    order: list[np.ndarray] = []
+    ascii_written = pc.string_is_ascii(written).to_numpy(zero_copy_only=False) & (found.subtype != DECLARED)
+    for entity in np.unique(found.entity).tolist():
+        rows = np.flatnonzero(found.entity == entity)
+        action = plan.actions[entity]
+        bulk = rows[ascii_written[rows]]  # values of a declared column that did not parse go one by one
+        replaced = action.replace_many(entity, written.take(pa.array(bulk)), found.value.take(pa.array(bulk))
+                                       ) if len(bulk) else None
+        if replaced is not None:
+            result.append(replaced.cast(pa.string()))
+            order.append(bulk)
+            rows = rows[~ascii_written[rows]]
+        if len(rows):
+            picked = pa.array(rows)
+            targets = _targets(found.take(rows), written.take(picked))
+            result.append(pa.array([action.replace(t) for t in targets], pa.string()))
+            order.append(rows)
+    position = np.empty(len(found), dtype=np.int64)
+    position[np.concatenate(order)] = np.arange(len(found))
+    replaced = pa.concat_arrays(result).take(pa.array(position))
+    return replaced, pc.is_null(replaced).to_numpy(zero_copy_only=False)
+
+
+def _record(found: engine.Found, written: pa.Array, counts: np.ndarray, stats: ColumnStats) -> None:
+    """Count the findings by the rows their values stand for, and keep masked examples."""
+    weights = counts[found.row]
+    for entity in np.unique(found.entity).tolist():
+        mine = found.entity == entity
+        stats.findings[entity] += int(weights[mine].sum())
+        stats.validated[entity] += int(weights[mine & found.validated].sum())
+        stats.whole_value[entity] += int(weights[mine & found.whole].sum())
+        stats.rows_with[entity] += int(counts[np.unique(found.row[mine])].sum())
+        shown = np.flatnonzero(mine & (weights > 0))[:EXAMPLES_PER_ENTITY]
+        examples = _targets(found.take(shown), written.take(pa.array(shown)))
+        stats.add_examples(entity, [DISPLAY_MASK.replace(t) or "" for t in examples])
+
+
+def _assemble(distinct: pa.Array, found: engine.Found, replaced: pa.Array, nulled: np.ndarray
+              ) -> tuple[np.ndarray, pa.Array]:
+    """The values holding findings with every span replaced (null where a replacement nulls the value):
+    one byte gather over the old values and the replacements."""
+    data, offsets = _bytes(distinct)
+    extra, extra_offsets = _bytes(replaced.cast(pa.string()).fill_null(""))
+    rows, first = np.unique(found.row, return_index=True)
+    base = offsets[found.row]
+    # Per finding: the kept text before it (from the previous span's end), then its replacement.
+    previous_end = np.where(np.isin(np.arange(len(found)), first), 0, np.roll(found.end, 1))
+    keep_start = base + previous_end
+    keep_length = found.start - previous_end
+    repl_start = len(data) + extra_offsets[:-1]
+    repl_length = np.diff(extra_offsets)
+    last = np.append(first[1:], len(found)) - 1
+    tail_start = offsets[rows] + found.end[last]
+    tail_length = offsets[rows + 1] - tail_start
+    segment_start = np.concatenate([np.stack([keep_start, repl_start], axis=1).ravel(), tail_start])
+    segment_length = np.concatenate([np.stack([keep_length, repl_length], axis=1).ravel(), tail_length])
+    owner = np.concatenate([np.repeat(np.arange(len(found)), 2), len(found) + np.arange(len(rows))])
+    owner_row = np.concatenate([found.row, rows])[owner]
+    order = np.lexsort((owner, owner_row))
+    values = np.searchsorted(rows, owner_row[order])
+    lengths = np.bincount(values, weights=segment_length[order], minlength=len(rows)).astype(np.int64)
+    assembled = gather(np.concatenate([data, extra]), segment_start[order], segment_length[order])
+    joined = _join(assembled, values, lengths)
+    dropped = np.unique(found.row[nulled])
+    mask = pa.array(np.isin(rows, dropped))
+    return rows, pc.if_else(mask, pa.scalar(None, pa.string()), joined)
+
+
+def _join(pieces: pa.Array, owners: np.ndarray, lengths: np.ndarray) -> pa.Array:
+    """Consecutive pieces of one owner as one string (the pieces are in owner order)."""
+    data, _ = _bytes(pieces)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    start = np.frombuffer(pieces.buffers()[1], np.int32)[pieces.offset]
+    joined = np.ascontiguousarray(data[start : start + offsets[-1]])
+    return pa.LargeStringArray.from_buffers(len(lengths), pa.py_buffer(offsets), pa.py_buffer(joined)
+                                            ).cast(pa.string())
+
+
+def _declared(distinct: pa.Array, plan: ColumnPlan) -> tuple[engine.Found, engine.Found]:
+    """A declared column's findings (values the engine reads whole as the entity, for the statistics),
+    and its targets: every non-null value whole, as the entity where it parses, `DECLARED` otherwise
+    (acted on all the same: fail closed)."""
+    found = engine.find(distinct, [plan.entity], None, 0.0)
+    single = np.bincount(found.row, minlength=len(distinct)) == 1
+    found = found.take(np.flatnonzero(found.whole & single[found.row]))
+    present = np.flatnonzero(pc.is_valid(distinct).to_numpy(zero_copy_only=False))
+    other = np.setdiff1d(present, found.row)
+    size = len(other)
+    unparsed = engine.Found(
+        other, np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64),
+        np.full(size, plan.entity, dtype=object), np.full(size, DECLARED, dtype=object), np.zeros(size),
+        np.zeros(size, dtype=bool), np.zeros(size, dtype=np.int8),
+        pc.replace_substring_regex(distinct.take(pa.array(other)), r"\s+", ""), np.ones(size, dtype=bool),
+    )
+    merged = engine.Found(*(
+        pa.concat_arrays([getattr(found, f.name), getattr(unparsed, f.name)])
+        if f.name == "value" else np.concatenate([getattr(found, f.name), getattr(unparsed, f.name)])
+        for f in dataclasses.fields(engine.Found)
+    ))
+    merged = merged.take(np.argsort(merged.row, kind="stable"))
+    _, offsets = _bytes(distinct)
+    whole = dataclasses.replace(merged, start=np.zeros(len(merged), dtype=np.int64),
+                                end=offsets[merged.row + 1] - offsets[merged.row])
+    return found, whole
 
 
 def _map_distinct(distinct: pa.Array, counts: np.ndarray, plan: ColumnPlan, stats: ColumnStats, output: bool
                   ) -> pa.Array | None:
-    """Transform each distinct (non-null) string once: numbers the columnar path recognizes (whole values,
-    and one number with a label around it) in bulk, the rest through `detect`; values too short to hold
-    an entity stay as they are (a declared column's every value is its entity). Without `output`, only
-    the statistics are gathered."""
-    declared = plan.mode is Mode.DECLARED
-    if declared:
-        todo = np.flatnonzero(pc.is_valid(distinct).to_numpy(zero_copy_only=False))
+    """Transform each distinct (non-null) string once; without `output`, only gather the statistics.
+    A declared column's every value is its entity, counted only where it parses as it."""
+    if plan.mode is Mode.DECLARED:
+        counted, found = _declared(distinct, plan)
+        data, offsets = _bytes(distinct)
+        _record(counted, gather(data, offsets[counted.row] + counted.start, counted.end - counted.start),
+                counts, stats)
     else:
-        todo = _may_hold_entity(distinct)
-    replacements = _Replacements(distinct)
-    column, threshold = (None, 0.0) if declared else (plan.name, plan.threshold)
-    for finder in [find_bare] if declared else [find_bare, find_labelled]:
-        decided = np.zeros(len(todo), dtype=bool)
-        for found in finder(distinct.take(pa.array(todo)), plan.entities, column, threshold):
-            index = todo[found.index]
-            replaced = _apply_bare(found, counts[index], plan, stats, output)
-            if replaced is not None:
-                replacements.put(index, replaced)
-            decided[found.index] = True
-        todo = todo[~decided]
-    transform = _declared_value if declared else _scan_value
-    todo = todo[counts[todo] > 0]
-    texts = distinct.take(pa.array(todo)).to_pylist()
-    weights = counts[todo].tolist()
-    replaced = [transform(text, plan, stats, weight) for text, weight in zip(texts, weights, strict=True)]
+        found = engine.find(distinct, plan.entities, plan.name, plan.threshold)
+        data, offsets = _bytes(distinct)
+    written = gather(data, offsets[found.row] + found.start, found.end - found.start)
+    if plan.mode is not Mode.DECLARED:
+        _record(found, written, counts, stats)
     if not output:
         return None
-    replacements.put(todo, pa.array(replaced, pa.string()))
+    if not len(found):
+        return distinct
+    replaced, nulled = _replacements(found, written, plan)
+    rows, values = _assemble(distinct, found, replaced, nulled)
+    replacements = _Replacements(distinct)
+    replacements.put(rows, values)
     return replacements.result()
 
 

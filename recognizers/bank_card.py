@@ -1,10 +1,12 @@
 """CN_BANK_CARD: payment card numbers issued to Chinese customers.
 
-Mostly 16 or 19 digits (15-19 seen), written plain or grouped 4-4-4-4(-3), 6-13 or 4-6-5. Issuers:
-UnionPay BINs start 62 (older ones 60 or 9xxx), and Chinese banks also issue Visa, Mastercard, JCB and
-AmEx cards (e.g. 436742, CCB Visa). Luhn is strong evidence, but some real Chinese debit cards fail it,
-so a known BIN with card context (卡号, 银行卡, 账号, 户名…) is accepted without it. Random digits pass
-Luhn one time in ten, so a Luhn pass alone is not enough: it needs a known or UnionPay BIN, or context.
+Mostly 16 or 19 digits (15-19 seen), written plain or grouped 4-4-4-4(-3) (one separator or two
+spaces), 6-13 or 4-6-5. Issuers: UnionPay BINs start 62 (older ones 60 or 9xxx, newer international ones
+81), the Agricultural Bank's legacy 19-digit cards start 103, and Chinese banks also issue Visa,
+Mastercard (16 digits: 51-55, 2221-2720), JCB and AmEx cards (e.g. 436742, CCB Visa). Luhn is strong
+evidence, but some real Chinese debit cards fail it, so a known BIN with card context (卡号, 银行卡, 账号,
+户名…) is accepted without it. Random digits pass Luhn one time in ten, so a Luhn pass alone is not enough:
+it needs a known or UnionPay BIN, or context.
 BINs come from the `cardbin` package (about 1,400 Chinese BINs) plus `data/bins.csv` for legacy BINs
 it lacks. Not cards: order, serial and reference numbers, IMEIs (15 digits, Luhn-valid), ID numbers.
 
@@ -21,14 +23,20 @@ from __future__ import annotations
 import csv
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Mapping
 from importlib import resources
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from cardbin.bankbin import BANKBIN
 
+from recognizers.arrays import strings
+from recognizers.checksums import luhn_check_digit, luhn_valid, luhn_valid_rows
 from recognizers.errors import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
-from recognizers.findings import Candidate, Strength
-from recognizers.text import FoldedText, digits_of, fold
+from recognizers.findings import Strength
+from recognizers.layouts import Judged, Layout, layouts
+from recognizers.text import fold
 
 ENTITY = "CN_BANK_CARD"
 
@@ -83,21 +91,11 @@ COLUMN_HINTS: dict[str, tuple[str, ...]] = {
 
 LENGTHS = range(15, 20)
 
-_GROUPED = (
-    r"[0-9]{4}(?:[ -][0-9]{4}){3}(?:[ -]?[0-9]{1,3})?"  # 4-4-4-4 and 4-4-4-4-3
-    r"|[0-9]{6}[ -][0-9]{9,13}"  # BIN, then the rest
-    r"|[0-9]{4}[ -][0-9]{6}[ -][0-9]{5}"  # AmEx 4-6-5
-)
-# Card numbers are not glued to Latin letters, while tracking numbers (SF…, JD…) and USCC codes are.
-_NUMBER = re.compile(rf"(?<![0-9A-Za-z])(?:{_GROUPED}|[0-9]{{15,19}})(?![0-9A-Za-z]|\.[0-9])")
-
-_SHAPE = re.compile(rf"(?:{_GROUPED}|[0-9]{{15,19}})")
-
-# Card networks that issue in China, by IIN prefix.
-_NETWORK = re.compile(r"62|4|5[1-5]|2(?:2[2-9]|[3-6][0-9]|7[01])|35(?:2[89]|[3-8][0-9])|3[47]")
-# Prefixes whose Luhn-valid numbers count as validated without a known BIN: UnionPay at any length, and
-# 16-digit Visa / Mastercard (Chinese banks issue hundreds of BINs that no offline table lists).
-BROAD_ISSUER = re.compile(r"62[0-9]{13,17}|(?:4|5[1-5])[0-9]{15}")
+BROAD_ISSUERS = (("62", range(16, 20)), ("81", range(16, 20)), ("103", (19,)), ("4", (16,)),
+                 ("51", (16,)), ("52", (16,)), ("53", (16,)), ("54", (16,)), ("55", (16,)))
+"""Prefixes and lengths whose Luhn-valid numbers count as validated without a known BIN: UnionPay (62,
+81), the Agricultural Bank's legacy 103 cards, 16-digit Visa and Mastercard (Chinese banks issue
+hundreds of BINs no offline table lists), and 16-digit Mastercard numbers of the 2-series."""
 
 
 @functools.cache
@@ -109,35 +107,27 @@ def bins() -> dict[str, str]:
     return table
 
 
+@functools.cache
+def bin_lengths() -> dict[str, tuple[int, ...]]:
+    """BIN -> the lengths its cards have, where known (`data/bin_lengths.csv`): a number shorter than every
+    one of them is not proven a card by that BIN (a 19-digit card's BIN does not make 17 digits a card;
+    longer numbers are accepted, as exports do hold 19-digit numbers under BINs listed with 18)."""
+    with resources.files("recognizers").joinpath("data/bin_lengths.csv").open(encoding="utf-8") as f:
+        return {row["bin"]: tuple(int(n) for n in row["lengths"].split()) for row in csv.DictReader(f)}
+
+
 def compact(number: str) -> str:
     """Fold full-width digits and drop spaces and dashes."""
     return re.sub(r"[ -]", "", fold(number).text).strip()
 
 
 def calc_check_digit(body: str) -> str:
-    """The digit that makes `body` pass the Luhn check once appended (the rightmost body digit is doubled).
+    """The digit that makes `body` pass the Luhn check once appended.
 
     >>> calc_check_digit("622202123456789012")
     '8'
     """
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch)
-        if i % 2 == 0:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return str((10 - total % 10) % 10)
-
-
-def luhn_valid(number: str) -> bool:
-    """The Luhn (ISO/IEC 7812) check over all digits of `number`."""
-    total = 0
-    for i, ch in enumerate(reversed(number)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+    return luhn_check_digit(body)
 
 
 def known_bin(number: str) -> str | None:
@@ -173,30 +163,22 @@ def card_product(number: str) -> str:
 
 
 NETWORKS = (
-    ("UnionPay", r"62|60|9"),
+    ("UnionPay", r"62|60|81|9|103"),
     ("Visa", r"4"),
-    ("Mastercard", r"5[1-5]|2[2-7]"),
-    ("JCB", r"35"),
+    ("Mastercard", r"5[1-5]|2(?:22[1-9]|2[3-9][0-9]|[3-6][0-9]{2}|7[01][0-9]|720)"),
+    ("JCB", r"35(?:2[89]|[3-8][0-9])"),
     ("American Express", r"3[47]"),
 )
-"""Card networks by IIN prefix pattern, first match wins."""
-NETWORK_DIGITS = 2
+"""Card networks that issue in China, by IIN prefix pattern; first match wins."""
+NETWORK_DIGITS = 4
 """The most leading digits a `NETWORKS` pattern reads: cards sharing them share their network."""
+_NETWORK = re.compile("|".join(pattern for _, pattern in NETWORKS))
 
 
 def network(number: str) -> str:
     """The card network suggested by the IIN prefix."""
     digits = compact(number)
     return next((name for name, pattern in NETWORKS if re.match(pattern, digits)), "")
-
-
-def written_as_card(run: str) -> bool:
-    """Whether a run of digit groups is laid out like a card number: 15-19 digits, plain or in card
-    groups (4-4-4-4, 6-13, 4-6-5), not starting with 0 (no card network's IIN does; a landline's
-    trunk 0 does: `0755-8600-1234-8023` is a phone with its extension)."""
-    return (
-        run[:1] != "0" and bool(_SHAPE.fullmatch(run)) and len(digits_of(run)) in LENGTHS
-    )
 
 
 def validate(number: str) -> str:
@@ -222,26 +204,64 @@ def is_valid(number: str) -> bool:
     return True
 
 
-def _strength(digits: str) -> Strength | None:
-    if digits[0] == "0":
-        return None  # ISO/IEC 7812: major industry identifier 0 is not a payment card (cnpii's own tokens)
-    bin_known = known_bin(digits) is not None
-    if len(digits) == 15 and not (bin_known or digits[:2] in ("34", "37")):
-        return None  # 15 digits is mostly IMEIs and legacy IDs; only AmEx and known BINs qualify
-    if luhn_valid(digits):
-        return Strength.VALIDATED if bin_known or BROAD_ISSUER.fullmatch(digits) else Strength.PLAUSIBLE
-    return Strength.PLAUSIBLE if bin_known else None
+def known_bins(values: pa.Array) -> pa.Array:
+    """`known_bin` of each value in bulk: its longest BIN prefix in the tables, else null."""
+    table = bins()
+    known = pa.nulls(len(values), pa.string())
+    for length in sorted({len(b) for b in table}):  # a longer BIN overrides a shorter one
+        prefixes = pc.utf8_slice_codeunits(values, 0, length)
+        listed = pc.is_in(prefixes, value_set=pa.array([b for b in table if len(b) == length]))
+        known = pc.if_else(listed, prefixes, known)
+    return known
 
 
-def find(folded: FoldedText) -> Iterator[Candidate]:
-    """Card candidates: Luhn + a known BIN, UnionPay, or 16-digit Visa/Mastercard prefix is validated;
-    other Luhn passes and Luhn failures with a known BIN are plausible (need context)."""
-    for match in _NUMBER.finditer(folded.text):
-        digits = digits_of(match.group())
-        if len(digits) not in LENGTHS:
-            continue
-        strength = _strength(digits)
-        if strength is not None:
-            yield Candidate(
-                ENTITY, match.start(), match.end(), digits, network(digits) or "unknown", strength
-            )
+def _broad(chars: np.ndarray) -> np.ndarray:
+    """Whether numbers of one length (ASCII rows) start with a `BROAD_ISSUERS` prefix for that length."""
+    width = chars.shape[1]
+    broad = np.zeros(len(chars), dtype=bool)
+    for prefix, lengths in BROAD_ISSUERS:
+        if width in lengths:
+            broad |= (chars[:, : len(prefix)] == np.frombuffer(prefix.encode(), np.uint8)).all(axis=1)
+    if width == 16:
+        broad |= _networks(strings(chars)) == "Mastercard"
+    return broad
+
+
+def _networks(values: pa.Array) -> np.ndarray:
+    """`network` of each card, or `unknown`, decided once per distinct leading digits."""
+    encoded = pc.dictionary_encode(pc.utf8_slice_codeunits(values, 0, NETWORK_DIGITS))
+    names = [network(head) or "unknown" for head in encoded.dictionary.to_pylist()]
+    return np.array(names, dtype=object)[encoded.indices.to_numpy(zero_copy_only=False)]
+
+
+def judge(layout: Layout, chars: np.ndarray, parts: Mapping[str, slice]) -> Judged:
+    """Luhn and a known BIN or a `BROAD_ISSUERS` prefix, of a length the BIN issues: validated. Other Luhn
+    passes and Luhn failures with a known BIN: plausible. 15 digits (mostly IMEIs and legacy IDs) only
+    with a known BIN or as AmEx; nothing starting 0 (no network's IIN does; cnpii's own tokens do)."""
+    values = strings(chars)
+    width = chars.shape[1]
+    prefixes = known_bins(values)
+    known = pc.is_valid(prefixes).to_numpy(zero_copy_only=False)
+    other_lengths = [b for b, lengths in bin_lengths().items() if width < min(lengths)]
+    wrong_length = pc.fill_null(pc.is_in(prefixes, value_set=pa.array(other_lengths, pa.string())), False)
+    luhn = luhn_valid_rows(chars.astype(np.int64) - 48)
+    validated = luhn & (known | _broad(chars)) & ~wrong_length.to_numpy(zero_copy_only=False)
+    plausible = (luhn | known) & ~validated
+    if width == 15:
+        amex = (chars[:, 0] == ord("3")) & np.isin(chars[:, 1], list(b"47"))
+        validated &= known | amex
+        plausible &= known | amex
+    allowed = chars[:, 0] != ord("0")
+    strength = np.where(allowed & validated, Strength.VALIDATED, np.where(allowed & plausible,
+                                                                           Strength.PLAUSIBLE, 0))
+    return Judged(strength.astype(np.int8), _networks(values), values)
+
+
+_SEP = r"(?P<s>[ \-]| {2})"
+LAYOUTS = layouts(ENTITY, judge, {"card": (
+    r"d{15,19}",
+    rf"dddd{_SEP}dddd(?P=s)dddd(?P=s)dddd(?:(?P=s)?d{{1,3}})?",
+    r"d{6}[ \-]d{9,13}",
+    r"dddd[ \-]d{6}[ \-]d{5}",
+)}, alone=True, atomic=True)
+"""Bare, 4-4-4-4(-1..3) with one separator or two spaces, BIN then the rest, AmEx 4-6-5."""

@@ -3,7 +3,8 @@
 Presidio's lemma-based enhancer matches context words against token lemmas; a blank Chinese pipeline
 has no lemmas and splits text per character, so it never fires. Here context is plain substring search
 in a short window of folded text before the match: the keyword nearest to the number decides, so
-`手机号13800138000，订单号…` is a phone and `订单号13800138000` is not.
+`手机号13800138000，订单号…` is a phone and `订单号13800138000` is not. The engine searches all windows
+of a batch at once (`recognizers.engine.contexts`).
 
 Column names are evidence too: a column called `sjhm` (手机号码) or `联系电话` supports phones in it.
 """
@@ -13,7 +14,9 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+
+import numpy as np
 
 from recognizers.findings import Strength
 
@@ -86,9 +89,11 @@ NEGATIVE_WORDS: tuple[str, ...] = (
     "申请号",
     "ticket",
     "工单",
+    "打折",
+    "打卡",
 )
 
-_SCORES = {
+_SCORES = {  # the confidence of a candidate: validated + context > validated > plausible + context > rest
     (Strength.VALIDATED, Context.FOR): 1.0,
     (Strength.VALIDATED, Context.NONE): 0.85,
     (Strength.VALIDATED, Context.AGAINST): 0.35,
@@ -101,37 +106,14 @@ DEFAULT_THRESHOLD = 0.5
 """Findings below this score are not reported: validated values always pass, plausible ones need context."""
 
 
-def score(strength: Strength, context: Context) -> float:
-    """Confidence of a candidate: validated + context > validated > plausible + context > the rest."""
-    return _SCORES[strength, context]
-
-
-@functools.lru_cache(maxsize=16)
-def _keywords(positive: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """Searches over a reversed window, where the first match is the keyword ending nearest to the
-    number: every keyword with the negative ones first (on a tie, `凭证号` ending where `证号` would, the
-    label against wins), and the positive ones alone."""
-    reversed_words = [re.escape(word[::-1]) for word in positive]
-    negative = "|".join(re.escape(word[::-1]) for word in NEGATIVE_WORDS)
-    return (
-        re.compile(f"(?P<against>{negative})|(?P<for>{'|'.join(reversed_words)})"),
-        re.compile("|".join(reversed_words)),
-    )
-
-
-def context_before(folded_text: str, start: int, positive: Iterable[str]) -> Context:
-    """Classify the window before `start` by the keyword that ends nearest to the match; a negative word
-    counts only within `LABEL_GAP` characters of the match."""
-    window = folded_text[max(0, start - WINDOW) : start].lower()[::-1]
-    any_word, positive_word = _keywords(tuple(positive))
-    nearest = any_word.search(window)
-    if nearest is None:
-        return Context.NONE
-    if nearest.lastgroup == "for":
-        return Context.FOR
-    if nearest.start() <= LABEL_GAP:
-        return Context.AGAINST
-    return Context.FOR if positive_word.search(window) else Context.NONE
+@functools.cache
+def score_table() -> np.ndarray:
+    """The confidence of a candidate as an array indexed by [strength, context + 1], for scoring in bulk
+    (strength 0, no candidate, scores 0)."""
+    table = np.zeros((3, 3))
+    for (strength, context), value in _SCORES.items():
+        table[strength, context + 1] = value
+    return table
 
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")

@@ -1,31 +1,21 @@
-"""`detect`: find every resident ID, phone and bank card in one string.
+"""`detect`: find every registered entity in one string — the engine on one value.
 
-One pass per entity over a folded shadow of the text, context scoring, then overlap resolution across
-entities: an 18-digit number can be both a Gansu (62…) ID and a UnionPay (62…) card; the higher score
-wins, and on a tie the more specific check (ID checksum + date, then phone segment) wins. Presidio
-recognizers and the Parquet pipeline both call this function, so both report the same spans.
+Presidio recognizers, `cnpii detect` and the Parquet pipeline all go through `recognizers.engine`, so
+they report the same spans; this function turns the engine's byte offsets into string indices.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 
-from recognizers import bank_card, phone, resident_id
-from recognizers.context import DEFAULT_THRESHOLD, Context, column_supports, context_before, score
+import pyarrow as pa
+
+from recognizers import engine
+from recognizers.context import DEFAULT_THRESHOLD, Context
 from recognizers.findings import Finding
-from recognizers.text import fold
+from recognizers.registry import ENTITIES, column_context
 
-FORMATS = (resident_id, phone, bank_card)
-"""The entity modules, most specific check first (the tie-break order)."""
-
-ENTITIES: tuple[str, ...] = tuple(module.ENTITY for module in FORMATS)
-
-
-@functools.lru_cache(maxsize=4096)
-def column_context(column: str | None) -> frozenset[str]:
-    """Entities a column name is evidence for (cached: a column's values all share its name)."""
-    return frozenset(m.ENTITY for m in FORMATS if column_supports(column, m.COLUMN_HINTS))
+__all__ = ["ENTITIES", "column_context", "detect"]
 
 
 def detect(
@@ -41,34 +31,19 @@ def detect(
     context for every value in it. `entities` limits what is returned; all entities are still resolved
     against each other, so asking for cards alone never reports an ID as a card.
     """
-    wanted = set(ENTITIES if entities is None else entities)
-    folded = fold(text)
-    scored = []
-    supported = column_context(column)
-    for rank, module in enumerate(FORMATS):
-        named = module.ENTITY in supported
-        for candidate in module.find(folded):
-            context = (
-                Context.FOR
-                if named
-                else context_before(folded.text, candidate.start, module.CONTEXT)
-            )
-            scored.append((score(candidate.strength, context), -rank, candidate, context))
-    kept: list[Finding] = []
-    taken: list[tuple[int, int]] = []
-    # Highest score first; on a tie the longer span (a card is not a phone inside it), then the rank.
-    for value, _, candidate, context in sorted(
-        scored, key=lambda s: (s[0], s[2].end - s[2].start, s[1]), reverse=True
-    ):
-        if value < threshold or any(candidate.start < end and start < candidate.end for start, end in taken):
-            continue
-        taken.append((candidate.start, candidate.end))
-        if candidate.entity in wanted:
-            start, end = folded.span(candidate.start, candidate.end)
-            evidence = (candidate.strength.name.lower(),) + (
-                () if context is Context.NONE else (f"context_{context.name.lower()}",)
-            )
-            kept.append(
-                Finding(candidate.entity, start, end, value, candidate.value, candidate.subtype, evidence)
-            )
-    return sorted(kept, key=lambda f: f.start)
+    found = engine.find(pa.array([text], pa.string()), entities, column, threshold)
+    if not len(found):
+        return []
+    encoded = text.encode()
+    values = found.value.to_pylist()
+    findings = []
+    for i in range(len(found)):
+        start = len(encoded[: found.start[i]].decode())
+        end = start + len(encoded[found.start[i] : found.end[i]].decode())
+        context = Context(int(found.context[i]))
+        evidence = ("validated" if found.validated[i] else "plausible",) + (
+            () if context is Context.NONE else (f"context_{context.name.lower()}",)
+        )
+        findings.append(Finding(str(found.entity[i]), start, end, float(found.score[i]), values[i],
+                                str(found.subtype[i]), evidence))
+    return findings

@@ -1,11 +1,13 @@
 """CN_PHONE: mainland mobile numbers, 13-digit IoT numbers and landlines with an area code.
 
-Mobiles are 11 digits in allocated segments: 13x, 145-149, 15x but 154, 162/165/166/167, 170-178,
-18x, 19x but 194. 13-digit IoT numbers (140/141/144/146/148) look like millisecond timestamps, so they
-are reported only with context. Landlines are an area code (010, 02x or 0 + 3 digits, checked against
-the area codes in the `phone` package's 2023 segment table) and a 7-8 digit local number that does not
-start with 0 or 1. Written with +86 / 0086 / 86- / (+86), spaces, dashes, brackets or full-width forms.
-Not phones: 11-digit runs starting 10/11/12, digits inside longer numbers, amounts like 13800000000.00元.
+Mobiles are 11 digits in allocated segments: 13x, 145-149, 15x but 154, 162/165/166/167, 170-173,
+175-178, 18x, 19x but 194; of 174 only 17400-17412 (satellite, emergency) and 1749. 13-digit IoT numbers
+(1440x, 1441x, 1410x, 146xx, 148xx) look like millisecond timestamps, so they are reported only with
+context. Landlines are an area code (010, 02x or 0 + 3 digits, checked against the area codes in the
+`phone` package's 2023 segment table) and a 7-8 digit local number that does not start with 0 or 1.
+Written with +86 / 0086 / 86- / (+86), a trunk 0, spaces, dashes, dots, slashes, underscores, brackets,
+a space between every digit, full-width forms or Chinese numerals (幺三八…). Not phones: 11-digit runs
+starting 10/11/12, digits inside longer numbers, amounts like 13800000000.00元.
 
 >>> compact("+86 138-0013-8000"), compact("(0755)8600 1234"), compact("+86 10 6234 5678")
 ('13800138000', '075586001234', '01062345678')
@@ -19,15 +21,15 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Mapping
 
 import numpy as np
 import phone as phone_db
 
-from recognizers import bank_card
+from recognizers.arrays import decimals, strings
 from recognizers.errors import InvalidFormat
-from recognizers.findings import Candidate, Strength
-from recognizers.text import FoldedText, digits_of, fold
+from recognizers.findings import Strength
+from recognizers.layouts import Judged, Layout, equals, layouts, part
 
 ENTITY = "CN_PHONE"
 
@@ -43,6 +45,7 @@ CONTEXT: tuple[str, ...] = (
     "拨打",
     "号码",
     "座机",
+    "打",
     "传真",
     "短信",
     "微信",
@@ -84,24 +87,7 @@ COLUMN_HINTS: dict[str, tuple[str, ...]] = {
     "contains": ("手机", "电话", "联系方式", "座机", "传真", "phone", "mobile"),
 }
 
-MOBILE_SEGMENT = re.compile(r"1(?:3[0-9]|4[5-9]|5[0-35-9]|6[2567]|7[0-8]|8[0-9]|9[0-35-9])[0-9]{8}")
-IOT_SEGMENT = re.compile(r"14[01468][0-9]{10}")
 _AREA = r"0(?:10|2[0-9]|[3-9][0-9]{2})"
-_LOCAL = r"[2-9][0-9]{6,7}|[2-9][0-9]{2,3}[ -][0-9]{3,4}"
-_COUNTRY = r"(?:\(\+?86\)|\+86|0086|86)[ -]?"
-
-# Digit-aware boundaries (`\b` fails between 号 and 1); a number followed by `.5` is an amount.
-_END = r"(?![0-9]|\.[0-9])"
-_MOBILE = re.compile(
-    rf"(?<![0-9+])(?:{_COUNTRY})?"
-    rf"(?P<body>1[3-9][0-9](?:[0-9]{{8}}|[ -]?[0-9]{{4}}[ -]?[0-9]{{4}}|[0-9][ -][0-9]{{4}}[ -][0-9]{{3}})"
-    rf"|14[01468][0-9]{{10}}){_END}"
-)
-_LANDLINE = re.compile(
-    rf"(?<![0-9+])(?:(?:\+86|0086)[ -]?(?P<intl>10|2[0-9]|[3-9][0-9]{{2}})[ -]?"
-    rf"|\((?P<paren>{_AREA})\)[ -]?|(?P<area>{_AREA})(?P<sep>[ -]?))"
-    rf"(?P<local>{_LOCAL}){_END}"
-)
 
 
 @functools.cache
@@ -133,10 +119,12 @@ def area_codes() -> frozenset[str]:
 
 def compact(number: str) -> str:
     """The national form: 11 or 13 digits for mobiles, trunk 0 + area code + local number for landlines."""
-    folded = fold(number.strip())
-    for candidate in find(folded):
-        if candidate.start == 0 and candidate.end == len(folded.text):
-            return candidate.value
+    from recognizers.detector import detect  # the engine reads this module's layouts
+
+    text = number.strip()
+    found = detect(text, [ENTITY], threshold=0.0)
+    if len(found) == 1 and (found[0].start, found[0].end) == (0, len(text)):
+        return found[0].value
     raise InvalidFormat("not a Chinese mobile, IoT or landline number in an allocated segment or area")
 
 
@@ -183,44 +171,103 @@ def segment_info(number: str) -> dict[str, str]:
     }
 
 
-# Digit groups joined by single separators: `6226 0936 9012 6792` is one card number, not a landline
-# after a stray group; `138 0013 8000 139 1234 5678` is 22 digits, so two phones; a tab-separated row
-# `13800138000<TAB>518000` is a phone and a postcode, because no card is written 11-6.
-_GROUP_RUN = re.compile(r"[0-9]+(?:[ -][0-9]+)*")
+_MOBILE_HEADS = np.zeros(1000, dtype=bool)
+_MOBILE_HEADS[[*range(130, 140), *range(145, 150), *range(150, 154), *range(155, 160), 162, 165, 166, 167,
+               *range(170, 174), *range(175, 179), *range(180, 194), *range(195, 200)]] = True
+"""Allocated 3-digit mobile segments; the 174 block is decided on more digits (`_mobile`)."""
 
 
-def _inside_card_number(text: str, start: int, end: int) -> bool:
-    for run in _GROUP_RUN.finditer(text, max(0, start - 24), min(len(text), end + 24)):
-        if run.start() <= start and end <= run.end() and (run.start(), run.end()) != (start, end):
-            return bank_card.written_as_card(run.group())
-    return False
+def _mobile(digits: np.ndarray) -> np.ndarray:
+    """Whether 11-digit numbers (ASCII rows) are in allocated mobile segments: of 174, 17400-17412 and
+    1749 only."""
+    head = decimals(digits[:, :3])
+    five = decimals(digits[:, :5])
+    return _MOBILE_HEADS[head] | ((five >= 17400) & (five <= 17412)) | (decimals(digits[:, :4]) == 1749)
 
 
-def find(folded: FoldedText) -> Iterator[Candidate]:
-    """Mobile and landline candidates in folded text."""
-    text = folded.text
-    for match in _MOBILE.finditer(text):
-        digits = digits_of(match.group("body"))
-        if _inside_card_number(text, match.start(), match.end()):
-            continue
-        if MOBILE_SEGMENT.fullmatch(digits):
-            yield Candidate(ENTITY, match.start(), match.end(), digits, "mobile", Strength.VALIDATED)
-        elif IOT_SEGMENT.fullmatch(digits):
-            yield Candidate(ENTITY, match.start(), match.end(), digits, "iot_13_digit", Strength.PLAUSIBLE)
-    for match in _LANDLINE.finditer(text):
-        area = (
-            (match.group("intl") and "0" + match.group("intl")) or match.group("paren") or match.group("area")
-        )
-        local = digits_of(match.group("local"))
-        if (
-            area not in area_codes()
-            or not 7 <= len(local) <= 8
-            or _inside_card_number(text, match.start(), match.end())
-        ):
-            continue
-        # Separators or brackets are how people write phone numbers; a bare digit run is weaker proof.
-        written_as_phone = (
-            match.group("area") is None or bool(match.group("sep")) or " " in match.group("local")
-        )
-        strength = Strength.VALIDATED if written_as_phone else Strength.PLAUSIBLE
-        yield Candidate(ENTITY, match.start(), match.end(), area + local, "landline", strength)
+IOT_PREFIXES = ("1440", "1441", "1410", "146", "148")
+"""The allocated 13-digit IoT ranges (China Mobile 1440x, 1441x, 148xx; Unicom 146xx; Telecom 1410x): the
+rest of the 140/141/144 blocks is not in use."""
+
+
+def _iot(digits: np.ndarray) -> np.ndarray:
+    """Whether 13-digit numbers are in the allocated IoT ranges (`IOT_PREFIXES`)."""
+    ok = np.zeros(len(digits), dtype=bool)
+    for prefix in IOT_PREFIXES:
+        ok |= decimals(digits[:, : len(prefix)]) == int(prefix)
+    return ok
+
+
+@functools.cache
+def _area_table() -> tuple[np.ndarray, np.ndarray]:
+    """Area codes as numbers, by their length of 3 and 4 digits (a code's leading 0 is implied)."""
+    codes = area_codes()
+    return (np.array(sorted(int(c) for c in codes if len(c) == 3)),
+            np.array(sorted(int(c) for c in codes if len(c) == 4)))
+
+
+def _landline(area: np.ndarray, local: np.ndarray) -> np.ndarray:
+    """Whether an area code (with its trunk 0) and local number make a landline: a code in use, of the
+    length its digits call for (010 and 02x have 3 digits), and 7-8 local digits not starting 0 or 1."""
+    short = np.isin(area[:, 1], list(b"12"))
+    length = area.shape[1]
+    if length not in (3, 4) or local.shape[1] not in (7, 8):
+        return np.zeros(len(area), dtype=bool)
+    known = np.isin(decimals(area), _area_table()[length - 3])
+    return known & (short == (length == 3)) & (area[:, 0] == ord("0")) & (local[:, 0] >= ord("2"))
+
+
+def judge(layout: Layout, chars: np.ndarray, parts: Mapping[str, slice]) -> Judged:
+    """Mobiles in allocated segments are validated; IoT numbers are plausible; landlines are validated
+    when written as phones are (separators, brackets, a country code) and plausible as bare digits."""
+    n = len(chars)
+    country = equals(part(chars, parts, "cc"), "86") | equals(part(chars, parts, "cc"), "0086")
+    country &= equals(part(chars, parts, "trunk"), "0")
+    if layout.name == "mobile":
+        number = part(chars, parts, "num")
+        ok = country & _mobile(number)
+        return Judged(np.where(ok, Strength.VALIDATED, 0).astype(np.int8),
+                      np.full(n, "mobile", dtype=object), strings(number))
+    if layout.name == "iot":
+        ok = _iot(chars)
+        return Judged(np.where(ok, Strength.PLAUSIBLE, 0).astype(np.int8),
+                      np.full(n, "iot_13_digit", dtype=object), strings(chars))
+    if layout.name == "landline_bare":
+        short = np.isin(chars[:, 1], list(b"12"))
+        strength = np.zeros(n, dtype=np.int8)
+        for area_length in (3, 4):
+            rows = np.flatnonzero(short == (area_length == 3))
+            ok = _landline(chars[rows, :area_length], chars[rows, area_length:])
+            strength[rows[ok]] = Strength.PLAUSIBLE
+        return Judged(strength, np.full(n, "landline", dtype=object), strings(chars))
+    area = part(chars, parts, "area")
+    if part(chars, parts, "cc") is not None:  # +86 755 …: the trunk 0 is not written
+        area = np.concatenate([np.full((n, 1), ord("0"), dtype=np.uint8), area], axis=1)
+    local = part(chars, parts, "local")
+    ok = country & _landline(area, local)
+    value = np.concatenate([area, local], axis=1)
+    return Judged(np.where(ok, Strength.VALIDATED, 0).astype(np.int8),
+                  np.full(n, "landline", dtype=object), strings(value))
+
+
+_SEP = r"[ \-./_]"
+_CC = r"(?:(?P<cc>\+dd|\(\+?dd\)|dddd|dd)[ \-.]?)?"
+_LOCAL = r"(?P<local>d{7,8}|d{3,4}[ \-]d{3,4})"
+LAYOUTS = (
+    layouts(ENTITY, judge, {
+        "mobile": (
+            _CC + rf"(?P<num>ddd(?P<s>{_SEP}?)dddd(?P=s)dddd|dddd[ \-]dddd[ \-]ddd|d(?: d){{10}})",
+            r"(?P<trunk>d)(?P<num>d{11})",
+        ),
+        "iot": (r"d{13}",),
+        "landline": (
+            rf"(?P<area>d{{3,4}})[ \-]{_LOCAL}",
+            r"(?P<area>d{3,4})(?P<local>d{3,4}[ \-]d{3,4})",
+            rf"\((?P<area>d{{3,4}})\)[ \-]?{_LOCAL}",
+            rf"(?P<cc>\+dd|dddd)[ \-]?(?P<area>d{{2,3}})[ \-]?{_LOCAL}",
+        ),
+        "landline_bare": (r"d{10,12}",),
+    })
+)
+"""Mobiles bare, 3-4-4 with one kind of separator, 4-4-3, spaced digit by digit, after a country code or
+a trunk 0; IoT numbers bare; landlines with their area code separated, bracketed or after +86, or bare."""

@@ -23,15 +23,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Mapping
 
+import numpy as np
+
+from recognizers.arrays import decimals, strings
+from recognizers.checksums import mod11_2_check_bytes, mod11_2_check_character
 from recognizers.divisions import PROVINCES, Division, division
 from recognizers.errors import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
-from recognizers.findings import Candidate, Strength
-from recognizers.text import FoldedText, fold
+from recognizers.findings import Strength
+from recognizers.layouts import Judged, Layout, layouts
+from recognizers.text import fold
 
 ENTITY = "CN_RESIDENT_ID"
-
 CONTEXT: tuple[str, ...] = (
     "身份证",
     "身份号",
@@ -76,21 +80,8 @@ COLUMN_HINTS: dict[str, tuple[str, ...]] = {
     "contains": ("身份证", "证件号", "证件号码", "身份号码", "idcard", "idnumber", "certno", "residentid"),
 }
 
-WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-CHECK_CHARS = "10X98765432"
 EARLIEST_BIRTH = dt.date(1860, 1, 1)
 """The standard's own example is born in 1880; anything older is not a living person's number."""
-
-_SEP = r"[ -]"
-_BODY18 = (
-    rf"[0-9]{{17}}[0-9Xx]"
-    rf"|[0-9]{{6}}{_SEP}[0-9]{{8}}{_SEP}[0-9]{{3}}[0-9Xx]"
-    rf"|[0-9]{{6}}{_SEP}[0-9]{{4}}{_SEP}[0-9]{{4}}{_SEP}[0-9]{{3}}[0-9Xx]"
-    rf"|[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{4}}{_SEP}[0-9]{{4}}{_SEP}[0-9]{{3}}[0-9Xx]"
-)
-# Digit-aware boundaries: `\b` does not separate a CJK character from a digit.
-_NUMBER = re.compile(rf"(?<![0-9])(?:{_BODY18}|[0-9]{{15}})(?![0-9])")
-_PERMIT = re.compile(r"(?<![0-9A-Za-z])[HMhm][0-9]{8}(?:[0-9]{2})?(?![0-9A-Za-z])")
 
 
 def compact(number: str) -> str:
@@ -100,8 +91,7 @@ def compact(number: str) -> str:
 
 def calc_check_digit(number: str) -> str:
     """The MOD 11-2 check character for the first 17 digits of `number`."""
-    total = sum(int(d) * w for d, w in zip(number[:17], WEIGHTS, strict=True))
-    return CHECK_CHARS[total % 11]
+    return mod11_2_check_character(number)
 
 
 def _birth_date(yyyymmdd: str, today: dt.date) -> dt.date:
@@ -190,17 +180,71 @@ def region(number: str) -> Division:
     return division(full[1:3] + "0000" if full[0] == "9" else full[:6])
 
 
-def find(folded: FoldedText) -> Iterator[Candidate]:
-    """Candidates in folded text: checksummed 18-character numbers are validated, the rest plausible."""
-    text = folded.text
-    for match in _NUMBER.finditer(text):
-        try:
-            number = validate(match.group())
-        except ValueError:
-            continue
-        strength = Strength.VALIDATED if len(number) == 18 else Strength.PLAUSIBLE
-        yield Candidate(ENTITY, match.start(), match.end(), upgrade(number), subtype(number), strength)
-    for match in _PERMIT.finditer(text):
-        yield Candidate(
-            ENTITY, match.start(), match.end(), match.group().upper(), "hk_macau_permit", Strength.PLAUSIBLE
-        )
+_PROVINCE_CODES = np.zeros(100, dtype=bool)
+_PROVINCE_CODES[[int(code) for code in PROVINCES]] = True
+_DAYS = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _plausible(matrix: np.ndarray, today: dt.date) -> np.ndarray:
+    """Province and birth date of 18-character IDs (ASCII bytes): right but for the check character."""
+    foreign = matrix[:, 0] == ord("9")
+    region = np.where(foreign, decimals(matrix[:, 1:3]), decimals(matrix[:, 0:2]))
+    year, month, day = decimals(matrix[:, 6:10]), decimals(matrix[:, 10:12]), decimals(matrix[:, 12:14])
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_ok = (month >= 1) & (month <= 12)
+    days = np.where(month_ok, _DAYS[np.clip(month, 0, 12)], 0) - ((month == 2) & ~leap)
+    ymd = year * 10000 + month * 100 + day
+    earliest = EARLIEST_BIRTH.year * 10000 + EARLIEST_BIRTH.month * 100 + EARLIEST_BIRTH.day
+    in_range = (ymd >= earliest) & (ymd <= today.year * 10000 + today.month * 100 + today.day)
+    return _PROVINCE_CODES[region] & month_ok & (day >= 1) & (day <= days) & in_range
+
+
+def _subtypes(matrix: np.ndarray) -> np.ndarray:
+    """`subtype` of 18-character IDs from their first two characters."""
+    names = np.full(len(matrix), "resident", dtype=object)
+    names[matrix[:, 0] == ord("9")] = "foreign_permanent_resident"
+    permit = (matrix[:, 0] == ord("8")) & np.isin(matrix[:, 1], list(b"123"))
+    names[permit] = "hk_macau_taiwan_residence_permit"
+    return names
+
+
+def _upgraded(digits: np.ndarray) -> np.ndarray:
+    """`upgrade` of 15-digit numbers: `19` before the 2-digit year, then the check character."""
+    century = np.broadcast_to(np.frombuffer(b"19", np.uint8), (len(digits), 2))
+    body = np.concatenate([digits[:, :6], century, digits[:, 6:]], axis=1)
+    return np.concatenate([body, mod11_2_check_bytes(body.astype(np.int64) - 48)[:, None]], axis=1)
+
+
+def judge(layout: Layout, chars: np.ndarray, parts: Mapping[str, slice]) -> Judged:
+    """18 characters: validated with province, birth date and check character; plausible with a wrong
+    check character (a typo, reported where an ID column or label supports it). 15 digits: plausible
+    with province and date. A permit: plausible."""
+    today = dt.date.today()
+    if layout.name == "permit":
+        upper = np.where(chars >= ord("a"), chars - 32, chars).astype(np.uint8)
+        return Judged(np.full(len(chars), Strength.PLAUSIBLE, dtype=np.int8),
+                      np.full(len(chars), "hk_macau_permit", dtype=object), strings(upper))
+    if layout.name == "legacy":
+        upgraded = _upgraded(chars)
+        strength = np.where(_plausible(upgraded, today), Strength.PLAUSIBLE, 0).astype(np.int8)
+        return Judged(strength, np.full(len(chars), "legacy_15", dtype=object), strings(upgraded))
+    upper = chars.copy()
+    upper[:, 17] = np.where(upper[:, 17] == ord("x"), ord("X"), upper[:, 17])
+    right = mod11_2_check_bytes(upper[:, :17].astype(np.int64) - 48) == upper[:, 17]
+    strength = np.where(_plausible(upper, today), np.where(right, Strength.VALIDATED, Strength.PLAUSIBLE), 0)
+    return Judged(strength.astype(np.int8), _subtypes(upper), strings(upper))
+
+
+_S = r"(?P<s>[ \-])"
+LAYOUTS = (
+    layouts(ENTITY, judge, {"id": (
+        r"d{17}[dX]",
+        rf"d{{6}}{_S}d{{8}}(?P=s)d{{3}}[dX]",
+        rf"d{{6}}{_S}d{{4}}(?P=s)d{{4}}(?P=s)d{{3}}[dX]",
+        rf"d{{3}}{_S}d{{3}}(?P=s)d{{4}}(?P=s)d{{4}}(?P=s)d{{3}}[dX]",
+        rf"d{{4}}{_S}d{{4}}(?P=s)d{{4}}(?P=s)d{{4}}(?P=s)d[dX]",
+    )})
+    + layouts(ENTITY, judge, {"legacy": (r"d{15}",)}, whole_value_suffices=True)
+    + layouts(ENTITY, judge, {"permit": (r"H(?:d{8}|d{10})",)}, alone=True)
+)
+"""18 characters bare or grouped 6-8-4, 6-4-4-4, 3-3-4-4-4 or 4-4-4-4-2; 15 digits; H/M + 8 or 10 digits."""

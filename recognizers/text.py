@@ -14,6 +14,7 @@ offsets in the text as the user wrote it (spans always index the original string
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # One character in, one character out: the folded text keeps its length, so offsets stay valid.
@@ -43,6 +44,12 @@ _PUNCTUATION = {
 }
 _FOLD_TABLE = {**_FULLWIDTH, **{ord(k): ord(v) for k, v in _PUNCTUATION.items()}}
 
+_NUMERALS = str.maketrans("〇零一二三四五六七八九幺", "001234567891")
+"""Digits as call transcripts spell them (幺 is how 1 is read out in numbers)."""
+SPOKEN_NUMBER = re.compile("[〇零一二三四五六七八九幺](?: ?[〇零一二三四五六七八九幺]){6,}")
+"""Seven or more numerals in a row (single spaces between groups allowed): a number read out digit by
+digit, not a word (一五一十 has four)."""
+
 # Characters that render as nothing; they are dropped from the shadow copy (so the map is needed).
 IGNORABLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
 
@@ -66,11 +73,16 @@ class FoldedText:
         return self.origin[start], self.origin[end - 1] + 1
 
 
+FOLDS = frozenset(chr(c) for c in _FOLD_TABLE) | IGNORABLE
+"""Every character that folding changes or drops (numerals change only in runs: `SPOKEN_NUMBER`)."""
+
+
 def fold(text: str) -> FoldedText:
-    """Return the folded shadow of `text` (full-width forms to ASCII, spaces and dashes unified)."""
+    """Return the folded shadow of `text` (full-width forms to ASCII, spaces and dashes unified, numbers
+    spoken in Chinese numerals to digits)."""
     if text.isascii():
         return FoldedText(text, text.replace("\t", " "), None)
-    folded = text.translate(_FOLD_TABLE)
+    folded = SPOKEN_NUMBER.sub(lambda m: m.group().translate(_NUMERALS), text.translate(_FOLD_TABLE))
     if not any(ch in IGNORABLE for ch in folded):
         return FoldedText(text, folded, None)
     kept = [(i, ch) for i, ch in enumerate(folded) if ch not in IGNORABLE]

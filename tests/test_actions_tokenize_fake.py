@@ -86,7 +86,7 @@ SAMPLE = (
     + targets("CN_RESIDENT_ID", [with_check("810000" + v[6:17]) for v in ids(50, 9)],
               "hk_macau_taiwan_residence_permit")
     + targets("CN_PHONE", mobiles(250), "mobile")
-    + targets("CN_PHONE", ["14012345678" + f"{i:02d}" for i in range(50)], "iot_13_digit")
+    + targets("CN_PHONE", ["14401234567" + f"{i:02d}" for i in range(50)], "iot_13_digit")
     + targets("CN_PHONE", landlines(150), "landline")
     + targets("CN_BANK_CARD", cards(40, 16) + cards(20, 19) + cards(20, 15) + cards(20, 17), "UnionPay")
 )

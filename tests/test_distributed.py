@@ -245,8 +245,8 @@ def test_a_release_on_the_cluster_equals_a_local_run(client, cluster, larger_cus
 
 
 def test_workers_with_another_key_than_the_driver_are_refused(client, cluster, tmp_path, monkeypatch):
-    """Issue 14, item 5: the manifest recorded the driver's key fingerprint while the workers tokenized
-    with their own key, so rotation broke silently and detokenize failed later."""
+    """Workers tokenizing with their own key while the manifest records the driver's fingerprint would
+    break key rotation silently and detokenize later: such a run is refused."""
     from pipeline.keys import KeyMaterialError
 
     monkeypatch.setenv("CNPII_KEY", "another-driver-key-" + "fedcba9876543210" * 3)

@@ -1,4 +1,4 @@
-"""Hostile input (issue 6): broken files, odd column types, odd text, bad policies, interrupted runs.
+"""Hostile input: broken files, odd column types, odd text, bad policies, interrupted runs.
 
 Every case ends in a correct result or in a clear error naming file, column and reason (never a cell
 value), and nothing is half-written: no `_SUCCESS`, no committed files, a previous output left intact.
@@ -142,7 +142,7 @@ def test_drifting_schema_type_change_is_refused(tmp_path):
 
 @pytest.mark.parametrize("empty_first", [False, True])
 def test_an_empty_file_with_null_typed_columns_joins_the_dataset(tmp_path, empty_first):
-    """Issue 14, item 16: pyarrow types the columns of an empty frame null; such a file is not drift."""
+    """pyarrow types the columns of an empty frame null; such a file is not drift."""
     full = pa.table({"note": [f"电话{PHONE}", "无"], "amount": pa.array([5.0, 20.0]),
                      "born": ["1990-01-02", None]})
     empty = pa.table({name: pa.nulls(0) for name in full.column_names})
@@ -426,7 +426,7 @@ def test_sigkill_at_random_points_never_commits_a_partial_output(tmp_path):
 @pytest.mark.parametrize(("signum", "code", "word"),
                          [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
 def test_a_signal_mid_run_ends_in_one_line_and_leaves_nothing_staged(tmp_path, signum, code, word):
-    """Issue 14, items 9 and 10: Ctrl-C or SIGTERM while files are being transformed exits 130 or 143 with
+    """Ctrl-C or SIGTERM while files are being transformed exits 130 or 143 with
     one line on stderr (no traceback), removes the staging area and the output folder the run created."""
     from pipeline.sample_data import generate
 
@@ -453,7 +453,7 @@ def test_a_signal_mid_run_ends_in_one_line_and_leaves_nothing_staged(tmp_path, s
 
 
 def test_a_closed_pipe_ends_detect_quietly():
-    """Issue 14, item 10: `cnpii detect < f | head -1`."""
+    """`cnpii detect < f | head -1` ends without a traceback or a complaint."""
     lines = "".join(f'{{"text": "电话{PHONE} 第{i}行"}}\n' for i in range(100_000))
     process = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "detect"], cwd=ROOT, text=True,
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -472,7 +472,7 @@ def test_a_closed_pipe_ends_detect_quietly():
 
 
 def test_a_column_name_with_a_line_break_keeps_the_markdown_table_whole(tmp_path):
-    """Issue 14, item 17: a newline or `|` in a column name broke the report's table."""
+    """A newline or `|` in a column name does not break the report's table."""
     name = "备注\n| x"
     input = _dataset(tmp_path / "in", pa.table({name: [f"电话{PHONE}", "无"]}))
     api.scan(str(input), report=tmp_path / "scan.json")
@@ -482,7 +482,7 @@ def test_a_column_name_with_a_line_break_keeps_the_markdown_table_whole(tmp_path
 
 
 def test_key_value_metadata_of_the_input_is_not_copied(tmp_path):
-    """Issue 14, item 3: schema and field metadata (an export query naming an ID) reached the output."""
+    """Schema and field metadata (an export query naming an ID) do not reach the output."""
     field = pa.field("note", pa.string(), metadata={"comment": f"客户 {ID}"})
     schema = pa.schema([field, pa.field("n", pa.int64())], metadata={"export_query": f"where sfzh='{ID}'"})
     tables = (pa.table({"note": ["无", "有"], "n": [1, 2]}, schema=schema), schema.empty_table())
@@ -494,8 +494,8 @@ def test_key_value_metadata_of_the_input_is_not_copied(tmp_path):
 
 
 def test_errors_that_cannot_quote_data_are_shown(caplog):
-    """Issue 14, item 11: missing credentials, an unreachable scheduler and a worker without a key were
-    all 'unexpected … (message withheld)'. A pyarrow conversion error can quote a cell: still withheld."""
+    """Missing credentials, an unreachable scheduler and a worker without a key are shown as they are,
+    not as 'unexpected … (message withheld)'. A pyarrow conversion error can quote a cell: withheld."""
     from botocore.exceptions import NoCredentialsError
 
     from pipeline.cli import EXIT_RUNTIME, EXIT_USAGE, _report_error
@@ -522,7 +522,7 @@ def test_an_unreachable_scheduler_is_named_in_the_error(tmp_path):
 
 
 def test_two_runs_into_one_output_the_second_is_refused_clearly(tmp_path):
-    """Issue 14, item 8: the second of two concurrent runs now says that the first holds the output."""
+    """The second of two concurrent runs says that the first holds the output."""
     from pipeline.sample_data import generate
 
     generate(tmp_path / "data", rows=60_000, seed=2, files_per_table=2)
@@ -541,8 +541,8 @@ def test_two_runs_into_one_output_the_second_is_refused_clearly(tmp_path):
 
 @pytest.mark.parametrize("layout", ["hive", "file", "column"])
 def test_personal_data_in_names_is_refused_and_scanned(tmp_path, layout):
-    """Issue 14, item 2: partition values, file names and column names holding personal data reached the
-    output paths, the manifest and the reports; scan did not see them."""
+    """Partition values, file names and column names holding personal data would reach the output paths,
+    the manifest and the reports: a run refuses them and scan lists them."""
     table = pa.table({"note": ["无", "有"]})
     folder = tmp_path / "in"
     if layout == "hive":
@@ -566,7 +566,7 @@ def test_personal_data_in_names_is_refused_and_scanned(tmp_path, layout):
 
 
 def test_metadata_kept_on_request_is_scanned_first(tmp_path):
-    """Issue 14, item 3: `metadata: keep` copies the metadata, after scanning it for personal data."""
+    """`metadata: keep` copies the metadata, after scanning it for personal data."""
     clean = pa.schema([pa.field("note", pa.string(), metadata={"unit": "无"})], metadata={"source": "crm"})
     input = _dataset(tmp_path / "in", pa.table({"note": ["无"]}, schema=clean))
     out = tmp_path / "out"

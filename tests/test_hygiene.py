@@ -1,4 +1,4 @@
-"""Hygiene (issue 6): no planted value and no key ever leaves the pipeline except as the policy says.
+"""Hygiene: no planted value and no key ever leaves the pipeline except as the policy says.
 
 Sentinel values (a unique phone, ID and card) are planted in the input; scan, run and verify run through
 the API and the CLI at DEBUG with JSON logs, some of them failing on purpose. Every log record, stderr,

@@ -94,8 +94,8 @@ def test_policy_cannot_hold_a_key_value() -> None:
 
 
 def test_a_key_is_the_same_from_every_source_and_weak_keys_are_refused(monkeypatch, tmp_path, key):
-    """Issue 14, item 5: `CNPII_KEY` with a trailing newline was another key than the same key in a file;
-    32 x 'a', 32 spaces and a system file were accepted as keys."""
+    """`CNPII_KEY` with a trailing newline is the same key as the same key in a file; 32 x 'a', 32 spaces
+    and a system file are refused as keys."""
     monkeypatch.setenv("CNPII_TEST_NEWLINE", key + "\n")
     (tmp_path / "key").write_text(key + "\n")
     fingerprints = {Keyring.load(KeySource(env=KEY_ENV)).fingerprint,

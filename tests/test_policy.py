@@ -40,7 +40,7 @@ def test_shipped_policies_are_valid(path, monkeypatch):
         ({"columns": {"d": {"action": "generalize", "to": "week"}}}, "columns.d"),
         ({"columns": {"d": {"action": "mask"}}}, "columns.d"),
         ({"columns": {"d": {"keep": True, "action": "mask"}}}, "'keep' takes no other keys"),
-        # a typo must not leave a column in clear (issue 14, item 1)
+        # a typo must not leave a column in clear
         ({"columns": {"name": {"acton": "redact"}}}, "columns.name: Value error, unknown keys ['acton']"),
         ({"columns": {"address": {"redact": True}}}, "unknown keys ['redact']"),
         ({"columns": {"born": {"Action": "generalize", "to": "year"}}}, "unknown keys ['Action', 'to']"),
@@ -121,7 +121,7 @@ def test_allowed_entities_and_verify_policy():
 
 
 def test_hostile_policy_files_are_refused_quickly_and_briefly(tmp_path):
-    """Issue 14, item 1: a YAML bomb, deep nesting and a huge file each end in a short PolicyError."""
+    """A YAML bomb, deep nesting and a huge file each end in a short PolicyError."""
     bomb = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
     bomb += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
     cases = {
@@ -152,6 +152,6 @@ def test_hostile_policy_files_are_refused_quickly_and_briefly(tmp_path):
     ],
 )
 def test_an_action_that_does_not_fit_its_entity_is_refused_on_load(document, where):
-    """Issue 14, item 15: these failed mid-run with exit 3; now the policy does not load."""
+    """These would fail mid-run with exit 3: the policy does not load."""
     with pytest.raises(PolicyError, match=where):
         parse_policy(document, "p.yaml")

@@ -1,4 +1,4 @@
-"""Properties (issue 6), checked with hypothesis on generated input.
+"""Properties, checked with hypothesis on generated input.
 
 Recognizers and actions never crash on arbitrary Unicode; masking is idempotent; tokens are deterministic
 and distinct for distinct values; replacing a span leaves the text around it byte-identical; and a run's

@@ -418,7 +418,7 @@ def test_a_full_disk_fails_the_commit_before_the_previous_output_is_touched(tmp_
 
 
 def test_overwrite_refuses_an_output_holding_files_cnpii_did_not_write(store):
-    """Issue 14, item 7: `--mode overwrite` deleted Parquet files in OUTPUT that cnpii never wrote."""
+    """`--mode overwrite` never deletes Parquet files in OUTPUT that cnpii did not write."""
     output = store.url("out")
     committed(store, output, "run1", {"a.parquet": 2})
     mine = store.put("out/year=2024/theirs.parquet", parquet_bytes(3))
@@ -432,7 +432,8 @@ def test_overwrite_refuses_an_output_holding_files_cnpii_did_not_write(store):
 
 
 def test_a_second_run_is_refused_while_the_first_holds_the_output(store):
-    """Issue 14, item 8: two runs into one output ended in a misleading "corrupt or truncated" error."""
+    """Two runs into one output: the second is refused with OutputBusyError naming the first, not a
+    misleading "corrupt or truncated" error."""
     output = store.url("out")
     first = OutputLocation(output, "run1", store.options, "overwrite")
     first.check([store.url("in")])

@@ -68,7 +68,7 @@ class Action(abc.ABC):
     def replace(self, target: Target) -> str | None:
         """What the output holds instead of `target` (None nulls a whole value)."""
 
-    def replace_whole(self, entity: str, written: pa.Array, values: pa.Array) -> pa.Array | None:
+    def replace_many(self, entity: str, written: pa.Array, values: pa.Array) -> pa.Array | None:
         """`replace` in bulk for whole values the columnar fast path recognized (`written` as in the
         data, `values` normalized); None when this action has no bulk form and each value goes
         through `replace`."""

@@ -22,12 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.actions.base import Action, Target, register
 from pipeline.actions.tokenize import keyed_digest
-from recognizers import bank_card, resident_id
+from recognizers import bank_card, phone, resident_id
 
 if TYPE_CHECKING:
     from faker import Faker
 
-IOT_SEGMENTS = ("140", "141", "144", "146", "148")
 CARD_LENGTHS = range(15, 20)
 DEFAULT_CARD_LENGTH = 16
 
@@ -65,7 +64,8 @@ def _fake_phone(faker: Faker, target: Target) -> str:
         local_length = len(target.value) - len(area)
         return f"{area}-{faker.random_int(2, 9)}{faker.numerify('#' * (local_length - 1))}"
     if target.subtype == "iot_13_digit":
-        return faker.random_element(IOT_SEGMENTS) + faker.numerify("#" * 10)
+        prefix = faker.random_element(phone.IOT_PREFIXES)
+        return prefix + faker.numerify("#" * (13 - len(prefix)))
     return faker.phone_number()
 
 

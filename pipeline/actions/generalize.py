@@ -44,7 +44,7 @@ from pydantic import Field, field_validator
 
 from pipeline.actions.base import DECLARED, Action, ActionConfigError, Params, Target, register
 from recognizers import bank_card, phone, resident_id
-from recognizers.columnar import known_bins
+from recognizers.bank_card import known_bins
 from recognizers.divisions import PROVINCES, division
 
 UNKNOWN = "未知"
@@ -246,7 +246,7 @@ class Generalize(Action):
         except ValueError:  # a value the format module cannot read (e.g. a travel permit has no birth date)
             return UNKNOWN
 
-    def replace_whole(self, entity: str, written: pa.Array, values: pa.Array) -> pa.Array | None:
+    def replace_many(self, entity: str, written: pa.Array, values: pa.Array) -> pa.Array | None:
         """`replace` in bulk: each value gets the key its description depends on (a mobile's segment
         record, a card's BIN, an ID's division code, birth date or sex digit), every distinct key is
         described once per process, and the descriptions are taken back to the rows."""

@@ -39,7 +39,7 @@ from pydantic import ValidationInfo, field_validator
 
 from pipeline.actions.base import DECLARED, Action, ActionConfigError, Params, Target, register
 from recognizers import bank_card, phone, resident_id
-from recognizers.columnar import fixed_width_bytes, strings
+from recognizers.arrays import fixed_width_bytes, strings
 from recognizers.text import fold
 
 CAPS: dict[str, tuple[int, int]] = {
@@ -155,6 +155,16 @@ def _layout(entity: str, number: str) -> _Layout | None:
     return None
 
 
+def _number_at_end(entity: str, written_digits: int, length: int) -> bool:
+    """Whether a span's last `length` digits are its number: it has no other digits, or they are a
+    country code or trunk 0 before a mobile; a 15-digit ID, normalized to 18, is all its digits."""
+    return (
+        written_digits == length
+        or (entity == phone.ENTITY and length == 11 and written_digits > length)
+        or (entity == resident_id.ENTITY and (written_digits, length) == (15, 18))
+    )
+
+
 def _mask_all(written: str, char: str) -> str:
     return "".join(ch if ch.isspace() else char for ch in written)
 
@@ -173,10 +183,11 @@ class Mask(Action):
         last = self.params.keep_last if self.params.keep_last is not None else layout.preset_last
         return min(first, layout.hidden_from), min(last, length - layout.hidden_to)
 
-    def replace_whole(self, entity: str, written: pa.Array, values: pa.Array) -> pa.Array | None:
-        """`replace` for many whole values in bulk: values with one written shape (`999 9999 9999`,
-        `+99 999-9999-9999`) share the positions to mask, set at once on a byte matrix. The columnar
-        fast path hands over ASCII values whose last digits are the number itself."""
+    def replace_many(self, entity: str, written: pa.Array, values: pa.Array) -> pa.Array | None:
+        """`replace` for many spans in bulk (ASCII, as written, with their normalized values): spans with
+        one written shape (`999 9999 9999`, `+99 999-9999-9999`) share the positions to mask, set at once
+        on a byte matrix, where the span's last digits are the number itself (a country code or trunk 0
+        before a mobile); other spans go through `replace`."""
         self.params.check_entity(entity)
         char = self.params.char
         if not char.isascii():
@@ -199,9 +210,19 @@ class Mask(Action):
                 )
             for k, shape in enumerate(shapes.tolist()):
                 members = np.flatnonzero(shape_of == k)
-                length = min(int(lengths[rows[members[0]]]), shape.count(b"9"))
-                chunks.append(self._mask_shape(entity, matrix[members], shape.decode(), length))
-                order.append(rows[members])
+                count = shape.count(b"9")
+                for length in np.unique(lengths[rows[members]]).tolist():
+                    same = members[lengths[rows[members]] == length]
+                    if _number_at_end(entity, count, length):
+                        shown = min(length, count)
+                        chunks.append(self._mask_shape(entity, matrix[same], shape.decode(), shown))
+                    else:
+                        chunks.append(pa.array([
+                            self.replace(Target(entity, value, "", text))
+                            for text, value in zip(written.take(pa.array(rows[same])).to_pylist(),
+                                                   values.take(pa.array(rows[same])).to_pylist(), strict=True)
+                        ], pa.string()))
+                    order.append(rows[same])
         position = np.empty(len(written), dtype=np.int64)
         position[np.concatenate(order)] = np.arange(len(written))
         return pa.concat_arrays(chunks).take(pa.array(position))

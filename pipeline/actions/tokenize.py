@@ -65,7 +65,7 @@ from pydantic import model_validator
 from pipeline.actions.base import DECLARED, Action, Params, Target, register
 from pipeline.keys import Keyring
 from recognizers import bank_card, resident_id
-from recognizers.columnar import strings
+from recognizers.arrays import strings
 
 TOKEN_TYPES: dict[str, str] = {"CN_RESIDENT_ID": "ID", "CN_PHONE": "PH", "CN_BANK_CARD": "BC"}
 """Short entity codes in tokens: hmac tokens start `CN<code>_`, reversible ones `CNRV_<code>_`."""
@@ -279,7 +279,7 @@ class Tokenize(Action):
                 return token
         return hmac_token(keyring, target.entity, target.value)
 
-    def replace_whole(self, entity: str, written: pa.Array, values: pa.Array) -> pa.Array | None:
+    def replace_many(self, entity: str, written: pa.Array, values: pa.Array) -> pa.Array | None:
         """hmac tokens in bulk (`hmac_tokens`); the other formats go value by value."""
         if self.params.format != "hmac" or not len(values):
             return None

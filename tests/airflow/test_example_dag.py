@@ -65,7 +65,7 @@ def test_example_dag_shares_verified_output(tmp_path: Path) -> None:
     assert result["state"] == "success"
     tasks = ("prepare", "scan", "deidentify", "verify", "hand_off")
     assert result["tasks"] == dict.fromkeys(tasks, "success")
-    assert share_root.stat().st_mode & 0o777 == 0o700  # issue 14, item 14: the share was world-readable
+    assert share_root.stat().st_mode & 0o777 == 0o700  # the share root is not world-readable
     share = share_root / "collection_agency" / "customers" / DAY
     assert (share / "_SUCCESS").exists()
 

@@ -1,0 +1,502 @@
+"""The entity engine: every number of every registered entity in a batch of strings, found in bulk.
+
+`find(values)` works on an Arrow string array (the distinct values of a column, or one string for
+`detect`) and never loops over values in Python:
+
+1. Values holding characters that fold (full-width forms, odd spaces and dashes, zero-width characters,
+   numbers spoken in Chinese numerals) are folded first; the rest are used as they are.
+2. Digit groups are found on the UTF-8 bytes with numpy and chained into *runs*: groups joined by one or
+   two separators (`138 1234 5678`, `(0755)8600-1234`, `138.1234.5678`, `138/1234/5678`), with a `+` or
+   `(` before them, an ID's check `X` after them, or a 港澳 permit's `H`/`M` before them.
+3. Each run has a *shape* (digits as `d`, the separators as written, and whether a Latin letter touches
+   it). Shapes repeat, so the readings of a shape — which spans of it fit which entity's layouts — are
+   worked out once per distinct shape, in Python, from the layouts the entities register.
+4. The digits of every reading are gathered into one fixed-width matrix per layout and judged by the
+   entity's vectorized checks (segment, area code, division and date, MOD 11-2, Luhn and BIN).
+5. Context (the keyword nearest before a number, and the column name) is judged by RE2 over all the
+   windows at once; scores follow from strength and context; overlapping candidates in a run keep the
+   best by one rule (score, then length, then the entity's rank).
+
+Offsets are UTF-8 byte offsets into the original values: the pipeline replaces spans on bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from recognizers.arrays import gather
+from recognizers.context import DEFAULT_THRESHOLD, LABEL_GAP, NEGATIVE_WORDS, WINDOW, Context, score_table
+from recognizers.findings import Strength
+from recognizers.layouts import Layout
+from recognizers.registry import REGISTRY, column_context
+from recognizers.text import FOLDS, SPOKEN_NUMBER, fold
+
+MIN_RUN_DIGITS = 8
+"""The fewest digits a registered number has (a 港澳 permit's H/M + 8): shorter runs are never read."""
+MAX_RUN_GROUPS = 12
+"""The most digit groups one number spans (a mobile with a space between every digit has 11)."""
+_JOINERS = np.zeros(256, dtype=bool)
+_JOINERS[list(b" -./_()")] = True
+_ALNUM = np.zeros(256, dtype=bool)
+_ALNUM[list(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")] = True
+_DIGIT = np.zeros(256, dtype=bool)
+_DIGIT[list(b"0123456789")] = True
+_LETTER = _ALNUM & ~_DIGIT
+_SHAPE = np.arange(256, dtype=np.uint8)
+_SHAPE[list(b"0123456789")] = ord("d")
+_SHAPE[list(b"Xx")] = ord("X")
+_SHAPE[list(b"HMhm")] = ord("H")
+_GROUP = re.compile(r"[dX]+")
+_FOLDS_RE2 = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in sorted(FOLDS)) + "]|" + SPOKEN_NUMBER.pattern
+_LIST_SEPARATOR = r"^ *(?:/|、|,|，|;|；|或|和|及) *$"
+"""What stands between two numbers of a list (`电话138…/139…、0574…`): the later ones share the first's
+support, however far the label is."""
+LIST_LINKS = 3
+"""How many numbers down a list the support of the first reaches."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """Findings in a batch, one entry per finding, ordered by value and start. `start`/`end` are UTF-8
+    byte offsets into the original value at `row`; `value` holds the normalized numbers."""
+
+    row: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    entity: np.ndarray
+    subtype: np.ndarray
+    score: np.ndarray
+    validated: np.ndarray
+    context: np.ndarray
+    """The `Context` (as int) the score used."""
+    value: pa.Array
+    whole: np.ndarray
+    """Whether the span is the whole value but for surrounding whitespace."""
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    def take(self, index: np.ndarray) -> Found:
+        """The findings at `index`."""
+        return Found(
+            self.row[index], self.start[index], self.end[index], self.entity[index], self.subtype[index],
+            self.score[index], self.validated[index], self.context[index],
+            self.value.take(pa.array(index, pa.int64())), self.whole[index],
+        )
+
+
+@dataclass(frozen=True)
+class _Reading:
+    layout: Layout
+    rank: int
+    start: int
+    end: int
+    positions: tuple[int, ...]
+    parts: tuple[tuple[str, int, int], ...]
+    inside_card_run: bool
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _readings(shape: str) -> tuple[_Reading, ...]:
+    """Every span of a run's shape that fits a registered layout, aligned to digit groups. `shape` is the
+    run's characters (digits as `d`) between the classes of its neighbours (`A`: a Latin letter)."""
+    left, body, right = shape[0], shape[1:-1], shape[-1]
+    groups = [m.span() for m in _GROUP.finditer(body)]
+    atomic = any(layout.atomic and layout.pattern.fullmatch(body) for _, layout in _LAYOUTS)
+    found = []
+    for i, (group_start, _) in enumerate(groups):
+        starts = [group_start]
+        while starts[-1] > 0 and body[starts[-1] - 1] in "(+H" and group_start - starts[-1] < 2:
+            starts.append(starts[-1] - 1)
+        if i > 0 and groups[i][1] - groups[i][0] == 1:
+            continue  # digits written one by one are one number: a reading starts where they start
+        for j in range(i, min(len(groups), i + MAX_RUN_GROUPS)):
+            group_end = groups[j][1]
+            if j + 1 < len(groups) and group_end - groups[j][0] == 1:
+                continue  # … and ends where they end
+            if body[group_end : group_end + 1] == "." and body[group_end + 1 : group_end + 2] in ("d", "X"):
+                continue  # a decimal: 13800000000.00
+            ends = (group_end, group_end - 1) if body[group_end - 1] == "X" else (group_end,)
+            for end, start in ((e, s) for e in ends for s in starts):  # an X may be a check character or not
+                if body[start - 1 : start] == "+" and start > 0:
+                    continue  # a number does not start right after a plus sign it does not include
+                before = body[start - 1] if start > 0 else left
+                after = body[end] if end < len(body) else right
+                glued = before in "AH" or after in "AX"
+                for rank, layout in _LAYOUTS:
+                    if layout.alone and glued:
+                        continue
+                    match = layout.pattern.fullmatch(body, start, end)
+                    if match is None:
+                        continue
+                    positions = tuple(k for k in range(start, end) if body[k] in "dXH")
+                    parts = []
+                    for name, (a, b) in ((n, match.span(n)) for n in layout.pattern.groupindex):
+                        if a >= 0:
+                            columns = [c for c, k in enumerate(positions) if a <= k < b]
+                            if columns:
+                                parts.append((name, columns[0], columns[-1] + 1))
+                    inside = atomic and not layout.atomic and (start, end) != (0, len(body))
+                    found.append(_Reading(layout, rank, start, end, positions, tuple(parts), inside))
+    return tuple(found)
+
+
+_LAYOUTS: tuple[tuple[int, Layout], ...] = tuple(
+    (rank, layout) for rank, spec in enumerate(REGISTRY.values()) for layout in spec.layouts
+)
+
+
+def _fold_values(values: pa.Array) -> tuple[pa.Array, dict[int, tuple[str, str, tuple[int, ...] | None]]]:
+    """`values` with foldable values folded, and for each folded row its original text, folded text and
+    character map (None: one character for one)."""
+    flagged = np.flatnonzero(pc.fill_null(pc.match_substring_regex(values, _FOLDS_RE2), False)
+                             .to_numpy(zero_copy_only=False))
+    if not len(flagged):
+        return values, {}
+    maps = {}
+    texts = []
+    for row, text in zip(flagged.tolist(), values.take(pa.array(flagged)).to_pylist(), strict=True):
+        folded = fold(text)
+        maps[row] = (text, folded.text, folded.origin)
+        texts.append(folded.text)
+    source = np.arange(len(values))
+    source[flagged] = len(values) + np.arange(len(flagged))
+    return pa.concat_arrays([values, pa.array(texts, pa.string())]).take(pa.array(source)), maps
+
+
+def _buffer(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of `values` and the offsets of each value into them (nulls are empty)."""
+    offsets = np.frombuffer(values.buffers()[1], np.int32)[values.offset : values.offset + len(values) + 1]
+    offsets = offsets.astype(np.int64)
+    data = values.buffers()[2]
+    data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return data[offsets[0] : offsets[-1]], offsets - offsets[0]
+
+
+def _runs(data: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of digit groups: their value, start and end bytes, and the byte where their digits start."""
+    size = len(data)
+    is_digit = (data >= 48) & (data <= 57)
+    value_start = np.zeros(size + 1, dtype=bool)
+    value_start[offsets] = True
+    before = np.concatenate([[False], is_digit[:-1]]) & ~value_start[:-1]
+    after = np.concatenate([is_digit[1:], [False]]) & ~value_start[1:]
+    starts = np.flatnonzero(is_digit & ~before)
+    ends = np.flatnonzero(is_digit & ~after) + 1
+    row = np.searchsorted(offsets, starts, side="right") - 1
+    value_end = offsets[row + 1]
+    # An ID's check character: X right after digits, not followed by a digit.
+    x_at = np.minimum(ends, size - 1)
+    check_x = (ends < value_end) & np.isin(data[x_at], (ord("X"), ord("x")))
+    next_at = np.minimum(ends + 1, size - 1)
+    check_x &= (ends + 1 >= value_end) | ~_DIGIT[data[next_at]]
+    ends = ends + check_x
+    digits = ends - starts - check_x
+    # Join a group to the next when one or two separators stand between them in the same value.
+    gap = np.append(starts[1:] - ends[:-1], 0)
+    same = np.append(row[1:] == row[:-1], False)
+    first = _JOINERS[data[np.minimum(ends, size - 1)]] if size else np.zeros(0, bool)
+    second = _JOINERS[data[np.minimum(ends + 1, size - 1)]] if size else np.zeros(0, bool)
+    joined = same & (((gap == 1) & first) | ((gap == 2) & first & second))
+    run_first = np.flatnonzero(np.concatenate([[True], ~joined[:-1]])) if len(starts) else starts
+    run_last = np.append(run_first[1:] - 1, len(starts) - 1) if len(starts) else starts
+    run_digits = np.add.reduceat(digits, run_first) if len(starts) else digits
+    keep = run_digits >= MIN_RUN_DIGITS
+    run_first, run_last = run_first[keep], run_last[keep]
+    run_row, run_start, run_end = row[run_first], starts[run_first], ends[run_last]
+    digit_start = run_start.copy()
+    run_value_start = offsets[run_row]
+    # A `(`, `+` or `(+` before the first digits, or a permit's H/M with no letter or digit before it.
+    for _ in range(2):
+        prior = np.maximum(run_start - 1, 0)
+        extend = (run_start > run_value_start) & np.isin(data[prior], (ord("("), ord("+")))
+        run_start = run_start - extend
+    prior = np.maximum(run_start - 1, 0)
+    letter = (run_start > run_value_start) & (run_start == digit_start) & np.isin(data[prior], list(b"HMhm"))
+    letter &= (prior == run_value_start) | ~_ALNUM[data[np.maximum(prior - 1, 0)]]
+    run_start = run_start - letter
+    return run_row, run_start, run_end, digit_start
+
+
+def _shapes(data: np.ndarray, offsets: np.ndarray, row: np.ndarray, start: np.ndarray, end: np.ndarray
+            ) -> tuple[np.ndarray, list[str]]:
+    """Each run's shape id and the distinct shapes: `L` + the run with digits as `d` + `R`, where `L`/`R`
+    are `A` for a Latin letter touching the run and `^`/`$` otherwise."""
+    size = len(data)
+    body = gather(_SHAPE[data], start, end - start) if size else pa.array([], pa.string())
+    prior = data[np.maximum(start - 1, 0)]
+    left = np.where((start > offsets[row]) & _LETTER[prior], "A", "^")
+    following = data[np.minimum(end, max(size - 1, 0))]
+    right = np.where((end < offsets[row + 1]) & _LETTER[following], "A", "$")
+    shapes = pc.binary_join_element_wise(pa.array(left), body, pa.array(right), "")
+    encoded = pc.dictionary_encode(shapes)
+    return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()
+
+
+def _re2_escape(word: str) -> str:
+    return "".join("\\" + ch if ch in r".^$*+?()[]{}|\-" else ch for ch in word)
+
+
+@functools.lru_cache(maxsize=64)
+def _context_patterns(positive: tuple[str, ...]) -> tuple[str, str]:
+    """RE2 searches over reversed, lower-cased windows: the nearest keyword (negative words first, so a
+    tie goes against), and any positive keyword."""
+    against = "|".join(_re2_escape(w[::-1]) for w in NEGATIVE_WORDS)
+    favour = "|".join(_re2_escape(w[::-1]) for w in positive)
+    return f"(?s)^(?P<gap>.*?)(?:(?P<against>{against})|(?P<for>{favour}))", favour
+
+
+def contexts(windows: pa.Array, positive: tuple[str, ...]) -> np.ndarray:
+    """The `Context` of each window (the folded text before a number) for an entity's keywords: the
+    keyword ending nearest the number decides; a negative word counts only within `LABEL_GAP`
+    characters of it, and beyond that any positive word in the window still counts for."""
+    if not len(windows):
+        return np.zeros(0, dtype=np.int8)
+    reversed_windows = pc.utf8_reverse(pc.utf8_lower(windows))
+    nearest_pattern, favour = _context_patterns(positive)
+    nearest = pc.extract_regex(reversed_windows, nearest_pattern)
+    matched = pc.is_valid(nearest).to_numpy(zero_copy_only=False)
+    filled = pc.fill_null(nearest, pa.scalar({"gap": "", "against": "", "for": ""}, nearest.type))
+    is_for = matched & (pc.utf8_length(filled.field("for")).to_numpy(zero_copy_only=False) > 0)
+    close = pc.utf8_length(filled.field("gap")).to_numpy(zero_copy_only=False) <= LABEL_GAP
+    against = matched & ~is_for & close
+    far = np.flatnonzero(matched & ~is_for & ~close)
+    result = np.where(is_for, Context.FOR, np.where(against, Context.AGAINST, Context.NONE)).astype(np.int8)
+    if len(far):
+        anywhere = pc.match_substring_regex(reversed_windows.take(pa.array(far)), favour)
+        result[far[anywhere.to_numpy(zero_copy_only=False)]] = Context.FOR
+    return result
+
+
+def _windows(data: np.ndarray, value_start: np.ndarray, start: np.ndarray) -> pa.Array:
+    """The `WINDOW` characters before each start byte, within its value."""
+    begin = np.maximum(value_start, start - 4 * WINDOW)
+    for _ in range(3):  # move off UTF-8 continuation bytes
+        inside = (begin < start) & ((data[np.minimum(begin, len(data) - 1)] & 0xC0) == 0x80)
+        begin = begin + inside
+    return pc.utf8_slice_codeunits(gather(data, begin, start - begin), -WINDOW)
+
+
+def _judge(data: np.ndarray, run_shape: np.ndarray, shapes: list[str], digit_start: np.ndarray,
+           run_body_start: np.ndarray) -> dict[str, list]:
+    """Candidates of every reading of every run, judged by their entities in one call per layout."""
+    order = np.argsort(run_shape, kind="stable")
+    bounds = np.searchsorted(run_shape[order], np.arange(len(shapes) + 1))
+    pending: dict[tuple[int, int], list] = {}
+    for shape_id, shape in enumerate(shapes):
+        members = order[bounds[shape_id] : bounds[shape_id + 1]]
+        for reading in _readings(shape):
+            key = (id(reading.layout), len(reading.positions))
+            pending.setdefault(key, []).append((members, reading))
+    columns: dict[str, list] = {k: [] for k in ("run", "start", "end", "rank", "strength", "subtype",
+                                                 "value", "layout")}
+    for batches in pending.values():
+        layout = batches[0][1].layout
+        runs = np.concatenate([members for members, _ in batches])
+        index = np.concatenate([
+            run_body_start[members][:, None] + np.array(reading.positions)[None, :]
+            for members, reading in batches
+        ])
+        spans = np.concatenate([
+            np.stack([np.full(len(members), reading.start), np.full(len(members), reading.end)], axis=1)
+            for members, reading in batches
+        ])
+        inside = np.concatenate([np.full(len(members), r.inside_card_run) for members, r in batches])
+        parts = {name: slice(a, b) for name, a, b in batches[0][1].parts}
+        same_parts = all(r.parts == batches[0][1].parts for _, r in batches)
+        judged = []
+        if same_parts:
+            judged = [(np.arange(len(runs)), layout.judge(layout, data[index], parts))]
+        else:  # one call per reading whose named parts sit elsewhere
+            at = 0
+            for members, reading in batches:
+                rows = np.arange(at, at + len(members))
+                at += len(members)
+                parts = {name: slice(a, b) for name, a, b in reading.parts}
+                judged.append((rows, layout.judge(layout, data[index[rows]], parts)))
+        for rows, (strength, subtype, value) in judged:
+            # Digits inside a number written like a card are that card's, not a phone's (a run starting
+            # with 0 is a landline and its extension, never a card).
+            keep = (strength > 0) & ~(inside[rows] & (data[digit_start[runs[rows]]] != ord("0")))
+            chosen = np.flatnonzero(keep)
+            columns["run"].append(runs[rows][chosen])
+            columns["start"].append(spans[rows][chosen, 0])
+            columns["end"].append(spans[rows][chosen, 1])
+            columns["rank"].append(np.full(len(chosen), _RANKS[layout.entity]))
+            columns["strength"].append(strength[chosen])
+            columns["subtype"].append(subtype[chosen])
+            columns["value"].append(value.take(pa.array(chosen, pa.int64())))
+            columns["layout"].append(np.full(len(chosen), layout.whole_value_suffices))
+    return columns
+
+
+_RANKS = {name: rank for rank, name in enumerate(REGISTRY)}
+_ENTITY_NAMES = np.array(list(REGISTRY), dtype=object)
+
+
+def find(values: pa.Array, entities: Iterable[str] | None = None, column: str | None = None,
+         threshold: float = DEFAULT_THRESHOLD) -> Found:
+    """Findings of `entities` (all registered ones by default) in a string array, scoring at least
+    `threshold`. `column` is the name of the column the values came from: a name such as `sjhm` or
+    `联系电话` counts as context for every value. All entities are resolved against each other whatever
+    is asked for, so asking for cards alone never reports an ID as a card."""
+    values = values.cast(pa.string()) if values.type != pa.string() else values
+    wanted = np.isin(_ENTITY_NAMES, list(REGISTRY if entities is None else entities))
+    folded, maps = _fold_values(values)
+    data, offsets = _buffer(folded)
+    run_row, run_start, run_end, digit_start = _runs(data, offsets)
+    if not len(run_row):
+        return _empty()
+    run_shape, shapes = _shapes(data, offsets, run_row, run_start, run_end)
+    columns = _judge(data, run_shape, shapes, digit_start, run_start)
+    if not columns["run"]:
+        return _empty()
+    run = np.concatenate(columns["run"])
+    if not len(run):
+        return _empty()
+    row = run_row[run]
+    start = run_start[run] + np.concatenate(columns["start"])
+    end = run_start[run] + np.concatenate(columns["end"])
+    rank = np.concatenate(columns["rank"])
+    strength = np.concatenate(columns["strength"])
+    subtype = np.concatenate(columns["subtype"])
+    value = pa.concat_arrays([v.cast(pa.string()) for v in columns["value"]])
+    suffices = np.concatenate(columns["layout"])
+    whole = _whole(folded, offsets, row, start, end)
+    context = np.zeros(len(run), dtype=np.int8)
+    supported = column_context(column)
+    windows = None
+    for entity_rank, spec in enumerate(REGISTRY.values()):
+        members = np.flatnonzero(rank == entity_rank)
+        if not len(members):
+            continue
+        if spec.name in supported:
+            context[members] = Context.FOR
+            continue
+        if windows is None:
+            windows = _windows(data, offsets[row], start)
+        context[members] = _distinct_contexts(windows.take(pa.array(members)), spec.context)
+    # A whole value that only one entity writes that way (a bare legacy ID) is supported by being whole,
+    # unless the column is named for another entity (15 digits in a card column are a card).
+    if not supported:
+        context = np.where(suffices & whole & (context == Context.NONE), Context.FOR, context).astype(np.int8)
+    scores = score_table()[strength, context + 1]
+    context, scores = _listed(data, run, run_row, run_start, run_end, rank, strength, context, scores,
+                              threshold)
+    keep = _resolve(run, start, end, rank, scores, threshold)
+    keep = keep[wanted[rank[keep]]]
+    keep = keep[np.lexsort((start[keep], row[keep]))]
+    base = offsets[row[keep]]
+    found = Found(row[keep], start[keep] - base, end[keep] - base, _ENTITY_NAMES[rank[keep]], subtype[keep],
+                  scores[keep], strength[keep] == Strength.VALIDATED, context[keep],
+                  value.take(pa.array(keep, pa.int64())), whole[keep])
+    return _unfold(found, maps) if maps else found
+
+
+def _listed(data: np.ndarray, run: np.ndarray, run_row: np.ndarray, run_start: np.ndarray,
+            run_end: np.ndarray, rank: np.ndarray, strength: np.ndarray, context: np.ndarray,
+            scores: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Context FOR for a number without context that follows, after a list separator alone, a number of
+    the same entity that is reported (up to `LIST_LINKS` numbers down the list)."""
+    previous = run - 1
+    linked = (run > 0) & (context == Context.NONE) & (scores < threshold)
+    linked &= run_row[np.maximum(previous, 0)] == run_row[run]
+    candidates = np.flatnonzero(linked)
+    if not len(candidates):
+        return context, scores
+    gap_start = run_end[previous[candidates]]
+    gap = np.maximum(run_start[run[candidates]] - gap_start, 0)
+    short = gap <= 8
+    candidates, gap_start, gap = candidates[short], gap_start[short], gap[short]
+    separated = pc.match_substring_regex(gather(data, gap_start, gap), _LIST_SEPARATOR)
+    candidates = candidates[separated.to_numpy(zero_copy_only=False)]
+    entities = len(REGISTRY)
+    for _ in range(LIST_LINKS):
+        reported = np.zeros((run.max() + 1) * entities, dtype=bool)
+        above = scores >= threshold
+        reported[run[above] * entities + rank[above]] = True
+        promoted = candidates[reported[previous[candidates] * entities + rank[candidates]]]
+        promoted = promoted[context[promoted] == Context.NONE]
+        if not len(promoted):
+            break
+        context = context.copy()
+        context[promoted] = Context.FOR
+        scores = score_table()[strength, context + 1]
+    return context, scores
+
+
+def _distinct_contexts(windows: pa.Array, positive: tuple[str, ...]) -> np.ndarray:
+    """`contexts` judged once per distinct window (digits, which no keyword holds, set to 0 first)."""
+    encoded = pc.dictionary_encode(pc.replace_substring_regex(windows, "[0-9]", "0"))
+    return contexts(encoded.dictionary, positive)[encoded.indices.to_numpy(zero_copy_only=False)]
+
+
+def _whole(values: pa.Array, offsets: np.ndarray, row: np.ndarray, start: np.ndarray, end: np.ndarray
+           ) -> np.ndarray:
+    """Whether each span is its value but for leading and trailing whitespace."""
+    rows = pa.array(row)
+    taken = values.take(rows)
+    lead = pc.binary_length(taken).to_numpy(zero_copy_only=False) - pc.binary_length(
+        pc.utf8_ltrim_whitespace(taken)).to_numpy(zero_copy_only=False)
+    kept = pc.binary_length(pc.utf8_trim_whitespace(taken)).to_numpy(zero_copy_only=False)
+    first = offsets[row] + lead
+    return (start == first) & (end == first + kept)
+
+
+def _resolve(run: np.ndarray, start: np.ndarray, end: np.ndarray, rank: np.ndarray, scores: np.ndarray,
+             threshold: float) -> np.ndarray:
+    """Indexes of the candidates kept: at least `threshold`, and where candidates of a run overlap, the
+    highest score first, then the longer span, then the lower rank (the more specific check)."""
+    above = np.flatnonzero(scores >= threshold)
+    by_start = above[np.lexsort((start[above], run[above]))]
+    same_run = run[by_start][1:] == run[by_start][:-1]
+    overlaps = same_run & (start[by_start][1:] < np.maximum.accumulate(end[by_start])[:-1])
+    # Runs where some candidate overlaps another are settled one by one; the rest keep every candidate.
+    contested_runs = np.unique(run[by_start][1:][overlaps])
+    contested = np.isin(run[by_start], contested_runs)
+    kept = [by_start[~contested]]
+    if len(contested_runs):
+        chosen = by_start[contested]
+        priority = chosen[np.lexsort((rank[chosen], -(end[chosen] - start[chosen]), -scores[chosen],
+                                      run[chosen]))]
+        taken: dict[int, list[tuple[int, int]]] = {}
+        winners = []
+        for i in priority.tolist():
+            spans = taken.setdefault(int(run[i]), [])
+            if any(start[i] < b and a < end[i] for a, b in spans):
+                continue
+            spans.append((int(start[i]), int(end[i])))
+            winners.append(i)
+        kept.append(np.array(winners, dtype=np.int64))
+    return np.concatenate(kept)
+
+
+def _unfold(found: Found, maps: Mapping[int, tuple[str, str, tuple[int, ...] | None]]) -> Found:
+    """Byte offsets in folded values mapped back to the values as written."""
+    start, end = found.start.copy(), found.end.copy()
+    for i in np.flatnonzero(np.isin(found.row, list(maps))).tolist():
+        original, folded, origin = maps[int(found.row[i])]
+        encoded = folded.encode()
+        a, b = len(encoded[: start[i]].decode()), len(encoded[: end[i]].decode())
+        if origin is not None:
+            a, b = origin[a], origin[b - 1] + 1
+        start[i], end[i] = len(original[:a].encode()), len(original[:b].encode())
+    return Found(found.row, start, end, found.entity, found.subtype, found.score, found.validated,
+                 found.context, found.value, found.whole)
+
+
+def _empty() -> Found:
+    none = np.zeros(0, dtype=np.int64)
+    return Found(none, none, none, np.zeros(0, dtype=object), np.zeros(0, dtype=object), np.zeros(0),
+                 np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int8), pa.array([], pa.string()),
+                 np.zeros(0, dtype=bool))
+
+
+__all__ = ["Found", "contexts", "find"]
