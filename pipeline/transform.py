@@ -195,7 +195,7 @@ def _declared(distinct: pa.Array, plan: ColumnPlan) -> tuple[engine.Found, engin
     size = len(other)
     unparsed = engine.Found(
         other, np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64),
-        np.full(size, plan.entity, dtype=object), np.full(size, DECLARED, dtype=object), np.zeros(size),
+        np.full(size, plan.entity), np.full(size, DECLARED), np.zeros(size),
         np.zeros(size, dtype=bool), np.zeros(size, dtype=np.int8),
         pc.replace_substring_regex(distinct.take(pa.array(other)), r"\s+", ""), np.ones(size, dtype=bool),
     )

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from cardbin.bankbin import BANKBIN
 
-from recognizers.arrays import strings
+from recognizers.arrays import decimals, strings
 from recognizers.checksums import luhn_check_digit, luhn_valid, luhn_valid_rows
 from recognizers.errors import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from recognizers.findings import Strength
@@ -223,15 +223,20 @@ def _broad(chars: np.ndarray) -> np.ndarray:
         if width in lengths:
             broad |= (chars[:, : len(prefix)] == np.frombuffer(prefix.encode(), np.uint8)).all(axis=1)
     if width == 16:
-        broad |= _networks(strings(chars)) == "Mastercard"
+        broad |= _networks(chars) == "Mastercard"
     return broad
 
 
-def _networks(values: pa.Array) -> np.ndarray:
-    """`network` of each card, or `unknown`, decided once per distinct leading digits."""
-    encoded = pc.dictionary_encode(pc.utf8_slice_codeunits(values, 0, NETWORK_DIGITS))
-    names = [network(head) or "unknown" for head in encoded.dictionary.to_pylist()]
-    return np.array(names, dtype=object)[encoded.indices.to_numpy(zero_copy_only=False)]
+@functools.cache
+def _network_table() -> np.ndarray:
+    """`network` (or `unknown`) of every possible `NETWORK_DIGITS` leading digits, by their number."""
+    heads = (f"{head:0{NETWORK_DIGITS}d}" for head in range(10**NETWORK_DIGITS))
+    return np.array([network(head) or "unknown" for head in heads], dtype=object)
+
+
+def _networks(chars: np.ndarray) -> np.ndarray:
+    """`network` of each card (ASCII rows of one length), or `unknown`."""
+    return _network_table()[decimals(chars[:, :NETWORK_DIGITS])]
 
 
 def judge(layout: Layout, chars: np.ndarray, parts: Mapping[str, slice]) -> Judged:
@@ -254,7 +259,7 @@ def judge(layout: Layout, chars: np.ndarray, parts: Mapping[str, slice]) -> Judg
     allowed = chars[:, 0] != ord("0")
     strength = np.where(allowed & validated, Strength.VALIDATED, np.where(allowed & plausible,
                                                                            Strength.PLAUSIBLE, 0))
-    return Judged(strength.astype(np.int8), _networks(values), values)
+    return Judged(strength.astype(np.int8), _networks(chars), values)
 
 
 _SEP = r"(?P<s>[ \-]| {2})"

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +36,7 @@ from recognizers.context import DEFAULT_THRESHOLD, LABEL_GAP, NEGATIVE_WORDS, WI
 from recognizers.findings import Strength
 from recognizers.layouts import Layout
 from recognizers.registry import REGISTRY, column_context
-from recognizers.text import FOLDS, SPOKEN_NUMBER, fold
+from recognizers.text import FOLDS, IGNORABLE, SPOKEN_NUMBER, fold, spell_out, translate
 
 MIN_RUN_DIGITS = 8
 """The fewest digits a registered number has (a 港澳 permit's H/M + 8): shorter runs are never read."""
@@ -54,7 +54,19 @@ _SHAPE[list(b"0123456789")] = ord("d")
 _SHAPE[list(b"Xx")] = ord("X")
 _SHAPE[list(b"HMhm")] = ord("H")
 _GROUP = re.compile(r"[dX]+")
-_FOLDS_RE2 = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in sorted(FOLDS)) + "]|" + SPOKEN_NUMBER.pattern
+
+
+def _re2_class(characters: Iterable[str]) -> str:
+    return "[" + "".join(f"\\x{{{ord(c):x}}}" for c in sorted(characters)) + "]"
+
+
+_FOLDS_RE2 = (f"[\\x{{ff10}}-\\x{{ff19}}]|[0-9]{_re2_class(FOLDS)}|{_re2_class(FOLDS)}[0-9]|"
+              f"{SPOKEN_NUMBER.pattern}")
+"""Values that need folding: full-width digits, a foldable character touching a digit (`（0755）`, `138－`,
+a zero-width space inside a number) or a number spoken in numerals. Foldable characters away from digits
+(the brackets of `联系人张三（父亲）`, a full-width colon after a label) change no finding: such values are
+read as written, which spares the per-value folding that most Chinese notes would otherwise need."""
+_IGNORABLE_RE2 = _re2_class(IGNORABLE)
 _LIST_SEPARATOR = r"^ *(?:/|、|,|，|;|；|或|和|及) *$"
 """What stands between two numbers of a list (`电话138…/139…、0574…`): the later ones share the first's
 support, however far the label is."""
@@ -153,22 +165,57 @@ _LAYOUTS: tuple[tuple[int, Layout], ...] = tuple(
 )
 
 
-def _fold_values(values: pa.Array) -> tuple[pa.Array, dict[int, tuple[str, str, tuple[int, ...] | None]]]:
-    """`values` with foldable values folded, and for each folded row its original text, folded text and
-    character map (None: one character for one)."""
-    flagged = np.flatnonzero(pc.fill_null(pc.match_substring_regex(values, _FOLDS_RE2), False)
-                             .to_numpy(zero_copy_only=False))
+@dataclass(frozen=True)
+class _Folding:
+    """How the folded values of a batch map back to the values as written. `rows` were folded one
+    character for one: `original` and `folded` hold them as written and as folded (same order), so
+    character offsets agree. `maps` holds, for rows that lost characters (zero-width ones), the original
+    text, the folded text and each folded character's original index."""
+
+    rows: np.ndarray
+    original: pa.Array
+    folded: pa.Array
+    maps: dict[int, tuple[str, str, tuple[int, ...]]]
+
+
+def _matches(values: pa.Array, pattern: str) -> np.ndarray:
+    """Whether each value holds a match of the RE2 `pattern` (nulls do not)."""
+    return pc.fill_null(pc.match_substring_regex(values, pattern), False).to_numpy(zero_copy_only=False)
+
+
+def _fold_values(values: pa.Array) -> tuple[pa.Array, _Folding | None]:
+    """`values` with the values that need it folded (`_FOLDS_RE2`), in bulk: the values are translated
+    as one joined string (one character for one), numerals spelled out where a value holds a spoken
+    number, and only values holding zero-width characters are folded one by one."""
+    flagged = np.flatnonzero(_matches(values, _FOLDS_RE2))
     if not len(flagged):
-        return values, {}
+        return values, None
+    original = values.take(pa.array(flagged))
+    encoded = translate("".join(original.to_pylist())).encode()
+    data = np.frombuffer(encoded, np.uint8)
+    lead = np.append(np.flatnonzero((data & 0xC0) != 0x80), len(data))
+    bounds = np.concatenate([[0], np.cumsum(pc.utf8_length(original).to_numpy(zero_copy_only=False))])
+    offsets = lead[bounds].astype(np.int32)
+    folded = pa.StringArray.from_buffers(len(original), pa.py_buffer(offsets.tobytes()),
+                                         pa.py_buffer(encoded))
+    spoken = np.flatnonzero(_matches(folded, SPOKEN_NUMBER.pattern))
+    dropping = np.flatnonzero(_matches(folded, _IGNORABLE_RE2))
     maps = {}
-    texts = []
-    for row, text in zip(flagged.tolist(), values.take(pa.array(flagged)).to_pylist(), strict=True):
-        folded = fold(text)
-        maps[row] = (text, folded.text, folded.origin)
-        texts.append(folded.text)
+    if len(spoken) or len(dropping):
+        texts = folded.to_pylist()
+        for k in spoken.tolist():
+            texts[k] = spell_out(texts[k])
+        for k in dropping.tolist():
+            shadow = fold(original[k].as_py())
+            texts[k] = shadow.text
+            maps[int(flagged[k])] = (shadow.original, shadow.text, shadow.origin)
+        folded = pa.array(texts, pa.string())
     source = np.arange(len(values))
     source[flagged] = len(values) + np.arange(len(flagged))
-    return pa.concat_arrays([values, pa.array(texts, pa.string())]).take(pa.array(source)), maps
+    whole = pa.concat_arrays([values, folded]).take(pa.array(source))
+    kept = ~np.isin(np.arange(len(flagged)), dropping)
+    mask = pa.array(kept)
+    return whole, _Folding(flagged[kept], original.filter(mask), folded.filter(mask), maps)
 
 
 def _buffer(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -338,7 +385,7 @@ def _judge(data: np.ndarray, run_shape: np.ndarray, shapes: list[str], digit_sta
 
 
 _RANKS = {name: rank for rank, name in enumerate(REGISTRY)}
-_ENTITY_NAMES = np.array(list(REGISTRY), dtype=object)
+_ENTITY_NAMES = np.array(list(REGISTRY))  # fixed-width strings: grouping by entity stays in C
 
 
 def find(values: pa.Array, entities: Iterable[str] | None = None, column: str | None = None,
@@ -349,7 +396,7 @@ def find(values: pa.Array, entities: Iterable[str] | None = None, column: str | 
     is asked for, so asking for cards alone never reports an ID as a card."""
     values = values.cast(pa.string()) if values.type != pa.string() else values
     wanted = np.isin(_ENTITY_NAMES, list(REGISTRY if entities is None else entities))
-    folded, maps = _fold_values(values)
+    folded, folding = _fold_values(values)
     data, offsets = _buffer(folded)
     run_row, run_start, run_end, digit_start = _runs(data, offsets)
     if not len(run_row):
@@ -394,10 +441,11 @@ def find(values: pa.Array, entities: Iterable[str] | None = None, column: str | 
     keep = keep[wanted[rank[keep]]]
     keep = keep[np.lexsort((start[keep], row[keep]))]
     base = offsets[row[keep]]
-    found = Found(row[keep], start[keep] - base, end[keep] - base, _ENTITY_NAMES[rank[keep]], subtype[keep],
+    found = Found(row[keep], start[keep] - base, end[keep] - base, _ENTITY_NAMES[rank[keep]],
+                  subtype[keep].astype(str),
                   scores[keep], strength[keep] == Strength.VALIDATED, context[keep],
                   value.take(pa.array(keep, pa.int64())), whole[keep])
-    return _unfold(found, maps) if maps else found
+    return _unfold(found, folding) if folding is not None else found
 
 
 def _listed(data: np.ndarray, run: np.ndarray, run_row: np.ndarray, run_start: np.ndarray,
@@ -478,23 +526,43 @@ def _resolve(run: np.ndarray, start: np.ndarray, end: np.ndarray, rank: np.ndarr
     return np.concatenate(kept)
 
 
-def _unfold(found: Found, maps: Mapping[int, tuple[str, str, tuple[int, ...] | None]]) -> Found:
+def _unfold(found: Found, folding: _Folding) -> Found:
     """Byte offsets in folded values mapped back to the values as written."""
     start, end = found.start.copy(), found.end.copy()
-    for i in np.flatnonzero(np.isin(found.row, list(maps))).tolist():
-        original, folded, origin = maps[int(found.row[i])]
+    at = np.minimum(np.searchsorted(folding.rows, found.row), max(len(folding.rows) - 1, 0))
+    hit = np.flatnonzero(folding.rows[at] == found.row) if len(folding.rows) else at[:0]
+    if len(hit):
+        for offsets in (start, end):
+            chars = _char_index(folding.folded, at[hit], offsets[hit])
+            offsets[hit] = _byte_offset(folding.original, at[hit], chars)
+    for i in np.flatnonzero(np.isin(found.row, list(folding.maps))).tolist():
+        original, folded, origin = folding.maps[int(found.row[i])]
         encoded = folded.encode()
         a, b = len(encoded[: start[i]].decode()), len(encoded[: end[i]].decode())
-        if origin is not None:
-            a, b = origin[a], origin[b - 1] + 1
+        a, b = origin[a], origin[b - 1] + 1
         start[i], end[i] = len(original[:a].encode()), len(original[:b].encode())
     return Found(found.row, start, end, found.entity, found.subtype, found.score, found.validated,
                  found.context, found.value, found.whole)
 
 
+def _char_index(values: pa.Array, row: np.ndarray, byte: np.ndarray) -> np.ndarray:
+    """The character index of byte offset `byte` into value `row` of `values`."""
+    data, offsets = _buffer(values)
+    leads = np.concatenate([[0], np.cumsum((data & 0xC0) != 0x80)])
+    return leads[offsets[row] + byte] - leads[offsets[row]]
+
+
+def _byte_offset(values: pa.Array, row: np.ndarray, char: np.ndarray) -> np.ndarray:
+    """The byte offset of character `char` of value `row` of `values`."""
+    data, offsets = _buffer(values)
+    lead = np.append(np.flatnonzero((data & 0xC0) != 0x80), len(data))
+    before = np.searchsorted(lead, offsets[row])
+    return lead[before + char] - offsets[row]
+
+
 def _empty() -> Found:
     none = np.zeros(0, dtype=np.int64)
-    return Found(none, none, none, np.zeros(0, dtype=object), np.zeros(0, dtype=object), np.zeros(0),
+    return Found(none, none, none, np.zeros(0, dtype=str), np.zeros(0, dtype=str), np.zeros(0),
                  np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int8), pa.array([], pa.string()),
                  np.zeros(0, dtype=bool))
 

@@ -42,7 +42,7 @@ _PUNCTUATION = {
     "\u2212": "-",
     "\ufe63": "-",
 }
-_FOLD_TABLE = {**_FULLWIDTH, **{ord(k): ord(v) for k, v in _PUNCTUATION.items()}}
+_TRANSLATED = {chr(k): chr(v) for k, v in _FULLWIDTH.items()} | _PUNCTUATION
 
 _NUMERALS = str.maketrans("〇零一二三四五六七八九幺", "001234567891")
 """Digits as call transcripts spell them (幺 is how 1 is read out in numbers)."""
@@ -73,8 +73,21 @@ class FoldedText:
         return self.origin[start], self.origin[end - 1] + 1
 
 
-FOLDS = frozenset(chr(c) for c in _FOLD_TABLE) | IGNORABLE
+FOLDS = frozenset(_TRANSLATED) | IGNORABLE
 """Every character that folding changes or drops (numerals change only in runs: `SPOKEN_NUMBER`)."""
+
+
+def translate(text: str) -> str:
+    """Full-width forms to ASCII, spaces and dashes unified: one character for one, so offsets stay valid
+    (the engine translates a batch of values joined into one string)."""
+    for character in _TRANSLATED.keys() & set(text):  # a few distinct ones: str.replace beats str.translate
+        text = text.replace(character, _TRANSLATED[character])
+    return text
+
+
+def spell_out(text: str) -> str:
+    """Numbers spoken in Chinese numerals written as digits, one character for one."""
+    return SPOKEN_NUMBER.sub(lambda m: m.group().translate(_NUMERALS), text)
 
 
 def fold(text: str) -> FoldedText:
@@ -82,7 +95,7 @@ def fold(text: str) -> FoldedText:
     spoken in Chinese numerals to digits)."""
     if text.isascii():
         return FoldedText(text, text.replace("\t", " "), None)
-    folded = SPOKEN_NUMBER.sub(lambda m: m.group().translate(_NUMERALS), text.translate(_FOLD_TABLE))
+    folded = spell_out(translate(text))
     if not any(ch in IGNORABLE for ch in folded):
         return FoldedText(text, folded, None)
     kept = [(i, ch) for i, ch in enumerate(folded) if ch not in IGNORABLE]
