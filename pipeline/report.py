@@ -13,10 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pipeline.transform import ColumnStats
-from recognizers import bank_card, phone, resident_id
-from recognizers.context import column_supports
-
-_FORMATS = {m.ENTITY: m for m in (resident_id, phone, bank_card)}
+from recognizers.registry import column_context
 
 
 def _confidence(share: float, validated_share: float, named: bool) -> str:
@@ -34,7 +31,7 @@ def column_entry(name: str, stats: ColumnStats, action: Mapping[str, str] | None
         findings = stats.findings[entity]
         share = rows / stats.non_null if stats.non_null else 0.0
         validated_share = stats.validated[entity] / findings if findings else 0.0
-        named = column_supports(name, _FORMATS[entity].COLUMN_HINTS)
+        named = entity in column_context(name)
         whole_share = stats.whole_value[entity] / findings if findings else 0.0
         entities[entity] = {
             "rows": rows,

@@ -35,7 +35,7 @@ from recognizers.arrays import decimals, strings
 from recognizers.checksums import luhn_check_digit, luhn_valid, luhn_valid_rows
 from recognizers.errors import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from recognizers.findings import Strength
-from recognizers.layouts import Judged, Layout, layouts
+from recognizers.layouts import Judged, Layout, MaskLayout, layouts
 from recognizers.text import fold
 
 ENTITY = "CN_BANK_CARD"
@@ -270,3 +270,13 @@ LAYOUTS = layouts(ENTITY, judge, {"card": (
     r"dddd[ \-]d{6}[ \-]d{5}",
 )}, alone=True, atomic=True)
 """Bare, 4-4-4-4(-1..3) with one separator or two spaces, BIN then the rest, AmEx 4-6-5."""
+
+
+MASK_KEEP = (6, 4)
+"""The most of each end of a card a mask may show: the BIN and the last 4, as PCI DSS allows."""
+
+
+def mask_layout(number: str) -> MaskLayout | None:
+    """A card shows its BIN and last 4 (`MaskLayout`)."""
+    n = len(number)
+    return MaskLayout(6, 4, 6, n - 4) if n in LENGTHS else None

@@ -9,18 +9,18 @@ Values are written the ways they occur: +86 / 0086 / 86- / (+86) prefixes, space
 full-width digits, lower-case `x`, 15-digit legacy IDs, HK/Macau/Taiwan residence permits (81/82/83),
 foreign permanent resident IDs (9…), landlines with brackets and extensions, 13-digit IoT numbers in the
 allocated ranges (only next to an IoT label: the recognizers report them only with context, as the
-guide says), 16/19-digit cards of ~1,400 real BINs (`cardbin` and data/bins.csv), known-BIN cards failing
-Luhn next to a card label (accepted per the guide).
+format rules say), 16/19-digit cards of ~1,400 real BINs (`cardbin` and data/bins.csv), known-BIN cards
+failing Luhn next to a card label (accepted: such cards exist).
 
-The recall classes of issue #11 (item 3) have their own writers: mobiles in the allocated parts of the
-174 block only; a trunk 0 before a mobile (`013812345678`, the 0 in the span, not in the core); mobiles
-written with dots, slashes, underscores, a space between every digit or `+86.`; mobiles spoken in
-Chinese numerals (`幺三八…`, `〇`/`零`); landlines without separators after a calling verb and every number
-of a `/` or `、` list; 16-digit Mastercard numbers (51-55, 2221-2720), UnionPay 8171… cards, the
-Agricultural Bank's legacy 19-digit 103… cards; cards with two spaces between groups; the same card bare
-and grouped in one note (`<CARD_PLAIN=1>` … `<CARD_GROUPED=1>`); IDs grouped 4-4-4-4-2 and 6-4-4-4;
-IDs with a wrong check character right after an ID label (labeled, as the recognizers must report
-them); 15-digit legacy IDs as whole values.
+The recall classes (numbers written the ways the field writes them) have their own writers: mobiles in the
+allocated parts of the 174 block only; a trunk 0 before a mobile (`013812345678`, the 0 in the span, not in
+the core); mobiles written with dots, slashes, underscores, a space between every digit or `+86.`; mobiles
+spoken in Chinese numerals (`幺三八…`, `〇`/`零`); landlines without separators after a calling verb and every
+number of a `/` or `、` list; 16-digit Mastercard numbers (51-55, 2221-2720), UnionPay 8171… cards, the
+Agricultural Bank's legacy 19-digit 103… cards; cards with two spaces between groups; the same card bare and
+grouped in one note (`<CARD_PLAIN=1>` … `<CARD_GROUPED=1>`); IDs grouped 4-4-4-4-2 and 6-4-4-4; IDs with a
+wrong check character right after an ID label (labeled, as the recognizers must report them); 15-digit legacy
+IDs as whole values.
 
 Hard negatives: order, tracking and reference numbers, millisecond timestamps, amounts such as
 13800000000.00元, Luhn-valid IMEIs, USCC codes, CNAPS codes, dates (also `2023.11.05`), IP addresses,
@@ -30,8 +30,8 @@ allocated ranges next to an IoT label, 17-digit Luhn-valid numbers with a Master
 whose cards are 19 digits, 19-digit order numbers failing Luhn, Chinese numerals in ordinary text. Other
 18-digit numbers that fail only the ID checksum are labeled IGNORE (as in shared/eval).
 
-Facts about allocated ranges: /work/shared/GUIDE.md section 5 ("More number facts") and
-research/cn_formats.md 2.1 (174 and IoT segments) and 3.1/3.3 (BINs and card lengths).
+Facts about allocated ranges live in the format modules (`phone`, `bank_card`) and `data/`: the writers
+here draw from the same allocations, never from the recognizers' code.
 
 Two splits with different seeds AND disjoint templates:
 - `tuning` (tests/corpora/tuning.jsonl, seed 20241): `TUNING_TEMPLATES`; failures here may be studied.
@@ -144,7 +144,7 @@ def id_number(rng: random.Random, fake: Faker, plain: bool = False) -> Piece:
 
 
 def id_grouped(rng: random.Random, fake: Faker) -> Piece:
-    """An 18-character ID grouped 4-4-4-4-2 or 6-4-4-4, by spaces or dashes (guide, section 5)."""
+    """An 18-character ID grouped 4-4-4-4-2 or 6-4-4-4, by spaces or dashes."""
     number = _resident(rng, fake)
     sizes = rng.choice(((4, 4, 4, 4, 2), (4, 4, 4, 4, 2), (6, 4, 4, 4)))
     return Piece(_group(number, sizes, rng.choice((" ", " ", "-"))), "CN_RESIDENT_ID")
@@ -184,18 +184,18 @@ MOBILE_PREFIXES = (
     + [f"18{d}" for d in range(10)]
     + [f"19{d}" for d in "012356789"]
 )
-"""Allocated 11-digit segments (guide, section 5); 174 stands for `ALLOCATED_174` only."""
+"""Allocated 11-digit segments; 174 stands for `ALLOCATED_174` only."""
 
 ALLOCATED_174 = (*(f"174{n:02d}" for n in range(13)), "1749")
 """The allocated parts of the 174 block: 17400-17405 (satellite), 17406-17412 (emergency
-communications), 1749 (maritime satellite) — guide section 5, research/cn_formats.md 2.1."""
+communications), 1749 (maritime satellite)."""
 
 UNALLOCATED_174 = tuple(f"174{n}" for n in range(13, 90))
 """17413-17489: no allocation, so not mobiles."""
 
 IOT_PREFIXES = ("1440", "1441", "148", "146", "1410")
 """Allocated 13-digit IoT ranges: China Mobile 1440X, 1441X, 148XX; China Unicom 146XX; China Telecom
-1410X (research/cn_formats.md 2.1). 140 is left out: the notes give it no allocated part."""
+1410X. 140 is left out: the notes give it no allocated part."""
 
 UNALLOCATED_IOT = tuple(f"141{d}" for d in range(1, 10)) + tuple(f"144{d}" for d in range(2, 10))
 """13-digit numbers in 141/144 outside the allocated ranges."""
@@ -374,7 +374,7 @@ def card_wide(rng: random.Random, fake: Faker) -> Piece:
 
 
 MASTERCARD_RANGES = ((510000, 559999), (222100, 272099))
-"""Mastercard IINs: 51-55 and 2221-2720, 16 digits (guide, section 5)."""
+"""Mastercard IINs: 51-55 and 2221-2720, 16 digits."""
 MASTERCARD_BINS = tuple(prefix for prefix, _ in BINS if prefix[:2] in ("51", "52", "53", "54", "55"))
 """Mastercard BINs of Chinese banks in the BIN tables."""
 
@@ -388,14 +388,14 @@ def mastercard(rng: random.Random, fake: Faker) -> Piece:
 
 
 def unionpay_81(rng: random.Random, fake: Faker) -> Piece:
-    """A UnionPay card from the 81 range (8171…, guide section 5), 16 or 19 digits (never 18: an 18-digit
+    """A UnionPay card from the 81 range (8171…), 16 or 19 digits (never 18: an 18-digit
     81… number is a Hong Kong residence permit's shape)."""
     digits = _luhn_complete(_fill(rng, "8171", rng.choice((16, 19)) - 1))
     return Piece(_styled(rng, digits, (4, 4, 4, 4, 3)), "CN_BANK_CARD")
 
 
 def abc_legacy(rng: random.Random, fake: Faker) -> Piece:
-    """An Agricultural Bank legacy card: 103 and 16 more digits (guide section 5)."""
+    """An Agricultural Bank legacy card: 103 and 16 more digits."""
     digits = _luhn_complete(_fill(rng, "103", 18))
     return Piece(_styled(rng, digits, (4, 4, 4, 4, 3)), "CN_BANK_CARD")
 
@@ -526,7 +526,7 @@ NINETEEN_DIGIT_BINS = (
     "622188",
     "9558",
 )
-"""BINs whose cards are 19 digits (research/cn_formats.md 3.3: npm bankcardinfo lengths)."""
+"""BINs whose cards are 19 digits (npm bankcardinfo 2.0.6 lengths, as in data/bin_lengths.csv)."""
 
 
 def seventeen_digits(rng: random.Random, fake: Faker) -> Piece:
@@ -617,7 +617,7 @@ SLOTS: dict[str, Writer] = {
     "CARD": card,
     "CARD_PLAIN": lambda rng, fake: card(rng, fake, plain=True),
     "CARDX": card_failing_luhn,
-    # issue #11 recall classes
+    # recall classes
     "ID_GROUPED": id_grouped,
     "BADID_LABELLED": bad_id_after_label,
     "PHONE174": mobile_174,
@@ -711,7 +711,7 @@ TUNING_TEMPLATES: tuple[str, ...] = (
     "设备IMEI:<IMEI>，激活日期<DATE>",
     "凭证号<BADID>，请核对",
     "参考号<BADCARD>，内部编码<RUN11>",
-    # issue #11 recall classes: 174 and IoT ranges, other spellings of mobiles, landlines, lists
+    # recall classes: 174 and IoT ranges, other spellings of mobiles, landlines, lists
     "应急通信保障人员<name>，卫星电话<PHONE174>",
     "长途请拨<PHONE_TRUNK>找<name>",
     "联系方式：<PHONE_SPELLED>，<name>",
@@ -779,7 +779,7 @@ HELDOUT_TEMPLATES: tuple[str, ...] = (
     "出库记录 <DATE> 条码<BADCARD> IMEI<IMEI>",
     "核验未通过：提交的号码<BADID>校验位不符",
     "企业信息：<company> 信用代码<USCC> 联行号<CNAPS>",
-    # issue #11 recall classes: 174 and IoT ranges, other spellings of mobiles, landlines, lists
+    # recall classes: 174 and IoT ranges, other spellings of mobiles, landlines, lists
     "船长<name> 海事卫星 <PHONE174> 已报备",
     "外地号码需加0：<PHONE_TRUNK>（<name>）",
     "[微信昵称] <name> <PHONE_SPELLED>",

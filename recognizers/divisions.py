@@ -2,7 +2,7 @@
 
 The table is python-stdnum's `cn/loc.dat`, which keeps abolished codes with their years (崇文区 110103,
 abolished 2010, still printed on IDs). It is used to describe a region when generalizing, never to reject
-an ID: the code on an ID is the one valid at registration, not at birth (see the guide, section 5).
+an ID: the code on an ID is the one valid at registration, not at birth.
 
 >>> division("110105").province, division("440305").city
 ('北京市', '深圳市')

@@ -1,16 +1,17 @@
 """`cnpii eval`: precision, recall and F1 per entity type of `detect` on labeled corpora.
 
 A corpus is JSON Lines (`{"id", "text", "entities": [{"type", "start", "end", "core_start", "core_end"}]}`,
-the format of /work/shared/eval/dev.jsonl and tests/corpora/*.jsonl) or a JSON list in the format of
+the format of tests/corpora/*.jsonl) or a JSON list in the format of
 tricky_cases.json (entities without `core_*`: a phone's core is its span without the country prefix).
 
-Match rule (shared/eval/README.md): a prediction matches a gold entity of the same type when the digits
-it covers include every digit of the gold core and no digit outside the gold span; separators, brackets
-and `+` do not count either way (the check character `X` counts as a digit). Each gold entity and each
-prediction matches at most once. A prediction that matches nothing but overlaps an `IGNORE` span counts
-neither way. Labels of other types (`CN_USCC`, `QQ`, `CN_NAME`… in tricky_cases.json) are not scored:
-they are not gold for any core type, so a core prediction on them is a false positive (a bank card
-reported on a credit code, or a phone on a QQ number, is a type error, not a debatable label).
+Match rule (that of the shared evaluation set, tests/corpora/shared_dev.jsonl): a prediction matches a gold
+entity of the same type when the digits it covers include every digit of the gold core and no digit outside
+the gold span; separators, brackets and `+` do not count either way (the check character `X` counts as a
+digit). Each gold entity and each prediction matches at most once. A prediction that matches nothing but
+overlaps an `IGNORE` span counts neither way. Labels of other types (`CN_USCC`, `QQ`, `CN_NAME`… in
+tricky_cases.json) are not scored: they are not gold for any core type, so a core prediction on them is a
+false positive (a bank card reported on a credit code, or a phone on a QQ number, is a type error, not a
+debatable label).
 
 >>> report = evaluate([Record("1", "手机+86 13800138000", (Gold("CN_PHONE", 2, 17, 6, 17),))])
 >>> report.scores["CN_PHONE"].recall, report.scores["CN_PHONE"].precision

@@ -71,3 +71,15 @@ def equals(columns: np.ndarray | None, text: str) -> np.ndarray | bool:
     if columns.shape[1] != len(text):
         return np.zeros(len(columns), dtype=bool)
     return (columns == np.frombuffer(text.encode(), np.uint8)).all(axis=1)
+
+
+class MaskLayout(NamedTuple):
+    """Where a mask may show a number's characters: `preset_first`/`preset_last` shown by default, and the
+    range [`hidden_from`, `hidden_to`) that is masked whatever the policy asks (a birth date, a mobile's
+    middle digits). An entity's `mask_layout(number)` gives it for one normalized number, None when the
+    number has no shape the entity writes (then the whole span is masked)."""
+
+    preset_first: int
+    preset_last: int
+    hidden_from: int
+    hidden_to: int

@@ -4,7 +4,7 @@ Mobiles are 11 digits in allocated segments: 13x, 145-149, 15x but 154, 162/165/
 175-178, 18x, 19x but 194; of 174 only 17400-17412 (satellite, emergency) and 1749. 13-digit IoT numbers
 (1440x, 1441x, 1410x, 146xx, 148xx) look like millisecond timestamps, so they are reported only with
 context. Landlines are an area code (010, 02x or 0 + 3 digits, checked against the area codes in the
-`phone` package's 2023 segment table) and a 7-8 digit local number that does not start with 0 or 1.
+vendored 2023 segment table, `recognizers.segments`) and a 7-8 digit local number not starting 0 or 1.
 Written with +86 / 0086 / 86- / (+86), a trunk 0, spaces, dashes, dots, slashes, underscores, brackets,
 a space between every digit, full-width forms or Chinese numerals (幺三八…). Not phones: 11-digit runs
 starting 10/11/12, digits inside longer numbers, amounts like 13800000000.00元.
@@ -20,16 +20,16 @@ starting 10/11/12, digits inside longer numbers, amounts like 13800000000.00元.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping
 
 import numpy as np
-import phone as phone_db
 
+from recognizers import segments
 from recognizers.arrays import decimals, strings
 from recognizers.errors import InvalidFormat
 from recognizers.findings import Strength
-from recognizers.layouts import Judged, Layout, equals, layouts, part
+from recognizers.layouts import Judged, Layout, MaskLayout, equals, layouts, part
+from recognizers.segments import area_codes
 
 ENTITY = "CN_PHONE"
 
@@ -87,36 +87,6 @@ COLUMN_HINTS: dict[str, tuple[str, ...]] = {
     "contains": ("手机", "电话", "联系方式", "座机", "传真", "phone", "mobile"),
 }
 
-_AREA = r"0(?:10|2[0-9]|[3-9][0-9]{2})"
-
-
-@functools.cache
-def _segment_table() -> phone_db.Phone:
-    return phone_db.Phone()
-
-
-@functools.cache
-def area_places() -> dict[str, tuple[str, str]]:
-    """Landline area code -> (province, city) short names from the `phone` package's records (2023); the
-    city is '' where one area code serves several cities (028: 成都, 资阳, 眉山)."""
-    table = _segment_table()
-    places: dict[str, set[tuple[str, str]]] = {}
-    for record in table.buf[8 : table.first_phone_record_offset].split(b"\0"):
-        fields = record.decode().split("|")
-        if len(fields) == 4:
-            places.setdefault(fields[3], set()).add((fields[0], fields[1]))
-    return {
-        code: (next(iter(found))[0], next(iter(found))[1] if len(found) == 1 else "")
-        for code, found in places.items()
-    }
-
-
-@functools.cache
-def area_codes() -> frozenset[str]:
-    """Landline area codes in use (the `phone` package's segment table, 2023)."""
-    return frozenset(c for c in area_places() if re.fullmatch(_AREA, c))
-
-
 def compact(number: str) -> str:
     """The national form: 11 or 13 digits for mobiles, trunk 0 + area code + local number for landlines."""
     from recognizers.detector import detect  # the engine reads this module's layouts
@@ -150,25 +120,9 @@ def kind(number: str) -> str:
     return "mobile" if len(digits) == 11 else "iot_13_digit"
 
 
-@functools.cache
-def segment_records() -> np.ndarray:
-    """The `phone` package's 7-digit segment records as a structured array sorted by `prefix`, with the
-    `offset` of each record's place text and its carrier `type`: `segment_info` in bulk."""
-    table = _segment_table()
-    record = np.dtype([("prefix", "<i4"), ("offset", "<i4"), ("type", "u1")])
-    return np.frombuffer(
-        table.buf, record, count=table.phone_record_count, offset=table.first_phone_record_offset
-    )
-
-
 def segment_info(number: str) -> dict[str, str]:
-    """Province, city and carrier of a mobile's 7-digit prefix ('' where the 2023 table has no entry)."""
-    info = _segment_table().find(validate(number)[:7]) or {}
-    return {
-        "province": info.get("province", ""),
-        "city": info.get("city", ""),
-        "carrier": info.get("phone_type") or "",
-    }
+    """Province, city and carrier of a mobile's 7-digit segment ('' where the vendored table has none)."""
+    return segments.segment_info(validate(number))
 
 
 _MOBILE_HEADS = np.zeros(1000, dtype=bool)
@@ -271,3 +225,25 @@ LAYOUTS = (
 )
 """Mobiles bare, 3-4-4 with one kind of separator, 4-4-3, spaced digit by digit, after a country code or
 a trunk 0; IoT numbers bare; landlines with their area code separated, bracketed or after +86, or bare."""
+
+
+MASK_KEEP = (3, 4)
+"""The most of each end of a phone a mask may show (`138****5678`)."""
+
+
+def _area_code_length(number: str) -> int:
+    """Digits of a landline's area code as written: 010 and 02x have 3, others 4; one less after +86."""
+    trunk = number[0] == "0"
+    short = number[1 if trunk else 0] in "12"
+    return (3 if short else 4) - (0 if trunk else 1)
+
+
+def mask_layout(number: str) -> MaskLayout | None:
+    """A mobile or IoT number shows 3 + 4, a landline its area code + 4 (`MaskLayout`)."""
+    n = len(number)
+    if n == 13 or (n == 11 and number[0] not in "023456789"):  # IoT; mobile (maybe masked from digit 1)
+        return MaskLayout(3, 4, 3, n - 4)
+    if 9 <= n <= 12:  # landline: area code with or without the trunk 0, 7-8 digits
+        area = _area_code_length(number)
+        return MaskLayout(area, 4, area, n - 4)
+    return None

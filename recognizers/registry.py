@@ -9,13 +9,13 @@ tie-break order of the engine: the most specific check first.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 
 from recognizers import bank_card, phone, resident_id
 from recognizers.context import column_supports
-from recognizers.layouts import Layout
+from recognizers.layouts import Layout, MaskLayout
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,15 @@ class EntitySpec:
     """Column-name words that support every value in the column (see `context.column_supports`)."""
     token_code: str
     """Two letters in token prefixes (`CNPH_`): a token tells its entity, never its column."""
+    mask_keep: tuple[int, int] | None
+    """The most of each end `mask` may show (`keep_first`, `keep_last`); None: a mask hides the whole span."""
+    mask_layout: Callable[[str], MaskLayout | None] | None
+    """What a mask shows of a normalized number by default; None: the whole span is masked."""
 
 
 def _spec(module: ModuleType, token_code: str) -> EntitySpec:
-    return EntitySpec(module.ENTITY, module, module.LAYOUTS, module.CONTEXT, module.COLUMN_HINTS, token_code)
+    return EntitySpec(module.ENTITY, module, module.LAYOUTS, module.CONTEXT, module.COLUMN_HINTS, token_code,
+                      getattr(module, "MASK_KEEP", None), getattr(module, "mask_layout", None))
 
 
 REGISTRY: dict[str, EntitySpec] = {

@@ -32,7 +32,7 @@ from recognizers.checksums import mod11_2_check_bytes, mod11_2_check_character
 from recognizers.divisions import PROVINCES, Division, division
 from recognizers.errors import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from recognizers.findings import Strength
-from recognizers.layouts import Judged, Layout, layouts
+from recognizers.layouts import Judged, Layout, MaskLayout, layouts
 from recognizers.text import fold
 
 ENTITY = "CN_RESIDENT_ID"
@@ -248,3 +248,18 @@ LAYOUTS = (
     + layouts(ENTITY, judge, {"permit": (r"H(?:d{8}|d{10})",)}, alone=True)
 )
 """18 characters bare or grouped 6-8-4, 6-4-4-4, 3-3-4-4-4 or 4-4-4-4-2; 15 digits; H/M + 8 or 10 digits."""
+
+
+MASK_KEEP = (6, 4)
+"""The most of each end of an ID a mask may show: the division code, and sequence + check character;
+never the birth date."""
+
+
+def mask_layout(number: str) -> MaskLayout | None:
+    """An ID shows its first and last character by default and never its birth date; a 港澳 permit
+    (H/M + 8 or 10 digits) its letter and last digit (`MaskLayout`)."""
+    n = len(number)
+    birth_date = {18: (6, 14), 15: (6, 12)}.get(n)
+    if birth_date is not None:
+        return MaskLayout(1, 1, *birth_date)
+    return MaskLayout(1, 1, 1, n - 1) if n in (9, 11) else None

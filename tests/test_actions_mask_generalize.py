@@ -3,6 +3,7 @@ attributes of real values; vectorized date and amount generalization over Arrow 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
 import random
@@ -11,9 +12,10 @@ import pyarrow as pa
 import pytest
 from faker import Faker
 
-from pipeline.actions import ActionConfigError, Target, build_action
+from pipeline.actions import ActionConfigError, Target, action_params, build_action
 from pipeline.actions.generalize import card_type, generalize_amounts, generalize_dates
 from recognizers import corpus, detect
+from recognizers.registry import REGISTRY
 from recognizers.resident_id import calc_check_digit
 
 ID = "CN_RESIDENT_ID"
@@ -390,3 +392,15 @@ def test_amounts_refuse_bad_edges_and_types():
             generalize_amounts(pa.array([1]), edges)
     with pytest.raises(ValueError, match="string"):
         generalize_amounts(pa.array(["1000"]), [1000])
+
+
+def test_an_entity_without_a_mask_layout_is_masked_whole_and_refuses_shown_characters(monkeypatch):
+    """A registered entity that declares no mask layout (a text entity, say) is masked over its whole
+    span, and a policy asking to show part of it is refused when it loads, not mid-run."""
+    monkeypatch.setitem(REGISTRY, "CN_TEST", dataclasses.replace(
+        REGISTRY["CN_PHONE"], name="CN_TEST", mask_keep=None, mask_layout=None))
+    assert build_action("mask", {}, None).replace(Target("CN_TEST", "ab12", "", "ab 12")) == "** **"
+    with pytest.raises(ActionConfigError, match="keep_first=1 shows too much of a CN_TEST"):
+        action_params("mask", {"keep_first": 1}).check_entity("CN_TEST")
+    with pytest.raises(ActionConfigError, match="no faker for CN_TEST"):
+        action_params("fake", {}).check_entity("CN_TEST")

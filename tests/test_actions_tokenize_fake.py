@@ -20,7 +20,7 @@ from pipeline.actions import tokenize as tokenize_module
 from pipeline.actions.base import ActionConfigError, Target, build_action
 from pipeline.actions.tokenize import TokenError, detokenize, permute
 from pipeline.keys import Keyring, KeySource
-from recognizers import bank_card, detect, phone, resident_id
+from recognizers import bank_card, detect, phone, resident_id, segments
 from recognizers.divisions import PROVINCES
 
 
@@ -68,7 +68,7 @@ def cards(count: int, length: int, seed: int = 7) -> list[str]:
 
 def landlines(count: int, seed: int = 7) -> list[str]:
     rng = random.Random(seed)
-    areas = sorted(phone.area_codes())
+    areas = sorted(segments.area_codes())
     return list(dict.fromkeys(
         (area := rng.choice(areas)) + str(rng.randint(2, 9)) + f"{rng.randrange(10**6):06d}" + (
             str(rng.randint(0, 9)) if len(area) == 3 else "")

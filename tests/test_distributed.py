@@ -157,10 +157,10 @@ def test_tables_and_keys_are_built_once_per_worker(client, cluster, tmp_path):
     def cache_use() -> dict[str, tuple[int, int]]:
         from pipeline.actions import tokenize
         from pipeline.keys import _load_cached
-        from recognizers import bank_card, divisions, phone
+        from recognizers import bank_card, divisions, segments
 
         builders = {
-            "phone segments": phone._segment_table,
+            "phone segments": segments._tables,
             "card BINs": bank_card.bins,
             "division names": divisions._loc,
             "keyring": _load_cached,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from recognizers import detect, phone
+from recognizers import detect, phone, segments
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ def test_kind_and_segment_info():
 
 
 def test_area_codes_come_from_the_segment_table():
-    codes = phone.area_codes()
+    codes = segments.area_codes()
     assert {"010", "021", "0755", "0891"} <= codes
     assert "0000" not in codes and len(codes) > 300
 

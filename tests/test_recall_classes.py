@@ -1,15 +1,15 @@
-"""Recall classes of issue #11 (item 3): numbers written the ways other projects' test suites and real
-text write them, each with its hard negatives.
+"""Recall classes: numbers written the ways other projects' test suites and real text write them, each
+with its hard negatives.
 
 Every test states the behaviour the engine must have, with the exact span (`text[start:end]`) and the
-normalized value. Facts about allocated ranges come from the guide (/work/shared/GUIDE.md, section 5,
-"More number facts") and the research notes (/work/shared/research/cn_formats.md, 2.1 and 3.1):
+normalized value. Facts about allocated ranges (MIIT segment allocations, card network IIN ranges, BIN
+lengths of the npm bankcardinfo table):
 - 174: only 17400-17405 (satellite, China Telecom), 17406-17412 (MIIT emergency communications) and
   1749 (maritime satellite) are allocated; every other 174 number is not a mobile.
 - 13-digit IoT numbers: China Mobile 1440X, 1441X, 148XX; China Unicom 146XX; China Telecom 1410X.
 - Mastercard: 16 digits, 51-55 and 2221-2720. UnionPay also issues from 81 (e.g. 8171); the Agricultural
   Bank of China has legacy 19-digit cards starting 103. A BIN whose cards are 19 digits (622202 ICBC,
-  622848 ABC, 621700 CCB, 436742 CCB Visa, 9558 ICBC: lengths from the notes' BIN table, 3.3) does not
+  622848 ABC, 621700 CCB, 436742 CCB Visa, 9558 ICBC: lengths from data/bin_lengths.csv) does not
   make a 17-digit number a card.
 Check characters and Luhn digits are computed here, never copied.
 """

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pipeline.actions.base import Action, Target, register
+from pipeline.actions.base import Action, ActionConfigError, Params, Target, register
 from pipeline.actions.tokenize import keyed_digest
 from recognizers import bank_card, phone, resident_id
 
@@ -76,7 +76,16 @@ def _fake_card(faker: Faker, target: Target) -> str:
     return body + bank_card.calc_check_digit(body)
 
 
-_FAKERS = {"CN_RESIDENT_ID": _fake_id, "CN_PHONE": _fake_phone, "CN_BANK_CARD": _fake_card}
+_FAKERS = {resident_id.ENTITY: _fake_id, phone.ENTITY: _fake_phone, bank_card.ENTITY: _fake_card}
+
+
+class FakeParams(Params):
+    """fake takes no parameters; it fits the entities it has a faker for."""
+
+    def check_entity(self, entity: str) -> None:
+        """Refuse an entity without a faker (ActionConfigError naming it) when the policy loads."""
+        if entity not in _FAKERS:
+            raise ActionConfigError(f"fake: no faker for {entity}; it fakes {', '.join(_FAKERS)}")
 
 
 @register
@@ -85,6 +94,7 @@ class Fake(Action):
 
     name = "fake"
     needs_key = True
+    Params = FakeParams
 
     def replace(self, target: Target) -> str:
         """A fake of the target's entity and subtype; equal values get equal fakes."""

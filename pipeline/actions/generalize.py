@@ -43,7 +43,7 @@ import pyarrow.compute as pc
 from pydantic import Field, field_validator
 
 from pipeline.actions.base import DECLARED, Action, ActionConfigError, Params, Target, register
-from recognizers import bank_card, phone, resident_id
+from recognizers import bank_card, phone, resident_id, segments
 from recognizers.bank_card import known_bins
 from recognizers.divisions import PROVINCES, division
 
@@ -172,10 +172,10 @@ def _city(province: str, short: str) -> str:
 
 def _phone(choice: str, number: str) -> str:
     if number.startswith("0"):  # landline: the national form keeps the trunk 0 and the area code
-        area = next((number[:n] for n in (3, 4) if number[:n] in phone.area_places()), None)
+        area = next((number[:n] for n in (3, 4) if number[:n] in segments.area_places()), None)
         if area is None or choice == "carrier":
             return ""
-        province_short, city_short = phone.area_places()[area]
+        province_short, city_short = segments.area_places()[area]
     else:
         info = phone.segment_info(number)
         if choice == "carrier":
@@ -277,11 +277,12 @@ def _bulk_keys(entity: str, choice: str, values: pa.Array) -> pa.Array | None:
         mobile = pc.and_(pc.equal(lengths, 11), pc.starts_with(values, "1"))
         if not pc.all(mobile).as_py():
             return None
-        records = phone.segment_records()
+        records = segments.segment_records()
         prefixes = pc.cast(pc.utf8_slice_codeunits(values, 0, 7), pa.int32()).to_numpy(zero_copy_only=False)
-        row = np.minimum(np.searchsorted(records["prefix"], prefixes), len(records) - 1)
-        place = records["offset"][row].astype(np.int64) * 16 + records["type"][row]
-        return pa.array(np.where(records["prefix"][row] == prefixes, place, -1))
+        row = segments.segment_rows(prefixes)
+        found = records[np.maximum(row, 0)]
+        place = found["place"].astype(np.int64) * 256 + found["carrier"]
+        return pa.array(np.where(row >= 0, place, -1))
     return pc.fill_null(known_bins(values), "")
 
 

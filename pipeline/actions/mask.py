@@ -2,7 +2,7 @@
 
 Masking works on the span as written: separators, brackets, a `+86` / `0086` prefix and the width of the
 digits (full-width stays full-width) are kept, and only characters of the number itself are replaced.
-Presets (guide, section 5; PCI DSS 4.0 req. 3.4.1 for cards):
+Presets (the display conventions of Chinese banks and apps; PCI DSS 4.0 req. 3.4.1 for cards):
 
 - phone: a mobile or 13-digit IoT number keeps its first 3 and last 4 digits (`+86 138-****-5678`);
   a landline keeps its area code and last 4 digits (`010-****5678`);
@@ -38,15 +38,13 @@ import pyarrow.compute as pc
 from pydantic import ValidationInfo, field_validator
 
 from pipeline.actions.base import DECLARED, Action, ActionConfigError, Params, Target, register
-from recognizers import bank_card, phone, resident_id
+from recognizers import phone, resident_id
 from recognizers.arrays import fixed_width_bytes, strings
+from recognizers.layouts import MaskLayout
+from recognizers.registry import REGISTRY, spec
 from recognizers.text import fold
 
-CAPS: dict[str, tuple[int, int]] = {
-    phone.ENTITY: (3, 4),
-    bank_card.ENTITY: (6, 4),  # PCI DSS: at most the BIN and the last 4
-    resident_id.ENTITY: (6, 4),  # the division code, and sequence + check character: never the birth date
-}
+CAPS: dict[str, tuple[int, int]] = {name: spec.mask_keep for name, spec in REGISTRY.items() if spec.mask_keep}
 """The most of each end of a number that `keep_first` / `keep_last` may show, per entity."""
 MAX_FIRST = max(first for first, _ in CAPS.values())
 MAX_LAST = max(last for _, last in CAPS.values())
@@ -87,7 +85,7 @@ class MaskParams(Params):
     def check_entity(self, entity: str) -> None:
         """Refuse counts that show more of `entity` than its display convention allows (a phone shows at
         most 3 + 4); ActionConfigError names the parameter and the entity."""
-        most_first, most_last = CAPS.get(entity, (MAX_FIRST, MAX_LAST))
+        most_first, most_last = CAPS.get(entity, (0, 0))  # an entity without caps is masked whole
         for param, count, most in (("keep_first", self.keep_first, most_first),
                                    ("keep_last", self.keep_last, most_last)):
             if count is not None and count > most:
@@ -119,40 +117,10 @@ def _number_in(written: str, entity: str, char: str) -> _Number:
     return _Number(number, positions, around)
 
 
-def _area_code_length(number: str) -> int:
-    """Digits of a landline's area code as written: 010 and 02x have 3, others 4; one less after +86."""
-    trunk = number[0] == "0"
-    short = number[1 if trunk else 0] in "12"
-    return (3 if short else 4) - (0 if trunk else 1)
-
-
-class _Layout(NamedTuple):
-    """Where a number may show characters: the preset counts and the range that is always masked."""
-
-    preset_first: int
-    preset_last: int
-    hidden_from: int
-    hidden_to: int
-
-
-def _layout(entity: str, number: str) -> _Layout | None:
-    """The layout for a number of this entity and shape; None when the shape is not one of the entity's."""
-    n = len(number)
-    if entity == phone.ENTITY:
-        if n == 13 or (n == 11 and number[0] not in "023456789"):  # IoT; mobile (maybe masked from digit 1)
-            return _Layout(3, 4, 3, n - 4)
-        if 9 <= n <= 12:  # landline: area code with or without the trunk 0, 7-8 digits
-            area = _area_code_length(number)
-            return _Layout(area, 4, area, n - 4)
-        return None
-    if entity == bank_card.ENTITY:
-        return _Layout(6, 4, 6, n - 4) if n in bank_card.LENGTHS else None
-    if entity == resident_id.ENTITY:
-        birth_date = {18: (6, 14), 15: (6, 12)}.get(n)
-        if birth_date is not None:
-            return _Layout(1, 1, *birth_date)
-        return _Layout(1, 1, 1, n - 1) if n in (9, 11) else None  # 港澳 travel permit: H/M + 8 or 10 digits
-    return None
+def _layout(entity: str, number: str) -> MaskLayout | None:
+    """The entity's mask layout for a number of this shape; None: mask the whole span."""
+    layout = spec(entity).mask_layout
+    return layout(number) if layout is not None else None
 
 
 def _number_at_end(entity: str, written_digits: int, length: int) -> bool:
@@ -176,7 +144,7 @@ class Mask(Action):
     name = "mask"
     Params = MaskParams
 
-    def _shown(self, layout: _Layout, length: int) -> tuple[int, int]:
+    def _shown(self, layout: MaskLayout, length: int) -> tuple[int, int]:
         """How many leading and trailing characters stay visible: the parameters or the preset, never
         reaching into the range that is always masked."""
         first = self.params.keep_first if self.params.keep_first is not None else layout.preset_first

@@ -20,7 +20,7 @@ and `+86 13812345678` are one value). Each entity type and format has its own su
   - card → same length, Luhn-valid; by default it starts with 0 (ISO/IEC 7812 major industry identifier
     0 is assigned to no card issuer), with `keep_bin: true` it keeps the 6-digit BIN (injective per BIN
     and length, but then it IS a card to any scanner and may equal a real card: `output_may_hold_entity`).
-  - mobile → 11 digits starting 10, 11 or 12 (never mobile segments; GUIDE §5); 13-digit IoT numbers →
+  - mobile → 11 digits starting 10, 11 or 12 (never mobile segments); 13-digit IoT numbers →
     13 digits starting 10-12.
   - landline → the area code kept, the local number permuted into one starting 0 or 1 (real local
     numbers start 2-9).
@@ -66,9 +66,11 @@ from pipeline.actions.base import DECLARED, Action, Params, Target, register
 from pipeline.keys import Keyring
 from recognizers import bank_card, resident_id
 from recognizers.arrays import strings
+from recognizers.registry import REGISTRY
 
-TOKEN_TYPES: dict[str, str] = {"CN_RESIDENT_ID": "ID", "CN_PHONE": "PH", "CN_BANK_CARD": "BC"}
-"""Short entity codes in tokens: hmac tokens start `CN<code>_`, reversible ones `CNRV_<code>_`."""
+TOKEN_TYPES: dict[str, str] = {name: entity.token_code for name, entity in REGISTRY.items()}
+"""Short entity codes in tokens (the registry's): hmac tokens start `CN<code>_`, reversible ones
+`CNRV_<code>_`."""
 HMAC_TOKEN_BYTES = 15  # a multiple of 5: whole base32 blocks, no padding (see hmac_tokens)
 """120 bits of HMAC-SHA256 per token (see the module docstring for the collision bound)."""
 FEISTEL_ROUNDS = 10
