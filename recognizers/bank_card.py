@@ -57,6 +57,10 @@ CONTEXT: tuple[str, ...] = (
     "收款",
     "付款",
     "还款卡",
+    "工资卡",
+    "原卡",
+    "新卡",
+    "旧卡",
     "扣款",
     "绑定",
     "绑卡",
@@ -90,6 +94,8 @@ COLUMN_HINTS: dict[str, tuple[str, ...]] = {
 }
 
 LENGTHS = range(15, 20)
+UNCOMMON_LENGTHS = (15, 17, 18)
+"""Card lengths a BIN must be known to issue (16 and 19 digits are the standard UnionPay lengths)."""
 
 BROAD_ISSUERS = (("62", range(16, 20)), ("81", range(16, 20)), ("103", (19,)), ("4", (16,)),
                  ("51", (16,)), ("52", (16,)), ("53", (16,)), ("54", (16,)), ("55", (16,)))
@@ -109,9 +115,11 @@ def bins() -> dict[str, str]:
 
 @functools.cache
 def bin_lengths() -> dict[str, tuple[int, ...]]:
-    """BIN -> the lengths its cards have, where known (`data/bin_lengths.csv`): a number shorter than every
-    one of them is not proven a card by that BIN (a 19-digit card's BIN does not make 17 digits a card;
-    longer numbers are accepted, as exports do hold 19-digit numbers under BINs listed with 18)."""
+    """BIN -> the lengths its cards have, where known (`data/bin_lengths.csv`): a number of an uncommon
+    length (`UNCOMMON_LENGTHS`) shorter than every one of them is not proven a card by that BIN (a 19-digit
+    card's BIN does not make 17 digits a card). The standard 16 and 19 digits are always accepted (the
+    table lists one length per rule, and banks issue 16-digit cards under BINs it lists with 19), and so
+    are longer numbers (exports hold 19-digit numbers under BINs listed with 18)."""
     with resources.files("recognizers").joinpath("data/bin_lengths.csv").open(encoding="utf-8") as f:
         return {row["bin"]: tuple(int(n) for n in row["lengths"].split()) for row in csv.DictReader(f)}
 
@@ -247,7 +255,8 @@ def judge(layout: Layout, chars: np.ndarray, parts: Mapping[str, slice]) -> Judg
     width = chars.shape[1]
     prefixes = known_bins(values)
     known = pc.is_valid(prefixes).to_numpy(zero_copy_only=False)
-    other_lengths = [b for b, lengths in bin_lengths().items() if width < min(lengths)]
+    other_lengths = [b for b, lengths in bin_lengths().items()
+                     if width in UNCOMMON_LENGTHS and width < min(lengths)]
     wrong_length = pc.fill_null(pc.is_in(prefixes, value_set=pa.array(other_lengths, pa.string())), False)
     luhn = luhn_valid_rows(chars.astype(np.int64) - 48)
     validated = luhn & (known | _broad(chars)) & ~wrong_length.to_numpy(zero_copy_only=False)

@@ -155,7 +155,9 @@ def _readings(shape: str) -> tuple[_Reading, ...]:
                             columns = [c for c, k in enumerate(positions) if a <= k < b]
                             if columns:
                                 parts.append((name, columns[0], columns[-1] + 1))
-                    inside = atomic and not layout.atomic and (start, end) != (0, len(body))
+                    # A run written whole as a card is one number: no phone inside it, and no shorter
+                    # card that would leave its last group (`6217 9987 7948 0186 00`) in clear.
+                    inside = atomic and (start, end) != (0, len(body))
                     found.append(_Reading(layout, rank, start, end, positions, tuple(parts), inside))
     return tuple(found)
 

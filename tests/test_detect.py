@@ -120,3 +120,17 @@ def test_a_fifteen_digit_card_in_a_card_column_is_not_a_legacy_id():
     card = "622202490819356"  # also reads as a legacy ID (622202, born 1949-08-19)
     assert [f.entity for f in detect(card)] == ["CN_RESIDENT_ID"]
     assert [f.entity for f in detect(card, column="yhkh")] == ["CN_BANK_CARD"]
+
+
+def test_a_card_written_in_groups_is_one_number_to_its_last_group():
+    """`6217 9987 7948 0186 00` (18 digits): a Luhn-valid 16-digit prefix must not win and leave `00`."""
+    text = "6217 9987 7948 0186 00"
+    assert spans(text, column="bank_card") == [("CN_BANK_CARD", text)]
+
+
+def test_a_sixteen_digit_card_under_a_bin_listed_with_nineteen_is_still_a_card():
+    """The BIN length table lists one length per rule; 16 and 19 digits are standard for any BIN."""
+    body = "436742081037707"
+    card = body + bank_card.calc_check_digit(body)
+    assert spans("工资卡" + card) == [("CN_BANK_CARD", card)]
+    assert detect(card)[0].score == 0.85
