@@ -69,9 +69,8 @@ class Action(abc.ABC):
         """What the output holds instead of `target` (None nulls a whole value)."""
 
     def replace_many(self, entity: str, written: pa.Array, values: pa.Array) -> pa.Array | None:
-        """`replace` in bulk for whole values the columnar fast path recognized (`written` as in the
-        data, `values` normalized); None when this action has no bulk form and each value goes
-        through `replace`."""
+        """`replace` in bulk for the spans the engine found (`written` as in the data, ASCII, `values`
+        normalized); None when this action has no bulk form and each span goes through `replace`."""
         return None
 
     @classmethod

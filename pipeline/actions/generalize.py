@@ -265,8 +265,8 @@ class Generalize(Action):
 
 
 def _bulk_keys(entity: str, choice: str, values: pa.Array) -> pa.Array | None:
-    """What a description depends on, per value, for the whole values the columnar path recognizes
-    (18-character IDs, 11-digit mobiles, cards); None for any other value, which is then described alone."""
+    """What a description depends on, per value, for normalized values of one common form (18-character
+    IDs, 11-digit mobiles, cards); None for a batch with others, whose values are then described alone."""
     lengths = pc.utf8_length(values)
     if entity == resident_id.ENTITY:
         if not pc.all(pc.equal(lengths, 18)).as_py():
