@@ -87,6 +87,7 @@ COLUMN_HINTS: dict[str, tuple[str, ...]] = {
     "contains": ("手机", "电话", "联系方式", "座机", "传真", "phone", "mobile"),
 }
 
+
 def compact(number: str) -> str:
     """The national form: 11 or 13 digits for mobiles, trunk 0 + area code + local number for landlines."""
     from recognizers.detector import detect  # the engine reads this module's layouts
