@@ -51,19 +51,30 @@ class DatasetInfo:
     kind: str = CUSTOMERS_KIND  # which table: a step is compared only with the floor of its own kind
 
 
+def _folder(data_dir: Path, name: str, rows: int, rows_per_file: int, seed: int) -> tuple[Path, int, bool]:
+    """Where a generated dataset lives, how many files it has, and whether it is complete (READY)."""
+    files = max(2, math.ceil(rows / rows_per_file))
+    folder = Path(data_dir) / f"{name}-{rows}-rows-{files}-files-seed{seed}"
+    return folder, files, (folder / READY).exists()
+
+
+def _mark_ready(folder: Path, rows: int, files: int, seed: int, **figures: int) -> Path:
+    """Write the READY marker last, with what the dataset holds; return the folder."""
+    (folder / READY).write_text(json.dumps({"rows": rows, "files": files, "seed": seed, **figures}),
+                                encoding="utf-8")
+    return folder
+
+
 def customers_dataset(data_dir: Path, rows: int, rows_per_file: int, seed: int = 0) -> Path:
     """The folder of a `rows`-row customers dataset under `data_dir`, generated unless already there."""
-    files = max(2, math.ceil(rows / rows_per_file))
-    folder = Path(data_dir) / f"customers-{rows}-rows-{files}-files-seed{seed}"
-    marker = folder / READY
-    if marker.exists():
+    folder, files, ready = _folder(data_dir, "customers", rows, rows_per_file, seed)
+    if ready:
         return folder
     people = sample_data.draw_people(rows, seed)
     table = sample_data.build_table(TABLE, people, seed, TABLE_NUMBER)
     del people
     sample_data.write_dataset(table, folder, files)
-    marker.write_text(json.dumps({"rows": rows, "files": files, "seed": seed}), encoding="utf-8")
-    return folder
+    return _mark_ready(folder, rows, files, seed)
 
 
 def describe(folder: Path, kind: str = CUSTOMERS_KIND) -> DatasetInfo:
@@ -95,10 +106,8 @@ def quasi_identifier_dataset(data_dir: Path, rows: int, rows_per_file: int, seed
     """A loans-shaped table of quasi-identifiers only, for measuring risk at scale: a borrower id (about
     0.6 loans' worth of distinct people), birth date, gender, county code and a loan status (the sensitive
     column). Generated file by file with numpy, so 10,000,000 rows take seconds and little memory."""
-    files = max(2, math.ceil(rows / rows_per_file))
-    folder = Path(data_dir) / f"quasi-identifiers-{rows}-rows-{files}-files-seed{seed}"
-    marker = folder / READY
-    if marker.exists():
+    folder, files, ready = _folder(data_dir, "quasi-identifiers", rows, rows_per_file, seed)
+    if ready:
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -115,8 +124,7 @@ def quasi_identifier_dataset(data_dir: Path, rows: int, rows_per_file: int, seed
             "status": pa.array(STATUSES).take(pa.array(rng.integers(0, len(STATUSES), n))),
         })
         pq.write_table(table, folder / f"part-{number:05d}.parquet", compression="zstd")
-    marker.write_text(json.dumps({"rows": rows, "files": files, "seed": seed}), encoding="utf-8")
-    return folder
+    return _mark_ready(folder, rows, files, seed)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -245,19 +253,6 @@ NOTE_SLOTS: dict[str, sample_data.Column] = {
 }
 
 
-def _fill(template: str, rows: sample_data.Rows) -> pa.Array:
-    """One clause template filled for every row."""
-    parts: list[pa.Array | pa.Scalar] = []
-    for literal, field, _, _ in Formatter().parse(template):
-        if literal:
-            parts.append(pa.scalar(literal))
-        if field is not None:
-            parts.append(NOTE_SLOTS[field](rows))
-    if not any(isinstance(part, pa.Array) for part in parts):
-        return pa.repeat(pa.scalar(template), len(rows))
-    return pc.binary_join_element_wise(*parts, "")
-
-
 def _clauses(rows: sample_data.Rows, personal: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     """One clause per row holding `personal[i]` personal numbers ("" where it is -1), and the reference
     numbers each clause holds."""
@@ -272,7 +267,7 @@ def _clauses(rows: sample_data.Rows, personal: np.ndarray) -> tuple[pa.Array, np
             chosen = where[choice == index]
             if chosen.size:
                 positions.append(chosen)
-                parts.append(_fill(clause.template, rows.subset(chosen)))
+                parts.append(sample_data.fill(clause.template, rows.subset(chosen), NOTE_SLOTS))
                 references[chosen] += clause.references
     return pa.concat_arrays(parts).take(np.argsort(np.concatenate(positions))), references
 
@@ -384,10 +379,8 @@ def loan_notes(people: sample_data.People, first_note: int, rows: int, seed: int
 def loan_notes_dataset(data_dir: Path, rows: int, rows_per_file: int, seed: int = 0) -> Path:
     """The folder of a `rows`-row loan-collection notes dataset under `data_dir`, generated file by file
     unless already there; its marker records how many numbers the notes and contact lists hold."""
-    files = max(2, math.ceil(rows / rows_per_file))
-    folder = Path(data_dir) / f"loan-notes-{rows}-rows-{files}-files-seed{seed}"
-    marker = folder / READY
-    if marker.exists():
+    folder, files, ready = _folder(data_dir, "loan-notes", rows, rows_per_file, seed)
+    if ready:
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("part-*.parquet"):
@@ -401,11 +394,8 @@ def loan_notes_dataset(data_dir: Path, rows: int, rows_per_file: int, seed: int 
         personal += int(batch.personal_numbers.sum())
         references += int(batch.reference_numbers.sum())
         contact_phones += int(batch.contact_phones.sum())
-    marker.write_text(json.dumps({"rows": rows, "files": files, "seed": seed,
-                                  "personal_numbers_in_notes": personal,
-                                  "reference_numbers_in_notes": references,
-                                  "phones_in_contacts": contact_phones}), encoding="utf-8")
-    return folder
+    return _mark_ready(folder, rows, files, seed, personal_numbers_in_notes=personal,
+                       reference_numbers_in_notes=references, phones_in_contacts=contact_phones)
 
 
 def loan_notes_figures(folder: Path) -> dict[str, int]:

@@ -490,14 +490,14 @@ SLOTS: Mapping[str, Column] = {
 }
 
 
-def _fill(template: str, rows: Rows) -> pa.Array:
-    """One template filled for every row, e.g. '转给{name}' becomes '转给张伟', '转给李娜'…"""
+def fill(template: str, rows: Rows, slots: Mapping[str, Column] = SLOTS) -> pa.Array:
+    """One template filled for every row from `slots`, e.g. '转给{name}' becomes '转给张伟', '转给李娜'…"""
     parts: list[Any] = []
     for literal, slot, _, _ in Formatter().parse(template):
         if literal:
             parts.append(pa.scalar(literal))
         if slot is not None:
-            parts.append(SLOTS[slot](rows))
+            parts.append(slots[slot](rows))
     if not any(isinstance(part, pa.Array) for part in parts):
         return pa.repeat(pa.scalar(template), len(rows))
     return pc.binary_join_element_wise(*parts, "")
@@ -505,7 +505,7 @@ def _fill(template: str, rows: Rows) -> pa.Array:
 
 def render(rows: Rows, templates: Sequence[tuple[str, float]]) -> pa.Array:
     """Free text: each row draws a template by weight and gets its slots filled."""
-    return mix(rows.rng, len(rows), templates, lambda template, where: _fill(template, rows.subset(where)))
+    return mix(rows.rng, len(rows), templates, lambda template, where: fill(template, rows.subset(where)))
 
 
 REMARK_TEMPLATES = (

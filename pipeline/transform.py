@@ -23,7 +23,7 @@ from pipeline.actions.base import DECLARED
 from pipeline.actions.generalize import generalize_amounts, generalize_dates
 from pipeline.plan import ColumnPlan, Mode, output_schema
 from recognizers import engine
-from recognizers.arrays import gather
+from recognizers.arrays import gather, utf8_buffer
 
 EXAMPLES_PER_ENTITY = 3
 DISPLAY_MASK = build_action("mask", {}, None)
@@ -83,14 +83,6 @@ class _Replacements:
         return pa.concat_arrays(self.chunks).take(pa.array(self.source))
 
 
-def _bytes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """The UTF-8 bytes of a string array and each value's offset into them."""
-    offsets = np.frombuffer(values.buffers()[1], np.int32)[values.offset : values.offset + len(values) + 1]
-    data = values.buffers()[2]
-    data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
-    return data, offsets.astype(np.int64)
-
-
 def _targets(found: engine.Found, written: pa.Array) -> list[Target]:
     """The findings as the actions see them (for the ones that go value by value)."""
     return [
@@ -145,8 +137,8 @@ def _assemble(distinct: pa.Array, found: engine.Found, replaced: pa.Array, nulle
               ) -> tuple[np.ndarray, pa.Array]:
     """The values holding findings with every span replaced (null where a replacement nulls the value):
     one byte gather over the old values and the replacements."""
-    data, offsets = _bytes(distinct)
-    extra, extra_offsets = _bytes(replaced.cast(pa.string()).fill_null(""))
+    data, offsets = utf8_buffer(distinct)
+    extra, extra_offsets = utf8_buffer(replaced.cast(pa.string()).fill_null(""))
     rows, first = np.unique(found.row, return_index=True)
     base = offsets[found.row]
     # Per finding: the kept text before it (from the previous span's end), then its replacement.
@@ -174,11 +166,10 @@ def _assemble(distinct: pa.Array, found: engine.Found, replaced: pa.Array, nulle
 
 def _join(pieces: pa.Array, owners: np.ndarray, lengths: np.ndarray) -> pa.Array:
     """Consecutive pieces of one owner as one string (the pieces are in owner order)."""
-    data, _ = _bytes(pieces)
+    data, _ = utf8_buffer(pieces)
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    start = np.frombuffer(pieces.buffers()[1], np.int32)[pieces.offset]
-    joined = np.ascontiguousarray(data[start : start + offsets[-1]])
+    joined = np.ascontiguousarray(data[: offsets[-1]])
     return pa.LargeStringArray.from_buffers(len(lengths), pa.py_buffer(offsets), pa.py_buffer(joined)
                                             ).cast(pa.string())
 
@@ -205,7 +196,7 @@ def _declared(distinct: pa.Array, plan: ColumnPlan) -> tuple[engine.Found, engin
         for f in dataclasses.fields(engine.Found)
     ))
     merged = merged.take(np.argsort(merged.row, kind="stable"))
-    _, offsets = _bytes(distinct)
+    _, offsets = utf8_buffer(distinct)
     whole = dataclasses.replace(merged, start=np.zeros(len(merged), dtype=np.int64),
                                 end=offsets[merged.row + 1] - offsets[merged.row])
     return found, whole
@@ -217,12 +208,12 @@ def _map_distinct(distinct: pa.Array, counts: np.ndarray, plan: ColumnPlan, stat
     A declared column's every value is its entity, counted only where it parses as it."""
     if plan.mode is Mode.DECLARED:
         counted, found = _declared(distinct, plan)
-        data, offsets = _bytes(distinct)
+        data, offsets = utf8_buffer(distinct)
         _record(counted, gather(data, offsets[counted.row] + counted.start, counted.end - counted.start),
                 counts, stats)
     else:
         found = engine.find(distinct, plan.entities, plan.name, plan.threshold)
-        data, offsets = _bytes(distinct)
+        data, offsets = utf8_buffer(distinct)
     written = gather(data, offsets[found.row] + found.start, found.end - found.start)
     if plan.mode is not Mode.DECLARED:
         _record(found, written, counts, stats)

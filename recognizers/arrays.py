@@ -10,11 +10,19 @@ import numpy as np
 import pyarrow as pa
 
 
+def utf8_buffer(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of a string array (no copy) and each value's offset into them, from 0 (nulls are
+    empty)."""
+    offsets = np.frombuffer(values.buffers()[1], np.int32)[values.offset : values.offset + len(values) + 1]
+    offsets = offsets.astype(np.int64)
+    data = values.buffers()[2]
+    data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return data[offsets[0] : offsets[-1]], offsets - offsets[0]
+
+
 def fixed_width_bytes(values: pa.Array, width: int) -> np.ndarray:
     """The bytes of equal-width strings as an (n, width) uint8 matrix (no copy)."""
-    offsets = np.frombuffer(values.buffers()[1], np.int32)[values.offset : values.offset + len(values) + 1]
-    data = np.frombuffer(values.buffers()[2], np.uint8) if len(values) else np.zeros(0, np.uint8)
-    return data[offsets[0] : offsets[-1]].reshape(len(values), width)
+    return utf8_buffer(values)[0].reshape(len(values), width)
 
 
 def strings(matrix: np.ndarray) -> pa.Array:

@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recognizers.arrays import gather
+from recognizers.arrays import gather, utf8_buffer
 from recognizers.context import DEFAULT_THRESHOLD, LABEL_GAP, NEGATIVE_WORDS, WINDOW, Context, score_table
 from recognizers.findings import Strength
 from recognizers.layouts import Layout
@@ -220,15 +220,6 @@ def _fold_values(values: pa.Array) -> tuple[pa.Array, _Folding | None]:
     return whole, _Folding(flagged[kept], original.filter(mask), folded.filter(mask), maps)
 
 
-def _buffer(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """The UTF-8 bytes of `values` and the offsets of each value into them (nulls are empty)."""
-    offsets = np.frombuffer(values.buffers()[1], np.int32)[values.offset : values.offset + len(values) + 1]
-    offsets = offsets.astype(np.int64)
-    data = values.buffers()[2]
-    data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
-    return data[offsets[0] : offsets[-1]], offsets - offsets[0]
-
-
 def _runs(data: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Runs of digit groups: their value, start and end bytes, and the byte where their digits start."""
     size = len(data)
@@ -399,7 +390,7 @@ def find(values: pa.Array, entities: Iterable[str] | None = None, column: str | 
     values = values.cast(pa.string()) if values.type != pa.string() else values
     wanted = np.isin(_ENTITY_NAMES, list(REGISTRY if entities is None else entities))
     folded, folding = _fold_values(values)
-    data, offsets = _buffer(folded)
+    data, offsets = utf8_buffer(folded)
     run_row, run_start, run_end, digit_start = _runs(data, offsets)
     if not len(run_row):
         return _empty()
@@ -549,14 +540,14 @@ def _unfold(found: Found, folding: _Folding) -> Found:
 
 def _char_index(values: pa.Array, row: np.ndarray, byte: np.ndarray) -> np.ndarray:
     """The character index of byte offset `byte` into value `row` of `values`."""
-    data, offsets = _buffer(values)
+    data, offsets = utf8_buffer(values)
     leads = np.concatenate([[0], np.cumsum((data & 0xC0) != 0x80)])
     return leads[offsets[row] + byte] - leads[offsets[row]]
 
 
 def _byte_offset(values: pa.Array, row: np.ndarray, char: np.ndarray) -> np.ndarray:
     """The byte offset of character `char` of value `row` of `values`."""
-    data, offsets = _buffer(values)
+    data, offsets = utf8_buffer(values)
     lead = np.append(np.flatnonzero((data & 0xC0) != 0x80), len(data))
     before = np.searchsorted(lead, offsets[row])
     return lead[before + char] - offsets[row]
