@@ -230,9 +230,8 @@ def integer_columns_with_pii(
 
     An integer has lost any leading zero, so it cannot be a landline: only values of at least
     `MIN_INTEGER_DIGITS` digits (a mobile) can be one. The distinct values are decided in bulk. Float
-    and decimal columns (`plan.is_fractional`) are
-    refused with a PlanError instead when their integral values hold one, or are too large to be exact:
-    passing them through would leak them.
+    and decimal columns (`plan.is_fractional`) are refused with a PlanError instead when their integral
+    values hold one, or are too large to be exact: passing them through would leak them.
     """
     found: set[str] = set()
     if not columns:

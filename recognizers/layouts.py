@@ -35,9 +35,10 @@ class Layout:
     """One way an entity's number is written.
 
     `alone`: never touching a Latin letter (cards, permits: tracking numbers such as SF… are glued to
-    letters). `atomic`: a run written whole in this layout is one number, so other entities' readings
-    inside it are dropped (a card's digit groups hold no phone). `whole_value_suffices`: a plausible
-    number that is a whole value counts as if context supported it (a legacy 15-digit ID in a cell).
+    letters). `atomic`: a run written whole in this layout is one number, so every shorter reading inside
+    it is dropped (a card's digit groups hold no phone, and no shorter card that would leave its last
+    group). `whole_value_suffices`: a plausible number that is a whole value counts as if context
+    supported it (a legacy 15-digit ID in a cell), unless the column is named for another entity.
     """
 
     entity: str

@@ -156,11 +156,7 @@ def subtype(number: str) -> str:
     number = compact(number)
     if len(number) == 15:
         return "legacy_15"
-    if number[:2] in ("81", "82", "83"):
-        return "hk_macau_taiwan_residence_permit"
-    if number[0] == "9":
-        return "foreign_permanent_resident"
-    return "resident"
+    return str(_subtypes(np.frombuffer(number.encode(), np.uint8)[None, :])[0])
 
 
 def birth_date(number: str) -> dt.date:
