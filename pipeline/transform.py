@@ -24,6 +24,7 @@ from pipeline.actions.generalize import generalize_amounts, generalize_dates
 from pipeline.plan import ColumnPlan, Mode, output_schema
 from recognizers import engine
 from recognizers.arrays import gather, utf8_buffer
+from recognizers.registry import ENTITIES
 
 EXAMPLES_PER_ENTITY = 3
 DISPLAY_MASK = build_action("mask", {}, None)
@@ -93,13 +94,25 @@ def _targets(found: engine.Found, written: pa.Array) -> list[Target]:
     ]
 
 
+def _entities(found: engine.Found) -> list[tuple[str, np.ndarray]]:
+    """Each entity present among the findings with the mask of its findings, in registry order (a
+    comparison per registered entity instead of sorting the names)."""
+    masks = ((entity, found.entity == entity) for entity in ENTITIES)
+    return [(entity, mine) for entity, mine in masks if mine.any()]
+
+
+def _firsts(rows: np.ndarray) -> np.ndarray:
+    """Whether each position of a sorted array starts a run of equal values."""
+    return np.concatenate([[True], rows[1:] != rows[:-1]]) if len(rows) else np.zeros(0, dtype=bool)
+
+
 def _replacements(found: engine.Found, written: pa.Array, plan: ColumnPlan) -> tuple[pa.Array, np.ndarray]:
     """What each finding becomes, and which findings null their whole value (redact without a marker)."""
     result: list[pa.Array] = []
     order: list[np.ndarray] = []
     ascii_written = pc.string_is_ascii(written).to_numpy(zero_copy_only=False) & (found.subtype != DECLARED)
-    for entity in np.unique(found.entity).tolist():
-        rows = np.flatnonzero(found.entity == entity)
+    for entity, mine in _entities(found):
+        rows = np.flatnonzero(mine)
         action = plan.actions[entity]
         bulk = rows[ascii_written[rows]]  # values of a declared column that did not parse go one by one
         replaced = action.replace_many(entity, written.take(pa.array(bulk)), found.value.take(pa.array(bulk))
@@ -122,12 +135,12 @@ def _replacements(found: engine.Found, written: pa.Array, plan: ColumnPlan) -> t
 def _record(found: engine.Found, written: pa.Array, counts: np.ndarray, stats: ColumnStats) -> None:
     """Count the findings by the rows their values stand for, and keep masked examples."""
     weights = counts[found.row]
-    for entity in np.unique(found.entity).tolist():
-        mine = found.entity == entity
+    for entity, mine in _entities(found):
         stats.findings[entity] += int(weights[mine].sum())
         stats.validated[entity] += int(weights[mine & found.validated].sum())
         stats.whole_value[entity] += int(weights[mine & found.whole].sum())
-        stats.rows_with[entity] += int(counts[np.unique(found.row[mine])].sum())
+        rows = found.row[mine]  # sorted: findings are ordered by value
+        stats.rows_with[entity] += int(counts[rows[_firsts(rows)]].sum())
         shown = np.flatnonzero(mine & (weights > 0))[:EXAMPLES_PER_ENTITY]
         examples = _targets(found.take(shown), written.take(pa.array(shown)))
         stats.add_examples(entity, [DISPLAY_MASK.replace(t) or "" for t in examples])
@@ -139,10 +152,12 @@ def _assemble(distinct: pa.Array, found: engine.Found, replaced: pa.Array, nulle
     one byte gather over the old values and the replacements."""
     data, offsets = utf8_buffer(distinct)
     extra, extra_offsets = utf8_buffer(replaced.cast(pa.string()).fill_null(""))
-    rows, first = np.unique(found.row, return_index=True)
+    starts_value = _firsts(found.row)  # findings are ordered by value, then start
+    first = np.flatnonzero(starts_value)
+    rows = found.row[first]
     base = offsets[found.row]
     # Per finding: the kept text before it (from the previous span's end), then its replacement.
-    previous_end = np.where(np.isin(np.arange(len(found)), first), 0, np.roll(found.end, 1))
+    previous_end = np.where(starts_value, 0, np.roll(found.end, 1))
     keep_start = base + previous_end
     keep_length = found.start - previous_end
     repl_start = len(data) + extra_offsets[:-1]
@@ -159,8 +174,9 @@ def _assemble(distinct: pa.Array, found: engine.Found, replaced: pa.Array, nulle
     lengths = np.bincount(values, weights=segment_length[order], minlength=len(rows)).astype(np.int64)
     assembled = gather(np.concatenate([data, extra]), segment_start[order], segment_length[order])
     joined = _join(assembled, values, lengths)
-    dropped = np.unique(found.row[nulled])
-    mask = pa.array(np.isin(rows, dropped))
+    dropped = np.zeros(len(distinct), dtype=bool)
+    dropped[found.row[nulled]] = True
+    mask = pa.array(dropped[rows])
     return rows, pc.if_else(mask, pa.scalar(None, pa.string()), joined)
 
 

@@ -258,7 +258,7 @@ def judge(layout: Layout, chars: np.ndarray, parts: Mapping[str, slice]) -> Judg
     other_lengths = [b for b, lengths in bin_lengths().items()
                      if width in UNCOMMON_LENGTHS and width < min(lengths)]
     wrong_length = pc.fill_null(pc.is_in(prefixes, value_set=pa.array(other_lengths, pa.string())), False)
-    luhn = luhn_valid_rows(chars.astype(np.int64) - 48)
+    luhn = luhn_valid_rows(chars - 48)
     validated = luhn & (known | _broad(chars)) & ~wrong_length.to_numpy(zero_copy_only=False)
     plausible = (luhn | known) & ~validated
     if width == 15:

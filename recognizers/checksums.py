@@ -24,11 +24,17 @@ def _digits(number: str) -> np.ndarray:
     return np.frombuffer(number.encode(), dtype=np.uint8)[None, :].astype(np.int64) - 48
 
 
+_LUHN_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.uint8)
+"""A digit doubled, with the digits of the product summed (7 -> 14 -> 5)."""
+
+
 def luhn_check_digits(body: np.ndarray) -> np.ndarray:
     """The digit (0-9) that makes each row of `body` pass the Luhn check once appended: the rightmost
     body digit is the one that gets doubled."""
-    doubled = body[:, ::-1].astype(np.int64) * np.where(np.arange(body.shape[1]) % 2 == 0, 2, 1)
-    return (10 - (doubled - 9 * (doubled > 9)).sum(axis=1) % 10) % 10
+    backwards = body[:, ::-1].astype(np.uint8, copy=False)
+    total = (_LUHN_DOUBLED[backwards[:, ::2]].sum(axis=1, dtype=np.int64)
+             + backwards[:, 1::2].sum(axis=1, dtype=np.int64))
+    return (10 - total % 10) % 10
 
 
 def luhn_valid_rows(digits: np.ndarray) -> np.ndarray:

@@ -49,6 +49,8 @@ _ALNUM[list(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")] 
 _DIGIT = np.zeros(256, dtype=bool)
 _DIGIT[list(b"0123456789")] = True
 _LETTER = _ALNUM & ~_DIGIT
+_ZERO_DIGITS = np.arange(256, dtype=np.uint8)
+_ZERO_DIGITS[list(b"0123456789")] = ord("0")
 _SHAPE = np.arange(256, dtype=np.uint8)
 _SHAPE[list(b"0123456789")] = ord("d")
 _SHAPE[list(b"Xx")] = ord("X")
@@ -272,12 +274,17 @@ def _shapes(data: np.ndarray, offsets: np.ndarray, row: np.ndarray, start: np.nd
     size = len(data)
     body = gather(_SHAPE[data], start, end - start) if size else pa.array([], pa.string())
     prior = data[np.maximum(start - 1, 0)]
-    left = np.where((start > offsets[row]) & _LETTER[prior], "A", "^")
+    left = (start > offsets[row]) & _LETTER[prior]
     following = data[np.minimum(end, max(size - 1, 0))]
-    right = np.where((end < offsets[row + 1]) & _LETTER[following], "A", "$")
-    shapes = pc.binary_join_element_wise(pa.array(left), body, pa.array(right), "")
-    encoded = pc.dictionary_encode(shapes)
-    return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()
+    right = (end < offsets[row + 1]) & _LETTER[following]
+    encoded = pc.dictionary_encode(body)
+    # The neighbours' classes join the body's code: shapes are told apart without building strings.
+    key = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64) * 4 + left * 2 + right
+    keys = pc.dictionary_encode(pa.array(key))
+    bodies = encoded.dictionary.to_pylist()
+    shapes = [("A" if k & 2 else "^") + bodies[k >> 2] + ("A" if k & 1 else "$")
+              for k in keys.dictionary.to_pylist()]
+    return keys.indices.to_numpy(zero_copy_only=False), shapes
 
 
 def _re2_escape(word: str) -> str:
@@ -315,13 +322,15 @@ def contexts(windows: pa.Array, positive: tuple[str, ...]) -> np.ndarray:
     return result
 
 
-def _windows(data: np.ndarray, value_start: np.ndarray, start: np.ndarray) -> pa.Array:
-    """The `WINDOW` characters before each start byte, within its value."""
+def _windows(data: np.ndarray, value_start: np.ndarray, start: np.ndarray) -> pa.DictionaryArray:
+    """The `WINDOW` characters before each start byte, within its value, with digits set to 0 (no keyword
+    holds one, and windows that differ only in digits are then judged once), dictionary-encoded."""
     begin = np.maximum(value_start, start - 4 * WINDOW)
     for _ in range(3):  # move off UTF-8 continuation bytes
         inside = (begin < start) & ((data[np.minimum(begin, len(data) - 1)] & 0xC0) == 0x80)
         begin = begin + inside
-    return pc.utf8_slice_codeunits(gather(data, begin, start - begin), -WINDOW)
+    windows = pc.utf8_slice_codeunits(gather(_ZERO_DIGITS[data], begin, start - begin), -WINDOW)
+    return pc.dictionary_encode(windows)
 
 
 def _judge(data: np.ndarray, run_shape: np.ndarray, shapes: list[str], digit_start: np.ndarray,
@@ -422,7 +431,7 @@ def find(values: pa.Array, entities: Iterable[str] | None = None, column: str | 
             continue
         if windows is None:
             windows = _windows(data, offsets[row], start)
-        context[members] = _distinct_contexts(windows.take(pa.array(members)), spec.context)
+        context[members] = _distinct_contexts(windows, members, spec.context)
     # A whole value that only one entity writes that way (a bare legacy ID) is supported by being whole,
     # unless the column is named for another entity (15 digits in a card column are a card).
     if not supported:
@@ -473,10 +482,14 @@ def _listed(data: np.ndarray, run: np.ndarray, run_row: np.ndarray, run_start: n
     return context, scores
 
 
-def _distinct_contexts(windows: pa.Array, positive: tuple[str, ...]) -> np.ndarray:
-    """`contexts` judged once per distinct window (digits, which no keyword holds, set to 0 first)."""
-    encoded = pc.dictionary_encode(pc.replace_substring_regex(windows, "[0-9]", "0"))
-    return contexts(encoded.dictionary, positive)[encoded.indices.to_numpy(zero_copy_only=False)]
+def _distinct_contexts(windows: pa.DictionaryArray, members: np.ndarray, positive: tuple[str, ...]
+                       ) -> np.ndarray:
+    """`contexts` of the windows at `members`, judged once per distinct window."""
+    ids = windows.indices.to_numpy(zero_copy_only=False)[members]
+    used = np.flatnonzero(np.bincount(ids, minlength=len(windows.dictionary)))
+    verdicts = np.zeros(len(windows.dictionary), dtype=np.int8)
+    verdicts[used] = contexts(windows.dictionary.take(pa.array(used)), positive)
+    return verdicts[ids]
 
 
 def _whole(values: pa.Array, offsets: np.ndarray, row: np.ndarray, start: np.ndarray, end: np.ndarray
@@ -505,17 +518,15 @@ def _resolve(run: np.ndarray, start: np.ndarray, end: np.ndarray, rank: np.ndarr
     kept = [by_start[~contested]]
     if len(contested_runs):
         chosen = by_start[contested]
-        priority = chosen[np.lexsort((rank[chosen], -(end[chosen] - start[chosen]), -scores[chosen],
-                                      run[chosen]))]
-        taken: dict[int, list[tuple[int, int]]] = {}
-        winners = []
-        for i in priority.tolist():
-            spans = taken.setdefault(int(run[i]), [])
-            if any(start[i] < b and a < end[i] for a, b in spans):
-                continue
-            spans.append((int(start[i]), int(end[i])))
-            winners.append(i)
-        kept.append(np.array(winners, dtype=np.int64))
+        remaining = chosen[np.lexsort((rank[chosen], -(end[chosen] - start[chosen]), -scores[chosen],
+                                       run[chosen]))]
+        # Greedy by priority, all runs at once: each round keeps the best candidate left in every run
+        # and drops the candidates that overlap it (itself included).
+        while len(remaining):
+            leading = remaining[np.concatenate([[True], run[remaining][1:] != run[remaining][:-1]])]
+            kept.append(leading)
+            best = leading[np.searchsorted(run[leading], run[remaining])]
+            remaining = remaining[~((start[remaining] < end[best]) & (start[best] < end[remaining]))]
     return np.concatenate(kept)
 
 
