@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from recognizers import bank_card, detect, resident_id
+from recognizers.detector import detect_many
 
 CORE = {"CN_RESIDENT_ID", "CN_PHONE", "CN_BANK_CARD"}
 TRICKY = json.loads((Path(__file__).parent / "corpora" / "shared_tricky.json").read_text(encoding="utf-8"))
@@ -134,3 +135,11 @@ def test_a_sixteen_digit_card_under_a_bin_listed_with_nineteen_is_still_a_card()
     card = body + bank_card.calc_check_digit(body)
     assert spans("工资卡" + card) == [("CN_BANK_CARD", card)]
     assert detect(card)[0].score == 0.85
+
+
+def test_many_texts_at_once_give_what_each_gives_alone():
+    """A batch is findings per text: nothing of one text (a label, a list) reaches into the next."""
+    texts = [case["text"] for case in TRICKY] + ["手机", "13812345678", "卡号", "6222020000000000000"]
+    assert detect_many(texts) == [detect(text) for text in texts]
+    assert detect_many(texts, ["CN_PHONE"], column="sjhm", threshold=0.3) == [
+        detect(text, ["CN_PHONE"], column="sjhm", threshold=0.3) for text in texts]

@@ -177,7 +177,7 @@ def _phone(choice: str, number: str) -> str:
             return ""
         province_short, city_short = segments.area_places()[area]
     else:
-        info = phone.segment_info(number)
+        info = segments.segment_info(number)  # the engine's national form: no second validation
         if choice == "carrier":
             return _CARRIERS.get(info["carrier"], info["carrier"])
         province_short, city_short = info["province"], info["city"]
