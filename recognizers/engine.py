@@ -191,7 +191,10 @@ def _fold_values(values: pa.Array) -> tuple[pa.Array, _Folding | None]:
     """`values` with the values that need it folded (`_FOLDS_RE2`), in bulk: the values are translated
     as one joined string (one character for one), numerals spelled out where a value holds a spoken
     number, and only values holding zero-width characters are folded one by one."""
-    flagged = np.flatnonzero(_matches(values, _FOLDS_RE2))
+    # Of ASCII values only those with a tab can need folding: the regex runs on the others alone.
+    plain = pc.and_(pc.string_is_ascii(values), pc.invert(pc.match_substring(values, "\t")))
+    maybe = np.flatnonzero(~pc.fill_null(plain, True).to_numpy(zero_copy_only=False))
+    flagged = maybe[_matches(values.take(pa.array(maybe)), _FOLDS_RE2)]
     if not len(flagged):
         return values, None
     original = values.take(pa.array(flagged))
