@@ -11,9 +11,11 @@ is one code path and one set of guarantees.
 missing key is refused here —, list the input, check the output) -> plan (policy x schema, numeric columns
 probed; refused before any work if a column cannot be scanned or a name holds personal data) -> with a
 `release:` block, plan the release: measure it and choose how far to generalize (`pipeline.release`) ->
-transform each input file into a staging area inside the output, under a lease on the output -> verify
-the staged files at the fail-closed defaults, and check that every input row and file was written ->
-commit (manifest, then `_SUCCESS` last) only when every check passed -> report. A failed run leaves no
+transform each input file into a staging area inside the output, under a lease on the output -> match
+known values: a number reported in one place and left below the threshold in another is reported there
+too, its files transformed again (`pipeline.known`) -> verify the staged files at the fail-closed
+defaults, and check that every input row and file was written -> commit (manifest, then `_SUCCESS`
+last) only when every check passed -> report. A failed run leaves no
 committed output and never removes a previous good one.
 """
 
@@ -30,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pyarrow as pa
 from dask import delayed
 
@@ -37,6 +40,8 @@ from pipeline import preflight, storage
 from pipeline.actions import Action
 from pipeline.execution import compute, fold, local_session
 from pipeline.keys import KeyMaterialError, Keyring, KeySource
+from pipeline.known import DigestKey, KnownTask, digest_key
+from pipeline.known import match as match_known
 from pipeline.lattice import Decision
 from pipeline.names import display_name
 from pipeline.partition import (
@@ -70,6 +75,7 @@ from pipeline.report_html import to_html
 from pipeline.risk import RiskFigures, add_part, class_counts, count_people, measure, merge_counts
 from pipeline.transform import DISPLAY_MASK, ColumnStats
 from recognizers import DEFAULT_THRESHOLD, ENTITIES
+from recognizers.known import EMPTY
 
 log = logging.getLogger("cnpii")
 
@@ -161,6 +167,9 @@ class RunManifest:
     columns: dict[str, Any]
     """Report entries per column of what the transform found, under display keys."""
     verify: VerifySection
+    known_values: dict[str, Any]
+    """How known values were matched across files (`pipeline.known`): a note, how many numbers left
+    below the threshold the run reported elsewhere, and how many files were transformed again."""
     release: dict[str, Any] | None
     """The release section (`pipeline.release.release_report`), with a `release:` block only."""
     notes: list[str]
@@ -177,6 +186,7 @@ class RunManifest:
             "inputs": [asdict(i) for i in self.inputs],
             "columns": self.columns,
             "verify": asdict(self.verify),
+            "known_values": self.known_values,
         }
         if self.release:
             document["release"] = self.release
@@ -264,9 +274,11 @@ def _scan_files(
     storage_options: StorageOptions,
     scheduler: str | None,
     label: str,
+    known: Callable[[str], KnownTask | None] = lambda _: None,
 ) -> list[FileResult]:
     looked_at = [p for p in plans if p.mode in (Mode.SCAN, Mode.DECLARED)]
-    tasks = [delayed(process_file)(f.url, f.relative_path, looked_at, storage_options) for f in files]
+    tasks = [delayed(process_file)(f.url, f.relative_path, looked_at, storage_options,
+                                   known=known(f.relative_path)) for f in files]
     return compute(tasks, label, scheduler)
 
 
@@ -458,13 +470,15 @@ def _verify_files(
     storage_options: StorageOptions,
     scheduler: str | None,
     probed: Collection[str] = (),
+    known: Callable[[str], KnownTask | None] = lambda _: None,
 ) -> tuple[list[FileResult], dict[str, Any], dict[str, Any]]:
     """Scan `files` at the fail-closed defaults (`Policy.for_verify`): the results, the residual
     personal data the policy forbids, and what it lets through on purpose. `probed`: numeric columns
-    already found clean at settings at least as strict (`_probed_clean`)."""
+    already found clean at settings at least as strict (`_probed_clean`); `known`: each file's known
+    values (a run's own verify)."""
     verifying = policy.for_verify()
     plans = _plan(files, verifying, source, _display_masks(verifying), storage_options, scheduler, probed)
-    results = _scan_files(files, plans, storage_options, scheduler, "verifying")
+    results = _scan_files(files, plans, storage_options, scheduler, "verifying", known)
     return results, *_residual(results, policy)
 
 
@@ -757,28 +771,76 @@ def _refuse_release(ctx: _RunContext, release: _ReleasePlan, report: str | Path 
     return summary
 
 
-def _transform(ctx: _RunContext, plans: list[ColumnPlan], release: _ReleasePlan | None) -> list[FileResult]:
-    """De-identify each input file into the staging area (one task per file); a result made with another
-    key than the run's (a worker's own environment) is refused."""
+@dataclass
+class _Known:
+    """The run's known values: the digest key (None: not matched, `note` says why) and, once matched,
+    the digests each file promotes."""
+
+    key: DigestKey | None
+    note: str
+    matched: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def task(self, relative_path: str, gathered_url: str | None = None) -> KnownTask | None:
+        """What one file's task does with known values (None when they are off)."""
+        if self.key is None:
+            return None
+        return KnownTask(self.key, gathered_url, self.matched.get(relative_path, EMPTY))
+
+    def section(self) -> dict[str, Any]:
+        """The manifest's `known_values`: counts only."""
+        return {"note": self.note, "numbers_reported_again": sum(len(d) for d in self.matched.values()),
+                "files_transformed_again": len(self.matched)}
+
+
+def _transform_files(ctx: _RunContext, plans: list[ColumnPlan], release: _ReleasePlan | None,
+                     files: Sequence[storage.InputFile], known: _Known, gather: bool, label: str
+                     ) -> list[FileResult]:
     step = release.step if release is not None else None
     tasks = [
         delayed(process_file)(f.url, f.relative_path, plans, ctx.storage_options,
-                              ctx.location.staged_url(f.relative_path), step, ctx.policy.metadata == "keep")
-        for f in ctx.files
+                              ctx.location.staged_url(f.relative_path), step, ctx.policy.metadata == "keep",
+                              known.task(f.relative_path,
+                                         ctx.location.scratch_url(f"known-{n:06d}") if gather else None))
+        for n, f in enumerate(files)
     ]
-    results = compute(tasks, "de-identifying", ctx.scheduler)
+    results = compute(tasks, label, ctx.scheduler)
     preflight.same_key_everywhere(ctx.keyring, results)
+    return results
+
+
+def _transform(ctx: _RunContext, plans: list[ColumnPlan], release: _ReleasePlan | None, known: _Known
+               ) -> list[FileResult]:
+    """De-identify each input file into the staging area (one task per file), gathering known values; a
+    result made with another key than the run's (a worker's own environment) is refused."""
+    results = _transform_files(ctx, plans, release, ctx.files, known, True, "de-identifying")
     _log_throughput("de-identified", sum(r.rows for r in results), len(ctx.files), ctx.started)
     return results
 
 
-def _verify_staged(ctx: _RunContext, plans: Sequence[ColumnPlan], results: list[FileResult]) -> _Staged:
+def _report_known(ctx: _RunContext, plans: list[ColumnPlan], release: _ReleasePlan | None, known: _Known,
+                  results: list[FileResult]) -> list[FileResult]:
+    """Match known values across the files (`pipeline.known`) and transform again, with them promoted,
+    the files that left some below the threshold; their results replace the first ones."""
+    gathered = {r.relative_path: r.gathered for r in results if r.gathered is not None}
+    known.matched = match_known(gathered, ctx.storage_options, ctx.scheduler)
+    if not known.matched:
+        return results
+    again = [f for f in ctx.files if f.relative_path in known.matched]
+    log.info("known values: %d numbers the run reported elsewhere were left in %d files; transforming "
+             "those again", known.section()["numbers_reported_again"], len(again))
+    redone = {r.relative_path: r
+              for r in _transform_files(ctx, plans, release, again, known, False, "reporting known values")}
+    return [redone.get(r.relative_path, r) for r in results]
+
+
+def _verify_staged(ctx: _RunContext, plans: Sequence[ColumnPlan], results: list[FileResult], known: _Known
+                   ) -> _Staged:
     """Re-scan the staged files at the fail-closed defaults (numeric columns the run's probe found clean
-    at settings as strict are not read again)."""
+    at settings as strict are not read again), with the run's known values promoted."""
     staged = ctx.location.staged_files()
     inputs = [storage.InputFile(s.url, s.relative_path, s.bytes) for s in staged]
     _, residual, allowed = _verify_files(inputs, ctx.policy, ctx.source, ctx.storage_options, ctx.scheduler,
-                                         _probed_clean(ctx.policy, plans))
+                                         _probed_clean(ctx.policy, plans), known.task)
     return _Staged(results, staged, residual, allowed, _columns(results, plans))
 
 
@@ -827,7 +889,7 @@ def _run_status(checks: Sequence[Check]) -> Status:
 
 
 def _manifest(ctx: _RunContext, plans: Sequence[ColumnPlan], staged: _Staged, summary: Summary,
-              checks: list[Check], release: dict[str, Any] | None) -> RunManifest:
+              checks: list[Check], release: dict[str, Any] | None, known: _Known) -> RunManifest:
     """The run's record: what went in, by which policy and key, what was found and what verify checked."""
     return RunManifest(
         summary=summary,
@@ -840,6 +902,7 @@ def _manifest(ctx: _RunContext, plans: Sequence[ColumnPlan], staged: _Staged, su
         columns=staged.columns,
         verify=VerifySection("passed" if summary.status == "ok" else "failed", summary.leaks, checks,
                              staged.residual),
+        known_values=known.section(),
         release=release,
         notes=[
             *_not_scanned(plans),
@@ -894,9 +957,11 @@ def run(
         release = _plan_release(ctx, plans)
         if release is not None and not release.decision.feasible:
             return _refuse_release(ctx, release, report)
+        known = _Known(*digest_key(ctx.keyring, ctx.policy.key))
         try:
-            results = _transform(ctx, plans, release)
-            staged = _verify_staged(ctx, plans, results)
+            results = _transform(ctx, plans, release, known)
+            results = _report_known(ctx, plans, release, known, results)
+            staged = _verify_staged(ctx, plans, results, known)
         except BaseException:
             ctx.location.abort()
             raise
@@ -912,7 +977,7 @@ def run(
             risk=_release_summary(written) if written else None,
             seconds=_elapsed(ctx.started),  # up to the commit, so that the manifest and the summary agree
         )
-        document = _manifest(ctx, plans, staged, summary, checks, written).to_dict()
+        document = _manifest(ctx, plans, staged, summary, checks, written, known).to_dict()
         summary.manifest = _commit(ctx, document, staged, checks)
         if report is not None:
             summary.report = _write_report(report, {**document, **summary.to_dict()})

@@ -148,8 +148,8 @@ def _common(parser: argparse.ArgumentParser, policy: bool = True) -> None:
         type=_scheduler,
         metavar="WHERE",
         help="threads (default: a local thread pool, one thread per core), processes (a local process "
-        "pool, for free text that keeps values on the per-value path), or the address of a "
-        "dask.distributed scheduler, e.g. tcp://10.0.0.5:8786",
+        "pool: its workers share no interpreter lock, but each starts and imports cnpii first), or the "
+        "address of a dask.distributed scheduler, e.g. tcp://10.0.0.5:8786",
     )
     parser.add_argument(
         "--report", metavar="PATH", help="write the JSON report here and a Markdown rendering beside it; a "
@@ -211,11 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="de-identify INPUT into OUTPUT by a policy, verify, then commit",
-        description="Transform into a staging area inside OUTPUT, re-scan it, and commit (manifest, then "
-        "_SUCCESS last) only if no personal data remains where the policy forbids it and every input row "
-        "and file was written. Exit 1 when a check fails, with status leak (personal data left), incomplete "
-        "(the output's rows or files do not match the input's) or risk (the release target was not met): "
-        "nothing is committed and a previous output is left as it was.",
+        description="Transform into a staging area inside OUTPUT, report a number the run found anywhere "
+        "wherever else it left it (known values: the files holding one are transformed again), re-scan "
+        "the staged files, and commit (manifest, then _SUCCESS last) only if no personal data remains "
+        "where the policy forbids it and every input row and file was written. Exit 1 when a check fails, "
+        "with status leak (personal data left), incomplete (the output's rows or files do not match the "
+        "input's) or risk (the release target was not met): nothing is committed and a previous output is "
+        "left as it was.",
     )
     run.add_argument("input", metavar="INPUT")
     run.add_argument("output", metavar="OUTPUT")

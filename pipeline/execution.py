@@ -2,9 +2,9 @@
 
 The local default is a thread pool with one thread per core: the work of a task runs in Arrow and numpy
 kernels that release the GIL, and threads start at once, share the recognizers' tables and need no
-`__main__` guard. `processes` runs a spawned process pool instead, for data whose free text keeps most
-values on the per-value Python path; inside a daemonic process (Celery, some Airflow executors), which
-cannot have children, it falls back to threads. Progress is a live bar on a terminal and a log line
+`__main__` guard. `processes` runs a spawned process pool instead, whose workers share no interpreter
+lock but each start and import cnpii first; inside a daemonic process (Celery, some Airflow executors),
+which cannot have children, it falls back to threads. Progress is a live bar on a terminal and a log line
 every few seconds otherwise, so a scheduler's log shows the run moving.
 """
 
@@ -15,8 +15,10 @@ import contextvars
 import logging
 import multiprocessing
 import os
+import secrets
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -161,27 +163,57 @@ def fold(tasks: Sequence[Delayed], label: str, scheduler: str | None, add: Calla
 
 
 _session_pool: contextvars.ContextVar[Executor | None] = contextvars.ContextVar("cnpii_pool", default=None)
+_session_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("cnpii_session", default=None)
+_session_secrets: dict[str, bytes] = {}
+SESSION_SECRET_BYTES = 16
 
 
-def _new_pool(chosen: str) -> Executor:
+def _install_secret(session: str, secret: bytes) -> None:
+    _session_secrets[session] = secret
+
+
+def current_session() -> str | None:
+    """The id of the local session this command runs in (`local_session`), None on a cluster."""
+    return _session_id.get()
+
+
+def session_secret(session: str) -> bytes:
+    """The random secret of local session `session`: known to this process and the processes of its
+    pool only (a process pool receives it when it starts, never with a task), and gone with the
+    session. What a run keys digests with when they must not leave its machine."""
+    try:
+        return _session_secrets[session]
+    except KeyError:
+        raise RuntimeError(f"local session {session} is not running in this process") from None
+
+
+def _new_pool(chosen: str, session: str | None = None) -> Executor:
     workers = os.cpu_count() or 1
     if chosen == "processes":
-        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        setup = {} if session is None else {"initializer": _install_secret,
+                                            "initargs": (session, _session_secrets[session])}
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), **setup)
     return ThreadPoolExecutor(workers)
 
 
 @contextlib.contextmanager
 def local_session(scheduler: str | None) -> Iterator[None]:
     """One local worker pool for every `compute` inside (a command's phases: probe, transform, verify),
-    so worker start-up and the recognizers' tables are paid once per command, not once per phase.
-    Nothing is started when `scheduler` names a cluster."""
+    so worker start-up and the recognizers' tables are paid once per command, not once per phase, with
+    the session's random secret (`session_secret`). Nothing is started when `scheduler` names a cluster."""
     chosen = local_scheduler(scheduler)
     if chosen is None or _session_pool.get() is not None:
         yield
         return
-    with _new_pool(chosen) as pool:
-        token = _session_pool.set(pool)
-        try:
-            yield
-        finally:
-            _session_pool.reset(token)
+    session = uuid.uuid4().hex
+    _install_secret(session, secrets.token_bytes(SESSION_SECRET_BYTES))
+    try:
+        with _new_pool(chosen, session) as pool:
+            tokens = _session_pool.set(pool), _session_id.set(session)
+            try:
+                yield
+            finally:
+                _session_id.reset(tokens[1])
+                _session_pool.reset(tokens[0])
+    finally:
+        del _session_secrets[session]

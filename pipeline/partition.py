@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.errors import TransientError
+from pipeline.known import Gathered, KnownTask, write_gathered
 from pipeline.plan import ColumnPlan, PlanError, is_fractional, output_schema
 from pipeline.risk import add_part, merge_counts
 from pipeline.transform import ColumnStats, scan_table, transform_table
@@ -48,6 +49,8 @@ class FileResult:
     key_fingerprint: str | None = None
     """The fingerprint of the key this file's keyed actions used where the task ran (a worker reads the
     key from its own environment): the run refuses a result made with another key than its own."""
+    gathered: Gathered | None = None
+    """Where the transform wrote the digests of what it reported and left below the threshold."""
 
     def add(self, stats: Mapping[str, ColumnStats]) -> None:
         """Fold one batch's column statistics in."""
@@ -111,12 +114,15 @@ def process_file(
     output_url: str | None = None,
     release: ReleaseStep | None = None,
     keep_metadata: bool = False,
+    known: KnownTask | None = None,
 ) -> FileResult:
     """Transform one file by the plans; write it to `output_url` when given (scan and verify only count).
+    With `known`, the run's known values are promoted and what is found is gathered (`pipeline.known`).
 
     The plans (and the release step's node) decide the output schema up front, so every batch and every
     file share it even where a batch holds no personal data.
     """
+    values = known.values() if known is not None else None
     keyrings = {a.keyring.fingerprint for p in plans for a in p.actions.values() if a.keyring is not None}
     result = FileResult(relative_path, key_fingerprint=min(keyrings) if keyrings else None)
     writer = None
@@ -138,9 +144,9 @@ def process_file(
                                   plan_types(plans)):
             try:
                 if output_url is None:
-                    table, stats = None, scan_table(batch, plans)
+                    table, stats = None, scan_table(batch, plans, values)
                 else:
-                    table, stats = transform_table(batch, plans)
+                    table, stats = transform_table(batch, plans, values)
                     if release is not None:
                         table, counted = release.apply(batch, table)
                         classes = add_part(classes, counted)
@@ -166,6 +172,13 @@ def process_file(
             writer.close()
             sink.close()
     result.classes = merge_counts(classes) if classes else None
+    if values is not None and values.gather:
+        assert known is not None and known.gathered_url is not None
+        try:
+            result.gathered = write_gathered(values, known.gathered_url, storage_options)
+        except OSError as error:
+            raise DataError(f"{relative_path}: cannot write the run's known-value digests "
+                            f"({error.strerror or type(error).__name__})") from None
     return result
 
 

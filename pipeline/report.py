@@ -86,6 +86,12 @@ def _table(columns: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def known_values_line(section: Mapping[str, Any]) -> str:
+    """The manifest's `known_values` as one sentence of counts."""
+    return (f"{section['numbers_reported_again']} numbers the run reported elsewhere were reported again, "
+            f"in {section['files_transformed_again']} files transformed again ({section['note']})")
+
+
 def to_markdown(report: Mapping[str, Any]) -> str:
     """A readable rendering of a scan, run or verify report for a compliance file."""
     lines = [f"# cnpii {report['command']} report", ""]
@@ -111,6 +117,8 @@ def to_markdown(report: Mapping[str, Any]) -> str:
                             for name, entities in report["allowed_residuals"].items()
                             for entity, rows in entities.items())
         lines.append(f"- **allowed residuals** (let through by the policy): {allowed}")
+    if report.get("known_values"):
+        lines.append(f"- **known values**: {known_values_line(report['known_values'])}")
     if report.get("release"):
         release = report["release"]
         lines.append(f"- **release**: {'passed' if release['passed'] else 'failed'} ({release['detail']})")

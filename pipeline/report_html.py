@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
+from pipeline.report import known_values_line
+
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222; }
 h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; margin-top: 1.6em; }
@@ -239,6 +241,8 @@ def to_html(report: Mapping[str, Any]) -> str:
     if report.get("notes"):
         out.append("<ul class=\"notes\">" + "".join(f"<li>{_e(n)}</li>" for n in report["notes"]) + "</ul>")
     facts = [[_e(key.replace("_", " ")), _e(report[key])] for key in _FACTS if report.get(key) is not None]
+    if report.get("known_values"):
+        facts.append(["known values", _e(known_values_line(report["known_values"]))])
     if facts:
         out += ["<section id=\"facts\"><h2>Run</h2>", _table([], facts), "</section>"]
     if "columns" in report:

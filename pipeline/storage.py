@@ -60,6 +60,7 @@ from pipeline.errors import TransientError, UsageError
 MANIFEST = "_MANIFEST.json"
 SUCCESS = "_SUCCESS"
 STAGING = "_staging"
+SCRATCH = "_scratch"
 LEASE = "_LEASE.json"
 LEASE_SECONDS = 300
 """How long a lease holds without renewal; a running run renews it every third of that."""
@@ -376,6 +377,15 @@ class OutputLocation:
         if relative_path.startswith("/") or any(p in ("", ".", "..") or _is_metadata(p) for p in parts):
             raise ValueError(f"{relative_path}: not a relative data path inside the dataset")
         path = f"{self._staging}/{relative_path}"
+        if isinstance(self._fs, LocalFileSystem):
+            with _io("create the staging folder", self._url(path)):
+                self._fs.makedirs(posixpath.dirname(path), exist_ok=True)
+        return self._url(path)
+
+    def scratch_url(self, name: str) -> str:
+        """Where the run keeps a working file that is never published: `_scratch/<name>` in its staging
+        folder, skipped as metadata and removed with the folder at commit or abort."""
+        path = f"{self._staging}/{SCRATCH}/{name}"
         if isinstance(self._fs, LocalFileSystem):
             with _io("create the staging folder", self._url(path)):
                 self._fs.makedirs(posixpath.dirname(path), exist_ok=True)

@@ -24,6 +24,7 @@ from pipeline.actions.generalize import generalize_amounts, generalize_dates
 from pipeline.plan import ColumnPlan, Mode, output_schema
 from recognizers import engine
 from recognizers.arrays import gather, utf8_buffer
+from recognizers.known import KnownValues
 from recognizers.registry import ENTITIES
 
 EXAMPLES_PER_ENTITY = 3
@@ -218,18 +219,21 @@ def _declared(distinct: pa.Array, plan: ColumnPlan) -> tuple[engine.Found, engin
     return found, whole
 
 
-def _map_distinct(distinct: pa.Array, counts: np.ndarray, plan: ColumnPlan, stats: ColumnStats, output: bool
-                  ) -> pa.Array | None:
+def _map_distinct(distinct: pa.Array, counts: np.ndarray, plan: ColumnPlan, stats: ColumnStats, output: bool,
+                  known: KnownValues | None) -> pa.Array | None:
     """Transform each distinct (non-null) string once; without `output`, only gather the statistics.
-    A declared column's every value is its entity, counted only where it parses as it."""
+    A declared column's every value is its entity, counted only where it parses as it. What is found
+    is noted in `known` (when it gathers the run's known values)."""
     if plan.mode is Mode.DECLARED:
         counted, found = _declared(distinct, plan)
         data, offsets = utf8_buffer(distinct)
         _record(counted, gather(data, offsets[counted.row] + counted.start, counted.end - counted.start),
                 counts, stats)
     else:
-        found = engine.find(distinct, plan.entities, plan.name, plan.threshold)
+        counted = found = engine.find(distinct, plan.entities, plan.name, plan.threshold, known)
         data, offsets = utf8_buffer(distinct)
+    if known is not None and known.gather:
+        known.note_reported(known.digests(counted.entity, counted.value))
     written = gather(data, offsets[found.row] + found.start, found.end - found.start)
     if plan.mode is not Mode.DECLARED:
         _record(found, written, counts, stats)
@@ -250,11 +254,12 @@ def _as_text(array: pa.Array) -> pa.Array:
     return pc.cast(array, pa.string())  # large_string, and integer columns scanned as their digits
 
 
-def _transform_values(array: pa.Array, plan: ColumnPlan, stats: ColumnStats, output: bool) -> pa.Array | None:
+def _transform_values(array: pa.Array, plan: ColumnPlan, stats: ColumnStats, output: bool,
+                      known: KnownValues | None) -> pa.Array | None:
     encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(_as_text(array))
     counts = np.bincount(encoded.indices.drop_null().to_numpy(zero_copy_only=False),
                          minlength=len(encoded.dictionary))
-    mapped = _map_distinct(_as_text(encoded.dictionary), counts, plan, stats, output)
+    mapped = _map_distinct(_as_text(encoded.dictionary), counts, plan, stats, output, known)
     if mapped is None:
         return None
     if encoded is array:  # a dictionary column stays one
@@ -276,28 +281,32 @@ def _whole_column(array: pa.Array, plan: ColumnPlan) -> pa.Array:
     return generalize_amounts(array, list(rule.edges or ()))
 
 
-def transform_column(array: pa.Array, plan: ColumnPlan, output: bool = True
+def transform_column(array: pa.Array, plan: ColumnPlan, output: bool = True, known: KnownValues | None = None
                      ) -> tuple[pa.Array | None, ColumnStats]:
-    """The column as the plan says it leaves (None unless `output`), and what was found in it."""
+    """The column as the plan says it leaves (None unless `output`), and what was found in it (with
+    `known`: the run's known values reported too, and what was found noted)."""
     stats = ColumnStats(rows=len(array), non_null=len(array) - array.null_count)
     if plan.mode is Mode.KEEP:
         return (array if output else None), stats
     if plan.mode is Mode.WHOLE:
         return (_whole_column(array, plan) if output else None), stats
-    transformed = _transform_values(array, plan, stats, output)
+    transformed = _transform_values(array, plan, stats, output, known)
     return (transformed.cast(plan.output_type) if transformed is not None else None), stats
 
 
-def transform_table(table: pa.Table, plans: list[ColumnPlan]) -> tuple[pa.Table, dict[str, ColumnStats]]:
+def transform_table(table: pa.Table, plans: list[ColumnPlan], known: KnownValues | None = None
+                    ) -> tuple[pa.Table, dict[str, ColumnStats]]:
     """Apply every column's plan to a table (one batch); returns the new table and per-column stats."""
     columns, stats = [], {}
     for plan in plans:
-        array, stats[plan.name] = transform_column(table.column(plan.name).combine_chunks(), plan)
+        column = table.column(plan.name).combine_chunks()
+        array, stats[plan.name] = transform_column(column, plan, True, known)
         columns.append(array)
     return pa.Table.from_arrays(columns, schema=output_schema(table.schema, plans)), stats
 
 
-def scan_table(table: pa.Table, plans: list[ColumnPlan]) -> dict[str, ColumnStats]:
+def scan_table(table: pa.Table, plans: list[ColumnPlan], known: KnownValues | None = None
+               ) -> dict[str, ColumnStats]:
     """What `transform_table` would find in a table, without building its output (scan and verify)."""
-    return {plan.name: transform_column(table.column(plan.name).combine_chunks(), plan, output=False)[1]
+    return {plan.name: transform_column(table.column(plan.name).combine_chunks(), plan, False, known)[1]
             for plan in plans}

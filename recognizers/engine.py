@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 from recognizers.arrays import gather, utf8_buffer
 from recognizers.context import DEFAULT_THRESHOLD, LABEL_GAP, NEGATIVE_WORDS, WINDOW, Context, score_table
 from recognizers.findings import Strength
+from recognizers.known import KnownValues
 from recognizers.layouts import Layout
 from recognizers.registry import REGISTRY, column_context
 from recognizers.text import FOLDS, IGNORABLE, SPOKEN_NUMBER, fold, spell_out, translate
@@ -394,11 +395,13 @@ _ENTITY_NAMES = np.array(list(REGISTRY))  # fixed-width strings: grouping by ent
 
 
 def find(values: pa.Array, entities: Iterable[str] | None = None, column: str | None = None,
-         threshold: float = DEFAULT_THRESHOLD) -> Found:
+         threshold: float = DEFAULT_THRESHOLD, known: KnownValues | None = None) -> Found:
     """Findings of `entities` (all registered ones by default) in a string array, scoring at least
     `threshold`. `column` is the name of the column the values came from: a name such as `sjhm` or
     `联系电话` counts as context for every value. All entities are resolved against each other whatever
-    is asked for, so asking for cards alone never reports an ID as a card."""
+    is asked for, so asking for cards alone never reports an ID as a card. With `known`, a candidate
+    below the threshold whose value the run reported elsewhere is reported (validated, with context),
+    and the candidates left below it are noted there."""
     values = values.cast(pa.string()) if values.type != pa.string() else values
     wanted = np.isin(_ENTITY_NAMES, list(REGISTRY if entities is None else entities))
     folded, folding = _fold_values(values)
@@ -442,7 +445,18 @@ def find(values: pa.Array, entities: Iterable[str] | None = None, column: str | 
     scores = score_table()[strength, context + 1]
     context, scores = _listed(data, run, run_row, run_start, run_end, rank, strength, context, scores,
                               threshold)
+    active = known if known is not None and known.active else None
+    below = np.flatnonzero(scores < threshold) if active is not None else None
+    if active is not None and below is not None:
+        digests = active.digests(_ENTITY_NAMES[rank[below]], value.take(pa.array(below, pa.int64())))
+        promoted = below[active.promoted(digests)]
+        strength, context = strength.copy(), context.copy()
+        strength[promoted], context[promoted] = Strength.VALIDATED, Context.FOR
+        scores = score_table()[strength, context + 1]
     keep = _resolve(run, start, end, rank, scores, threshold)
+    if active is not None and below is not None:
+        unsettled = _unsettled(start, end, scores, threshold, keep) & wanted[rank]
+        active.note_pending(digests[unsettled[below]])
     keep = keep[wanted[rank[keep]]]
     keep = keep[np.lexsort((start[keep], row[keep]))]
     base = offsets[row[keep]]
@@ -451,6 +465,21 @@ def find(values: pa.Array, entities: Iterable[str] | None = None, column: str | 
                   scores[keep], strength[keep] == Strength.VALIDATED, context[keep],
                   value.take(pa.array(keep, pa.int64())), whole[keep])
     return _unfold(found, folding) if folding is not None else found
+
+
+def _unsettled(start: np.ndarray, end: np.ndarray, scores: np.ndarray, threshold: float, keep: np.ndarray
+               ) -> np.ndarray:
+    """Candidates below the threshold that overlap no kept candidate: numbers left in clear that the run
+    reports if it finds them elsewhere. Kept spans do not overlap, so the one starting last before a
+    candidate ends is the only one that can overlap it."""
+    below = (scores > 0) & (scores < threshold)
+    if not len(keep):
+        return below
+    order = np.argsort(start[keep], kind="stable")
+    kept_start, kept_end = start[keep][order], end[keep][order]
+    before = np.searchsorted(kept_start, end, side="left") - 1
+    overlaps = (before >= 0) & (kept_end[np.maximum(before, 0)] > start)
+    return below & ~overlaps
 
 
 def _listed(data: np.ndarray, run: np.ndarray, run_row: np.ndarray, run_start: np.ndarray,

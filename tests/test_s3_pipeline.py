@@ -99,12 +99,12 @@ def crash_on_second_file(monkeypatch):
     The tasks run in threads of this process (the default local scheduler), so the patch reaches them."""
     real = partition.process_file
 
-    def crashing(url, relative_path, plans, storage_options=None, output_url=None, *options):
+    def crashing(url, relative_path, plans, storage_options=None, output_url=None, *options, **named):
         if output_url is not None and relative_path == FILES[1]:
             with fsspec.open(output_url, "wb", **(storage_options or {})) as f:
                 f.write(b"PAR1 half a file")
             raise Crash
-        return real(url, relative_path, plans, storage_options, output_url, *options)
+        return real(url, relative_path, plans, storage_options, output_url, *options, **named)
 
     def arm() -> None:
         monkeypatch.setattr(api, "process_file", crashing)
