@@ -149,8 +149,25 @@ def _record(found: engine.Found, written: pa.Array, counts: np.ndarray, stats: C
 
 def _assemble(distinct: pa.Array, found: engine.Found, replaced: pa.Array, nulled: np.ndarray
               ) -> tuple[np.ndarray, pa.Array]:
-    """The values holding findings with every span replaced (null where a replacement nulls the value):
-    one byte gather over the old values and the replacements."""
+    """The values holding findings (their positions among `distinct`) with every span replaced, null
+    where a replacement nulls the value. A value that is one finding exactly (an ID column's) becomes
+    its replacement; the others are spliced."""
+    _, offsets = utf8_buffer(distinct)
+    alone = np.bincount(found.row, minlength=len(distinct))[found.row] == 1
+    exact = alone & (found.start == 0) & (found.end == offsets[found.row + 1] - offsets[found.row])
+    if exact.all():
+        return found.row, replaced
+    spliced = ~exact
+    rows, values = _spliced(distinct, found.take(np.flatnonzero(spliced)), replaced.filter(spliced),
+                            nulled[spliced])
+    return (np.concatenate([found.row[exact], rows]),
+            pa.concat_arrays([replaced.filter(exact).cast(pa.string()), values]))
+
+
+def _spliced(distinct: pa.Array, found: engine.Found, replaced: pa.Array, nulled: np.ndarray
+             ) -> tuple[np.ndarray, pa.Array]:
+    """`_assemble` for values with findings inside them: one byte gather over the old values and the
+    replacements."""
     data, offsets = utf8_buffer(distinct)
     extra, extra_offsets = utf8_buffer(replaced.cast(pa.string()).fill_null(""))
     starts_value = _firsts(found.row)  # findings are ordered by value, then start

@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from importlib import resources
 
 import numpy as np
@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from cardbin.bankbin import BANKBIN
 
-from recognizers.arrays import decimals, strings
+from recognizers.arrays import decimals, fixed_width_bytes, gather, strings, utf8_buffer
 from recognizers.checksums import luhn_check_digit, luhn_valid, luhn_valid_rows
 from recognizers.errors import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from recognizers.findings import Strength
@@ -138,10 +138,18 @@ def calc_check_digit(body: str) -> str:
     return luhn_check_digit(body)
 
 
+@functools.cache
+def _bins_by_length() -> tuple[tuple[int, pa.Array], ...]:
+    """The BINs of the tables grouped by length, longest first (a longer BIN overrides a shorter one)."""
+    table = bins()
+    return tuple((n, pa.array(sorted(b for b in table if len(b) == n)))
+                 for n in sorted({len(b) for b in table}, reverse=True))
+
+
 def known_bin(number: str) -> str | None:
     """The longest BIN prefix of `number` in the tables, if any (`6217` alone is not one bank)."""
     table = bins()
-    return next((number[:n] for n in (8, 6, 5, 4) if number[:n] in table), None)
+    return next((number[:n] for n, _ in _bins_by_length() if number[:n] in table), None)
 
 
 BANK_NAMES = {
@@ -212,15 +220,55 @@ def is_valid(number: str) -> bool:
     return True
 
 
+def _as_numbers(listed: Iterable[str]) -> np.ndarray:
+    return np.sort(np.array([int(b) for b in listed], dtype=np.int64))
+
+
+@functools.cache
+def _bin_numbers() -> tuple[tuple[int, np.ndarray], ...]:
+    """`_bins_by_length` as sorted integers (a BIN's length tells its leading zeros, if it had any)."""
+    return tuple((n, _as_numbers(listed.to_pylist())) for n, listed in _bins_by_length())
+
+
+@functools.cache
+def _bin_numbers_too_long_for(width: int) -> dict[int, np.ndarray]:
+    """By length, the BINs whose cards are all longer than `width` digits, for an uncommon width
+    (`bin_lengths`)."""
+    too_long = [b for b, lengths in bin_lengths().items()
+                if width in UNCOMMON_LENGTHS and width < min(lengths)]
+    return {n: _as_numbers(b for b in too_long if len(b) == n) for n in {len(b) for b in too_long}}
+
+
+def _listed(numbers: np.ndarray, listed: np.ndarray) -> np.ndarray:
+    """Whether each number is in the sorted array `listed`."""
+    if not len(listed):
+        return np.zeros(len(numbers), dtype=bool)
+    at = np.minimum(np.searchsorted(listed, numbers), len(listed) - 1)
+    return listed[at] == numbers
+
+
+def _bin_widths(chars: np.ndarray) -> np.ndarray:
+    """The length of the longest BIN in the tables each row of a matrix of ASCII digits starts with, 0
+    for none (`known_bin` in bulk)."""
+    widths = np.zeros(len(chars), dtype=np.int64)
+    for length, numbers in _bin_numbers():  # longest first
+        if length <= chars.shape[1]:
+            unknown = np.flatnonzero(widths == 0)
+            widths[unknown[_listed(decimals(chars[unknown, :length]), numbers)]] = length
+    return widths
+
+
 def known_bins(values: pa.Array) -> pa.Array:
-    """`known_bin` of each value in bulk: its longest BIN prefix in the tables, else null."""
-    table = bins()
-    known = pa.nulls(len(values), pa.string())
-    for length in sorted({len(b) for b in table}):  # a longer BIN overrides a shorter one
-        prefixes = pc.utf8_slice_codeunits(values, 0, length)
-        listed = pc.is_in(prefixes, value_set=pa.array([b for b in table if len(b) == length]))
-        known = pc.if_else(listed, prefixes, known)
-    return known
+    """`known_bin` of each value (digit strings) in bulk: its longest BIN prefix in the tables, else
+    null."""
+    data, offsets = utf8_buffer(values)
+    lengths = np.diff(offsets)
+    widths = np.zeros(len(values), dtype=np.int64)
+    for length in np.unique(lengths).tolist():
+        rows = np.flatnonzero(lengths == length)
+        widths[rows] = _bin_widths(fixed_width_bytes(values.take(pa.array(rows)), length))
+    prefixes = gather(data, offsets[:-1], widths)
+    return pc.if_else(pa.array(widths > 0), prefixes, pa.scalar(None, pa.string()))
 
 
 def _broad(chars: np.ndarray) -> np.ndarray:
@@ -251,15 +299,15 @@ def judge(layout: Layout, chars: np.ndarray, parts: Mapping[str, slice]) -> Judg
     """Luhn and a known BIN or a `BROAD_ISSUERS` prefix, of a length the BIN issues: validated. Other Luhn
     passes and Luhn failures with a known BIN: plausible. 15 digits (mostly IMEIs and legacy IDs) only
     with a known BIN or as AmEx; nothing starting 0 (no network's IIN does; cnpii's own tokens do)."""
-    values = strings(chars)
     width = chars.shape[1]
-    prefixes = known_bins(values)
-    known = pc.is_valid(prefixes).to_numpy(zero_copy_only=False)
-    other_lengths = [b for b, lengths in bin_lengths().items()
-                     if width in UNCOMMON_LENGTHS and width < min(lengths)]
-    wrong_length = pc.fill_null(pc.is_in(prefixes, value_set=pa.array(other_lengths, pa.string())), False)
+    bin_widths = _bin_widths(chars)
+    known = bin_widths > 0
+    wrong_length = np.zeros(len(chars), dtype=bool)
+    for length, listed in _bin_numbers_too_long_for(width).items():
+        rows = np.flatnonzero(bin_widths == length)
+        wrong_length[rows] = _listed(decimals(chars[rows, :length]), listed)
     luhn = luhn_valid_rows(chars - 48)
-    validated = luhn & (known | _broad(chars)) & ~wrong_length.to_numpy(zero_copy_only=False)
+    validated = luhn & (known | _broad(chars)) & ~wrong_length
     plausible = (luhn | known) & ~validated
     if width == 15:
         amex = (chars[:, 0] == ord("3")) & np.isin(chars[:, 1], list(b"47"))
@@ -268,7 +316,7 @@ def judge(layout: Layout, chars: np.ndarray, parts: Mapping[str, slice]) -> Judg
     allowed = chars[:, 0] != ord("0")
     strength = np.where(allowed & validated, Strength.VALIDATED, np.where(allowed & plausible,
                                                                            Strength.PLAUSIBLE, 0))
-    return Judged(strength.astype(np.int8), _networks(chars), values)
+    return Judged(strength.astype(np.int8), _networks(chars), strings(chars))
 
 
 _SEP = r"(?P<s>[ \-]| {2})"
