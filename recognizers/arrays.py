@@ -40,11 +40,32 @@ def decimals(digits: np.ndarray) -> np.ndarray:
 
 
 def gather(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> pa.Array:
-    """The byte ranges [start, start + length) of `data` as a string array (one gather, no Python loop)."""
-    lengths = lengths.astype(np.int64)
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    index = np.repeat(starts.astype(np.int64) - offsets[:-1], lengths) + np.arange(offsets[-1])
-    return pa.LargeStringArray.from_buffers(
-        len(lengths), pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(data[index]))
-    ).cast(pa.string())
+    """The byte ranges [start, start + length) of `data` as a string array, without a Python loop or an
+    index per byte: ranges that overlap none before them (in start order) are cut by one `take` from a
+    view of `data` whose offsets alternate between range bounds; the others (windows before numbers close
+    together) go round again."""
+    starts = np.asarray(starts, dtype=np.int64)
+    ends = starts + np.asarray(lengths, dtype=np.int64)
+    order = np.arange(len(starts)) if _ascending(starts) else np.argsort(starts, kind="stable")
+    buffer = pa.py_buffer(np.ascontiguousarray(data, dtype=np.uint8))
+    pieces, placed = [], []
+    while len(order):
+        reach = np.maximum.accumulate(np.concatenate([[0], ends[order][:-1]]))
+        free = starts[order] >= reach
+        chosen, order = order[free], order[~free]
+        bounds = np.empty(2 * len(chosen) + 1, dtype=np.int64)
+        bounds[0:-1:2], bounds[1:-1:2], bounds[-1] = starts[chosen], ends[chosen], ends[chosen[-1]]
+        view = pa.LargeStringArray.from_buffers(2 * len(chosen), pa.py_buffer(bounds), buffer)
+        pieces.append(view.take(pa.array(np.arange(0, 2 * len(chosen), 2))).cast(pa.string()))
+        placed.append(chosen)
+    if not pieces:
+        return pa.array([], pa.string())
+    if len(pieces) == 1 and _ascending(placed[0]):
+        return pieces[0]
+    position = np.empty(len(starts), dtype=np.int64)
+    position[np.concatenate(placed)] = np.arange(len(starts))
+    return pa.concat_arrays(pieces).take(pa.array(position))
+
+
+def _ascending(values: np.ndarray) -> bool:
+    return bool(np.all(values[1:] >= values[:-1]))
