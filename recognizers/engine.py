@@ -526,14 +526,14 @@ def _distinct_contexts(windows: pa.DictionaryArray, members: np.ndarray, positiv
 
 def _whole(values: pa.Array, offsets: np.ndarray, row: np.ndarray, start: np.ndarray, end: np.ndarray
            ) -> np.ndarray:
-    """Whether each span is its value but for leading and trailing whitespace."""
-    rows = pa.array(row)
-    taken = values.take(rows)
+    """Whether each span is its value but for leading and trailing whitespace (trimmed once per value)."""
+    rows, which = np.unique(row, return_inverse=True)
+    taken = values.take(pa.array(rows))
     lead = pc.binary_length(taken).to_numpy(zero_copy_only=False) - pc.binary_length(
         pc.utf8_ltrim_whitespace(taken)).to_numpy(zero_copy_only=False)
     kept = pc.binary_length(pc.utf8_trim_whitespace(taken)).to_numpy(zero_copy_only=False)
-    first = offsets[row] + lead
-    return (start == first) & (end == first + kept)
+    first = offsets[row] + lead[which]
+    return (start == first) & (end == first + kept[which])
 
 
 def _resolve(run: np.ndarray, start: np.ndarray, end: np.ndarray, rank: np.ndarray, scores: np.ndarray,
