@@ -781,10 +781,12 @@ class _Known:
     matched: dict[str, np.ndarray] = field(default_factory=dict)
 
     def task(self, relative_path: str, gathered_url: str | None = None) -> KnownTask | None:
-        """What one file's task does with known values (None when they are off)."""
-        if self.key is None:
+        """What one file's task does with known values: gather them (with `gathered_url`), promote those
+        matched in its file, or nothing (None, also when known values are off)."""
+        promote = self.matched.get(relative_path, EMPTY)
+        if self.key is None or (gathered_url is None and not len(promote)):
             return None
-        return KnownTask(self.key, gathered_url, self.matched.get(relative_path, EMPTY))
+        return KnownTask(self.key, gathered_url, promote)
 
     def section(self) -> dict[str, Any]:
         """The manifest's `known_values`: counts only."""

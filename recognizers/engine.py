@@ -527,8 +527,10 @@ def _distinct_contexts(windows: pa.DictionaryArray, members: np.ndarray, positiv
 def _whole(values: pa.Array, offsets: np.ndarray, row: np.ndarray, start: np.ndarray, end: np.ndarray
            ) -> np.ndarray:
     """Whether each span is its value but for leading and trailing whitespace (trimmed once per value)."""
-    rows, which = np.unique(row, return_inverse=True)
-    taken = values.take(pa.array(rows))
+    holding = np.zeros(len(values), dtype=bool)
+    holding[row] = True
+    which = (np.cumsum(holding) - 1)[row]  # the position of each span's value among those holding one
+    taken = values.filter(pa.array(holding))
     lead = pc.binary_length(taken).to_numpy(zero_copy_only=False) - pc.binary_length(
         pc.utf8_ltrim_whitespace(taken)).to_numpy(zero_copy_only=False)
     kept = pc.binary_length(pc.utf8_trim_whitespace(taken)).to_numpy(zero_copy_only=False)

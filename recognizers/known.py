@@ -28,24 +28,31 @@ _CODES = {name: spec.token_code for name, spec in REGISTRY.items()}
 EMPTY = np.zeros(0, dtype=np.uint64)
 
 
-def _rotl(x: np.ndarray, bits: int) -> np.ndarray:
-    return (x << np.uint64(bits)) | (x >> np.uint64(64 - bits))
+def _rotl(x: np.ndarray, bits: int, spare: np.ndarray) -> None:
+    """Rotate `x` left by `bits` in place (`spare`: scratch of the same shape)."""
+    np.left_shift(x, np.uint64(bits), out=spare)
+    np.right_shift(x, np.uint64(64 - bits), out=x)
+    x |= spare
 
 
-def _rounds(v: list[np.ndarray], count: int) -> None:
+def _rounds(v: list[np.ndarray], count: int, spare: np.ndarray) -> None:
+    """`count` SipRounds on the state `v`, in place."""
     v0, v1, v2, v3 = v
     for _ in range(count):
         v0 += v1
-        v1 = _rotl(v1, 13) ^ v0
-        v0 = _rotl(v0, 32)
+        _rotl(v1, 13, spare)
+        v1 ^= v0
+        _rotl(v0, 32, spare)
         v2 += v3
-        v3 = _rotl(v3, 16) ^ v2
+        _rotl(v3, 16, spare)
+        v3 ^= v2
         v0 += v3
-        v3 = _rotl(v3, 21) ^ v0
+        _rotl(v3, 21, spare)
+        v3 ^= v0
         v2 += v1
-        v1 = _rotl(v1, 17) ^ v2
-        v2 = _rotl(v2, 32)
-    v[:] = [v0, v1, v2, v3]
+        _rotl(v1, 17, spare)
+        v1 ^= v2
+        _rotl(v2, 32, spare)
 
 
 def _compress(key: bytes, words: np.ndarray) -> np.ndarray:
@@ -54,13 +61,14 @@ def _compress(key: bytes, words: np.ndarray) -> np.ndarray:
     k0, k1 = struct.unpack("<QQ", key)
     rows = len(words)
     v = [np.full(rows, (k0, k1, k0, k1)[i] ^ _INIT[i], dtype=np.uint64) for i in range(4)]
+    spare = np.empty(rows, dtype=np.uint64)
     for block in range(words.shape[1]):
         m = words[:, block]
         v[3] ^= m
-        _rounds(v, 2)
+        _rounds(v, 2, spare)
         v[0] ^= m
     v[2] ^= np.uint64(0xFF)
-    _rounds(v, 4)
+    _rounds(v, 4, spare)
     return v[0] ^ v[1] ^ v[2] ^ v[3]
 
 
