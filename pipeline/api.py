@@ -659,6 +659,17 @@ def _person_keyring(policy: Policy, keyring: Keyring | None, source: str) -> Key
         return None
 
 
+def _run_keyring(ctx: _RunContext) -> Keyring | None:
+    """The run's key: the one its keyed actions use, else the one its policy names (refused when it
+    cannot be read), else none."""
+    if ctx.keyring is not None or ctx.policy.key is None:
+        return ctx.keyring
+    try:
+        return Keyring.load(ctx.policy.key)
+    except KeyMaterialError as error:
+        raise PolicyError(f"{ctx.source}: key: {error}") from None
+
+
 @dataclass
 class _RunContext:
     """What every step of a run reads: the input's files, the output's location, the policy with its
@@ -954,12 +965,12 @@ def run(
     release target (k, l, suppression) is not met.
     """
     ctx = _start_run(input, output, policy, storage_options, scheduler, mode, run_id)
+    known = _Known(*digest_key(_run_keyring(ctx)))
     with ctx.location.lease():  # one run at a time into an output
         plans = _plan_run(ctx, accept_cnpii_output)
         release = _plan_release(ctx, plans)
         if release is not None and not release.decision.feasible:
             return _refuse_release(ctx, release, report)
-        known = _Known(*digest_key(ctx.keyring, ctx.policy.key))
         try:
             results = _transform(ctx, plans, release, known)
             results = _report_known(ctx, plans, release, known, results)

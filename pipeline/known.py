@@ -30,7 +30,7 @@ from dask import delayed
 
 from pipeline import execution
 from pipeline.errors import UsageError
-from pipeline.keys import KeyMaterialError, Keyring, KeySource
+from pipeline.keys import Keyring
 from recognizers.known import EMPTY, KEY_BYTES, KnownValues
 
 log = logging.getLogger("cnpii")
@@ -64,18 +64,12 @@ def _key_bytes(key: DigestKey) -> bytes:
     return key.subkey(KEY_PURPOSE, KEY_BYTES)
 
 
-def digest_key(keyring: Keyring | None, key_source: KeySource | None) -> tuple[DigestKey | None, str]:
+def digest_key(keyring: Keyring | None) -> tuple[DigestKey | None, str]:
     """The key this run's digests use and a note for the manifest: the local session's secret, else (on
-    a cluster) the run's key, or the key the policy names; without either, known values are off (a key
-    read from the default environment variable here may be missing on the workers)."""
+    a cluster) the run's key; without one, known values are off."""
     session = execution.current_session()
     if session is not None:
         return SessionKey(session), "matched across the run's files with a key of this session"
-    if keyring is None and key_source is not None:
-        try:
-            keyring = Keyring.load(key_source)
-        except KeyMaterialError:
-            keyring = None
     if keyring is None:
         return None, ("not matched across files: on a cluster, known values are keyed with the run's "
                       "key; name one in the policy (key: {env: ...}) and give it to every worker")

@@ -179,3 +179,16 @@ def test_the_session_secret_never_enters_a_task(across_files, tmp_path, monkeypa
     assert not execution._session_secrets  # gone with the session
     with pytest.raises(TypeError, match="not pickled"):
         pickle.dumps(KnownValues(secrets[0]))
+
+
+def test_a_policy_naming_a_key_that_cannot_be_read_is_refused(across_files, tmp_path, monkeypatch):
+    """Known values key their digests with the key a policy names: one missing is refused before any
+    work, as for keyed actions."""
+    from pipeline.policy import PolicyError
+
+    monkeypatch.delenv("CNPII_TEST_MISSING_KEY", raising=False)
+    policy = tmp_path / "keyed.yaml"
+    policy.write_text(Path(DEFAULT).read_text() + "key: {env: CNPII_TEST_MISSING_KEY}\n")
+    with pytest.raises(PolicyError, match="key: no key in environment variable CNPII_TEST_MISSING_KEY"):
+        api.run(str(across_files), str(tmp_path / "out"), str(policy))
+    assert not (tmp_path / "out").exists()  # refused before the output was touched
