@@ -38,9 +38,9 @@ from dask import delayed
 
 from pipeline import preflight, storage
 from pipeline.actions import Action
-from pipeline.execution import compute, fold, local_session
+from pipeline.execution import compute, fold, session
 from pipeline.keys import KeyMaterialError, Keyring, KeySource
-from pipeline.known import DigestKey, KnownTask, digest_key
+from pipeline.known import KnownTask, SessionKey
 from pipeline.known import match as match_known
 from pipeline.lattice import Decision
 from pipeline.names import display_name
@@ -372,18 +372,18 @@ def _elapsed(started: float) -> float:
     return round(time.monotonic() - started, 3)
 
 
-def _one_local_pool(command: Callable[..., Summary]) -> Callable[..., Summary]:
-    """Run a command's phases on one local worker pool (see `execution.local_session`)."""
+def _in_session(command: Callable[..., Summary]) -> Callable[..., Summary]:
+    """Run a command's phases in one session: one secret, and one local worker pool (`execution.session`)."""
 
     @functools.wraps(command)
     def in_session(*args: Any, **kwargs: Any) -> Summary:
-        with local_session(kwargs.get("scheduler")):
+        with session(kwargs.get("scheduler")):
             return command(*args, **kwargs)
 
     return in_session
 
 
-@_one_local_pool
+@_in_session
 def scan(
     input: str,
     policy: PolicyLike = None,
@@ -482,7 +482,7 @@ def _verify_files(
     return results, *_residual(results, policy)
 
 
-@_one_local_pool
+@_in_session
 def verify(
     output: str,
     policy: PolicyLike = None,
@@ -582,7 +582,7 @@ class RiskSummary:
         return found if self.report is None else {**found, "report": self.report}
 
 
-@_one_local_pool
+@_in_session
 def risk(
     dataset: str,
     quasi_identifiers: Sequence[str],
@@ -657,17 +657,6 @@ def _person_keyring(policy: Policy, keyring: Keyring | None, source: str) -> Key
         if policy.key is not None:
             raise PolicyError(f"{source}: key: {error}") from None
         return None
-
-
-def _run_keyring(ctx: _RunContext) -> Keyring | None:
-    """The run's key: the one its keyed actions use, else the one its policy names (refused when it
-    cannot be read), else none."""
-    if ctx.keyring is not None or ctx.policy.key is None:
-        return ctx.keyring
-    try:
-        return Keyring.load(ctx.policy.key)
-    except KeyMaterialError as error:
-        raise PolicyError(f"{ctx.source}: key: {error}") from None
 
 
 @dataclass
@@ -784,24 +773,23 @@ def _refuse_release(ctx: _RunContext, release: _ReleasePlan, report: str | Path 
 
 @dataclass
 class _Known:
-    """The run's known values: the digest key (None: not matched, `note` says why) and, once matched,
-    the digests each file promotes."""
+    """The run's known values: the key their digests use and, once matched, the digests each file
+    promotes."""
 
-    key: DigestKey | None
-    note: str
+    key: SessionKey
     matched: dict[str, np.ndarray] = field(default_factory=dict)
 
     def task(self, relative_path: str, gathered_url: str | None = None) -> KnownTask | None:
         """What one file's task does with known values: gather them (with `gathered_url`), promote those
-        matched in its file, or nothing (None, also when known values are off)."""
+        matched in its file, or nothing (None)."""
         promote = self.matched.get(relative_path, EMPTY)
-        if self.key is None or (gathered_url is None and not len(promote)):
+        if gathered_url is None and not len(promote):
             return None
         return KnownTask(self.key, gathered_url, promote)
 
     def section(self) -> dict[str, Any]:
         """The manifest's `known_values`: counts only."""
-        return {"note": self.note, "numbers_reported_again": sum(len(d) for d in self.matched.values()),
+        return {"numbers_reported_again": sum(len(d) for d in self.matched.values()),
                 "files_transformed_again": len(self.matched)}
 
 
@@ -942,7 +930,7 @@ def _commit(ctx: _RunContext, document: Mapping[str, Any], staged: _Staged, chec
         raise
 
 
-@_one_local_pool
+@_in_session
 def run(
     input: str,
     output: str,
@@ -965,7 +953,7 @@ def run(
     release target (k, l, suppression) is not met.
     """
     ctx = _start_run(input, output, policy, storage_options, scheduler, mode, run_id)
-    known = _Known(*digest_key(_run_keyring(ctx)))
+    known = _Known(SessionKey.current())
     with ctx.location.lease():  # one run at a time into an output
         plans = _plan_run(ctx, accept_cnpii_output)
         release = _plan_release(ctx, plans)

@@ -86,10 +86,13 @@ class _Progress(Callback):
             self.bar.stop()
 
 
-def _run_pickled(task: bytes) -> Any:
+def _run_pickled(task: bytes, secret: tuple[str, bytes] | None = None) -> Any:
     """Run one task on a worker. The driver sends each task pickled because a scheduler unpickles every
     graph it receives, and unpickling a Keyring reads the key: only workers have it, the scheduler only
-    passes the bytes on."""
+    passes the bytes on. `secret`: the command's session and its secret, which the driver sent straight
+    to the workers (`_on_cluster`)."""
+    if secret is not None:
+        _install_secret(*secret)
     return cloudpickle.loads(task).compute(scheduler="sync")
 
 
@@ -132,11 +135,20 @@ def _compute(tasks: Sequence[Delayed], label: str, scheduler: str | None) -> lis
 
 def _on_cluster(tasks: Sequence[Delayed], address: str, take: Callable[[Any, Any], None]) -> None:
     """Run `tasks` on the cluster at `address`, handing each result to `take(key, result)` as it arrives
-    and releasing it on the cluster, so workers do not hold every result until the last one is done."""
+    and releasing it on the cluster, so workers do not hold every result until the last one is done. The
+    session's secret goes from here straight to every worker (scattered directly under a random key,
+    not through the scheduler, and replicated, so a worker lost mid-run does not lose it); the tasks
+    name it, they do not hold it."""
     from distributed import Client, as_completed, wait
 
+    session = _session_id.get()
     with Client(address, set_as_default=False) as client, client.as_current():  # for wait
-        futures = client.map(_run_pickled, [cloudpickle.dumps(t) for t in tasks], key=[t.key for t in tasks])
+        secret = {}
+        if session is not None:
+            [secret["secret"]] = client.scatter([(session, _session_secrets[session])], direct=True,
+                                                broadcast=True, hash=False)
+        futures = client.map(_run_pickled, [cloudpickle.dumps(t) for t in tasks], key=[t.key for t in tasks],
+                             **secret)
         try:
             for future in as_completed(futures):
                 take(future.key, future.result())
@@ -173,18 +185,18 @@ def _install_secret(session: str, secret: bytes) -> None:
 
 
 def current_session() -> str | None:
-    """The id of the local session this command runs in (`local_session`), None on a cluster."""
+    """The id of the session this command runs in (`session`), None outside one."""
     return _session_id.get()
 
 
 def session_secret(session: str) -> bytes:
-    """The random secret of local session `session`: known to this process and the processes of its
-    pool only (a process pool receives it when it starts, never with a task), and gone with the
-    session. What a run keys digests with when they must not leave its machine."""
+    """The random secret of session `session`: known to this process and the workers of the command
+    only (a local process pool receives it when it starts, a cluster's workers straight from this
+    process), never part of a task, and gone here with the session. What a run keys digests with."""
     try:
         return _session_secrets[session]
     except KeyError:
-        raise RuntimeError(f"local session {session} is not running in this process") from None
+        raise RuntimeError(f"session {session} is not known to this process") from None
 
 
 def _new_pool(chosen: str, session: str | None = None) -> Executor:
@@ -197,23 +209,28 @@ def _new_pool(chosen: str, session: str | None = None) -> Executor:
 
 
 @contextlib.contextmanager
-def local_session(scheduler: str | None) -> Iterator[None]:
-    """One local worker pool for every `compute` inside (a command's phases: probe, transform, verify),
-    so worker start-up and the recognizers' tables are paid once per command, not once per phase, with
-    the session's random secret (`session_secret`). Nothing is started when `scheduler` names a cluster."""
+def session(scheduler: str | None) -> Iterator[None]:
+    """A command's session: a random secret (`session_secret`) and, for a local scheduler, one worker
+    pool for every `compute` inside (a command's phases: probe, transform, verify), so worker start-up
+    and the recognizers' tables are paid once per command, not once per phase. A session inside another
+    is the outer one; nothing is started when `scheduler` names a cluster."""
     chosen = local_scheduler(scheduler)
-    if chosen is None or _session_pool.get() is not None:
+    if _session_id.get() is not None:
         yield
         return
     session = uuid.uuid4().hex
     _install_secret(session, secrets.token_bytes(SESSION_SECRET_BYTES))
+    named = _session_id.set(session)
     try:
+        if chosen is None:
+            yield
+            return
         with _new_pool(chosen, session) as pool:
-            tokens = _session_pool.set(pool), _session_id.set(session)
+            pooled = _session_pool.set(pool)
             try:
                 yield
             finally:
-                _session_id.reset(tokens[1])
-                _session_pool.reset(tokens[0])
+                _session_pool.reset(pooled)
     finally:
+        _session_id.reset(named)
         del _session_secrets[session]

@@ -11,10 +11,10 @@ The engine settles each value alone (`recognizers.known`); a run matches across 
 3. The files with matches are transformed again with those digests promoted, and verify checks them
    with the same digests: a promoted number left in clear is a leak.
 
-Digests are keyed. In a local pool the key is the session's random secret (`execution.session_secret`),
-which never leaves this machine's processes; on a cluster it is derived from the run's key, which every
-worker reads from its own environment or file. A cluster run without a key matches nothing, and its
-manifest says so.
+Digests are keyed with the command's random session secret (`execution.session_secret`): a local
+process pool receives it when it starts, a cluster's workers straight from this process, never through
+the scheduler and never inside a task; it dies with the command, so digests left by a crash stay
+meaningless.
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ import numpy as np
 from dask import delayed
 
 from pipeline import execution
-from pipeline.errors import UsageError
-from pipeline.keys import Keyring
 from recognizers.known import EMPTY, KEY_BYTES, KnownValues
 
 log = logging.getLogger("cnpii")
@@ -40,40 +38,24 @@ BUCKET_BITS = 8
 BUCKETS = 1 << BUCKET_BITS
 MATCH_TASK_DIGESTS = 1 << 25
 """The most digests one match task reads (256 MiB), unless one bucket alone holds more."""
-KEY_PURPOSE = "known-values"
-
-
-class KnownValuesError(UsageError, RuntimeError):
-    """Workers keyed their digests differently (they read different keys): their values would never
-    meet, so the run stops instead of matching less than it says."""
-
-
 @dataclass(frozen=True)
 class SessionKey:
-    """Stands for the local session's secret in a task: the secret itself never enters a task."""
+    """Stands for the command's session secret in a task (`execution.session_secret`): the secret itself
+    never enters a task."""
 
     session: str
 
+    @classmethod
+    def current(cls) -> SessionKey:
+        """The session this command runs in (every command of `pipeline.api` runs in one)."""
+        session = execution.current_session()
+        if session is None:
+            raise RuntimeError("known values need a session: run through pipeline.api")
+        return cls(session)
 
-DigestKey = SessionKey | Keyring
-
-
-def _key_bytes(key: DigestKey) -> bytes:
-    if isinstance(key, SessionKey):
-        return execution.session_secret(key.session)
-    return key.subkey(KEY_PURPOSE, KEY_BYTES)
-
-
-def digest_key(keyring: Keyring | None) -> tuple[DigestKey | None, str]:
-    """The key this run's digests use and a note for the manifest: the local session's secret, else (on
-    a cluster) the run's key; without one, known values are off."""
-    session = execution.current_session()
-    if session is not None:
-        return SessionKey(session), "matched across the run's files with a key of this session"
-    if keyring is None:
-        return None, ("not matched across files: on a cluster, known values are keyed with the run's "
-                      "key; name one in the policy (key: {env: ...}) and give it to every worker")
-    return keyring, "matched across the run's files with a key derived from the run's key"
+    def secret(self) -> bytes:
+        """The digest key, where the task runs."""
+        return execution.session_secret(self.session)[:KEY_BYTES]
 
 
 @dataclass(frozen=True)
@@ -81,13 +63,13 @@ class KnownTask:
     """What one file's task does with known values: where it writes what it gathered (the transform
     pass), and which digests it promotes (a second transform, verify). Holds no key material."""
 
-    key: DigestKey
+    key: SessionKey
     gathered_url: str | None = None
     promote: np.ndarray = field(default_factory=lambda: EMPTY)
 
     def values(self) -> KnownValues:
         """The engine's view, keyed where the task runs."""
-        return KnownValues(_key_bytes(self.key), self.promote, gather=self.gathered_url is not None)
+        return KnownValues(self.key.secret(), self.promote, gather=self.gathered_url is not None)
 
 
 @dataclass(frozen=True)
@@ -96,7 +78,6 @@ class Gathered:
     `pending`, each sorted, as little-endian uint64."""
 
     url: str
-    fingerprint: str
     reported: np.ndarray
     """BUCKETS + 1 offsets into the reported digests."""
     pending: np.ndarray
@@ -112,7 +93,7 @@ def write_gathered(values: KnownValues, url: str, storage_options: Mapping[str, 
     reported, pending = values.gathered()
     with fsspec.open(url, "wb", **dict(storage_options or {})) as sink:
         sink.write(np.concatenate([reported, pending]).astype("<u8").tobytes())
-    return Gathered(url, values.fingerprint, _bucket_starts(reported), _bucket_starts(pending))
+    return Gathered(url, _bucket_starts(reported), _bucket_starts(pending))
 
 
 @dataclass(frozen=True)
@@ -168,9 +149,6 @@ def match(gathered: Mapping[str, Gathered], storage_options: Mapping[str, Any] |
           scheduler: str | None) -> dict[str, np.ndarray]:
     """Step 2: per input file (relative path), the digests of the candidates it left below the
     threshold that some file of the run reported. Nothing runs when no file left a candidate."""
-    if len({g.fingerprint for g in gathered.values()}) > 1:
-        raise KnownValuesError("the workers keyed known values with different keys: give every worker the "
-                               "same key (CNPII_KEY or the policy's key file)")
     if not gathered or not any(g.pending[-1] for g in gathered.values()):
         return {}
     sizes = sum(np.diff(g.reported) + np.diff(g.pending) for g in gathered.values())

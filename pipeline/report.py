@@ -89,7 +89,7 @@ def _table(columns: Mapping[str, Any]) -> list[str]:
 def known_values_line(section: Mapping[str, Any]) -> str:
     """The manifest's `known_values` as one sentence of counts."""
     return (f"{section['numbers_reported_again']} numbers the run reported elsewhere were reported again, "
-            f"in {section['files_transformed_again']} files transformed again ({section['note']})")
+            f"in {section['files_transformed_again']} files transformed again")
 
 
 def to_markdown(report: Mapping[str, Any]) -> str:

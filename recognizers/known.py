@@ -89,11 +89,6 @@ def siphash(key: bytes, messages: pa.Array) -> np.ndarray:
     return digests
 
 
-def fingerprint(key: bytes) -> str:
-    """Tells digest keys apart (workers that read different keys gather digests that never meet)."""
-    return hmac.new(key, b"cnpii known-values key", "sha256").hexdigest()[:16]
-
-
 class KnownValues:
     """One task's view of the run's known values. `promote` holds the digests the run reported elsewhere
     of values this task's file holds below the threshold: the engine reports those. With `gather`, the
@@ -102,7 +97,6 @@ class KnownValues:
     task runs, never pickled."""
 
     def __init__(self, key: bytes, promote: np.ndarray = EMPTY, gather: bool = False) -> None:
-        self._key = key
         self._entity_keys = {
             name: hmac.new(key, f"cnpii known {code}".encode(), "sha256").digest()[:KEY_BYTES]
             for name, code in _CODES.items()
@@ -119,11 +113,6 @@ class KnownValues:
     def active(self) -> bool:
         """Whether the engine has anything to do with these: digests to promote, or gathering."""
         return self.gather or bool(len(self.promote))
-
-    @property
-    def fingerprint(self) -> str:
-        """The fingerprint of the digest key (`fingerprint`)."""
-        return fingerprint(self._key)
 
     def digests(self, entity: np.ndarray, values: pa.Array) -> np.ndarray:
         """The keyed digest of each normalized value of the entity named beside it."""

@@ -14,17 +14,16 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import cloudpickle
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from distributed import Client
 
-from pipeline import api
+from pipeline import api, execution
 from pipeline.keys import Keyring
-from pipeline.known import KEY_PURPOSE
 from pipeline.sample_data import generate
 from pipeline.storage import STAGING, is_complete, read_manifest
-from recognizers.known import KEY_BYTES
 
 ROOT = Path(__file__).parent.parent
 CUSTOMERS = str(ROOT / "sample_data" / "customers")
@@ -146,8 +145,7 @@ def test_the_key_is_not_in_the_task_graph(client, cluster, tmp_path, task_graphs
     graphs = task_graphs
     assert api.run(CUSTOMERS, str(tmp_path / "out"), VENDOR, scheduler=cluster.address).status == "ok"
     keyring = Keyring.load()
-    secrets = [KEY.encode(), *(keyring.subkey(f"tokenize/hmac/{entity}") for entity in ENTITIES),
-               keyring.subkey(KEY_PURPOSE, KEY_BYTES)]
+    secrets = [KEY.encode(), *(keyring.subkey(f"tokenize/hmac/{entity}") for entity in ENTITIES)]
     assert len(graphs) >= 3  # probe, transform, verify
     assert any(b"CNPII_KEY" in graph for graph in graphs)  # the keyring is there, as its source
     assert not [s for graph in graphs for s in secrets if s in graph]
@@ -258,28 +256,30 @@ def test_workers_with_another_key_than_the_driver_are_refused(client, cluster, t
     assert not (tmp_path / "out").exists()
 
 
-def test_known_values_are_matched_on_the_cluster_with_the_runs_key(client, cluster, tmp_path):
+def test_known_values_are_matched_on_the_cluster(client, cluster, tmp_path, monkeypatch):
     """A card reported in one file's card column is reported in another file's memo where the engine
-    alone leaves it: on a cluster the digests are keyed with the run's key, which the workers read. A
-    policy without a key matches nothing there, and its manifest says so."""
+    alone leaves it. The digests are keyed with the command's session secret, which goes to the workers
+    straight from the driver: not in any task, so the scheduler never holds it."""
     card = "6222021234567890120"  # fails Luhn: reported in a card column, not bare in a memo
     source = tmp_path / "in"
     source.mkdir()
     for name, cards, memos in (("part-0.parquet", [card], ["首期"]),
                                ("part-1.parquet", [None], [f"备注 {card}"])):
         pq.write_table(pa.table({"bank_card": pa.array(cards, pa.string()), "memo": memos}), source / name)
-    default = (ROOT / "configs" / "default.yaml").read_text()
-    (tmp_path / "keyed.yaml").write_text(default + "key: {env: CNPII_KEY}\n")
-    keyed = api.run(str(source), str(tmp_path / "keyed"), str(tmp_path / "keyed.yaml"),
-                    scheduler=cluster.address)
-    plain = api.run(str(source), str(tmp_path / "plain"), str(ROOT / "configs" / "default.yaml"),
-                    scheduler=cluster.address)
-    assert keyed.status == plain.status == "ok"
-    memos = {name: pq.read_table(tmp_path / name / "part-1.parquet").column("memo")[0].as_py()
-             for name in ("keyed", "plain")}
-    assert memos["keyed"] == "备注 622202*********0120"
-    assert memos["plain"] == f"备注 {card}"
-    sections = {name: read_manifest(str(tmp_path / name))["known_values"] for name in ("keyed", "plain")}
-    assert sections["keyed"]["numbers_reported_again"] == 1
-    assert sections["plain"]["numbers_reported_again"] == 0
-    assert sections["plain"]["note"].startswith("not matched across files")
+    secrets: list[bytes] = []
+    install = execution._install_secret
+    monkeypatch.setattr(execution, "_install_secret",
+                        lambda session, secret: (secrets.append(secret), install(session, secret)))
+    graphs: list[bytes] = []
+    compute = api.compute
+    monkeypatch.setattr(api, "compute", lambda tasks, label, scheduler=None: (
+        graphs.append(cloudpickle.dumps(list(tasks))), compute(tasks, label, scheduler))[1])
+    summary = api.run(str(source), str(tmp_path / "out"), str(ROOT / "configs" / "default.yaml"),
+                      scheduler=cluster.address)
+    assert summary.status == "ok"
+    memo = pq.read_table(tmp_path / "out" / "part-1.parquet").column("memo")[0].as_py()
+    assert memo == "备注 622202*********0120"
+    assert read_manifest(str(tmp_path / "out"))["known_values"] == {
+        "numbers_reported_again": 1, "files_transformed_again": 1}
+    assert len(secrets) == 1 and len(graphs) == 3  # transform, transform again, verify
+    assert not [g for g in graphs if secrets[0] in g]

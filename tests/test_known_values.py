@@ -15,7 +15,7 @@ import pytest
 
 from pipeline import api, execution
 from pipeline import known as run_known
-from pipeline.known import KnownValuesError, write_gathered
+from pipeline.known import write_gathered
 from recognizers import engine
 from recognizers.known import KnownValues, siphash
 
@@ -103,7 +103,7 @@ def test_numbers_reported_in_one_file_are_reported_in_another(across_files, tmp_
 
 def test_without_known_values_the_engine_alone_leaves_them(across_files, tmp_path, monkeypatch):
     """What the feature is for: the same run with known values off keeps the memos as they were."""
-    monkeypatch.setattr(api, "digest_key", lambda *_: (None, "off"))
+    monkeypatch.setattr(api, "_report_known", lambda ctx, plans, release, known, results: results)
     assert api.run(str(across_files), str(tmp_path / "out"), DEFAULT).status == "ok"
     assert _memos(tmp_path / "out") == [f"备注 {LUHN_FAILING} 已处理", f"订单号{VALID}"]
 
@@ -131,8 +131,8 @@ def test_verify_finds_a_known_number_left_in_clear(across_files, tmp_path, monke
     assert not (tmp_path / "out" / "_SUCCESS").exists()
 
 
-def _gathered(tmp_path: Path, name: str, reported: list[str], pending: list[str], key: bytes = KEY):
-    values = KnownValues(key, gather=True)
+def _gathered(tmp_path: Path, name: str, reported: list[str], pending: list[str]):
+    values = KnownValues(KEY, gather=True)
     cards = lambda numbers: values.digests(np.array(["CN_BANK_CARD"] * len(numbers)),  # noqa: E731
                                            pa.array(numbers, pa.string()))
     values.note_reported(cards(reported))
@@ -155,13 +155,6 @@ def test_matching_in_many_small_ranges_finds_what_one_range_finds(tmp_path, monk
         cards(numbers[:10] + numbers[320:330]).tolist())
 
 
-def test_digests_made_with_different_keys_are_refused(tmp_path):
-    first, _ = _gathered(tmp_path, "a", ["6222021234567890128"], [])
-    second, _ = _gathered(tmp_path, "b", [], ["6222021234567890128"], key=bytes(16))
-    with pytest.raises(KnownValuesError, match="different keys"):
-        run_known.match({"a": first, "b": second}, None, "threads")
-
-
 def test_the_session_secret_never_enters_a_task(across_files, tmp_path, monkeypatch, task_graphs):
     secrets: list[bytes] = []
     install, compute = execution._install_secret, execution.compute
@@ -179,16 +172,3 @@ def test_the_session_secret_never_enters_a_task(across_files, tmp_path, monkeypa
     assert not execution._session_secrets  # gone with the session
     with pytest.raises(TypeError, match="not pickled"):
         pickle.dumps(KnownValues(secrets[0]))
-
-
-def test_a_policy_naming_a_key_that_cannot_be_read_is_refused(across_files, tmp_path, monkeypatch):
-    """Known values key their digests with the key a policy names: one missing is refused before any
-    work, as for keyed actions."""
-    from pipeline.policy import PolicyError
-
-    monkeypatch.delenv("CNPII_TEST_MISSING_KEY", raising=False)
-    policy = tmp_path / "keyed.yaml"
-    policy.write_text(Path(DEFAULT).read_text() + "key: {env: CNPII_TEST_MISSING_KEY}\n")
-    with pytest.raises(PolicyError, match="key: no key in environment variable CNPII_TEST_MISSING_KEY"):
-        api.run(str(across_files), str(tmp_path / "out"), str(policy))
-    assert not (tmp_path / "out").exists()  # refused before the output was touched
