@@ -38,7 +38,7 @@ from dask import delayed
 
 from pipeline import preflight, storage
 from pipeline.actions import Action
-from pipeline.execution import compute, fold, session
+from pipeline.execution import compute, fold, session, share_secret
 from pipeline.keys import KeyMaterialError, Keyring, KeySource
 from pipeline.known import KnownTask, SessionKey
 from pipeline.known import match as match_known
@@ -776,20 +776,22 @@ class _Known:
     """The run's known values: the key their digests use and, once matched, the digests each file
     promotes."""
 
-    key: SessionKey
+    key: SessionKey | None
+    """None: the digest key cannot reach the workers (`execution.share_secret`), known values are off."""
     matched: dict[str, np.ndarray] = field(default_factory=dict)
 
     def task(self, relative_path: str, gathered_url: str | None = None) -> KnownTask | None:
         """What one file's task does with known values: gather them (with `gathered_url`), promote those
         matched in its file, or nothing (None)."""
         promote = self.matched.get(relative_path, EMPTY)
-        if gathered_url is None and not len(promote):
+        if self.key is None or (gathered_url is None and not len(promote)):
             return None
         return KnownTask(self.key, gathered_url, promote)
 
     def section(self) -> dict[str, Any]:
-        """The manifest's `known_values`: counts only."""
-        return {"numbers_reported_again": sum(len(d) for d in self.matched.values()),
+        """The manifest's `known_values`: whether they were matched, and counts."""
+        return {"matched": self.key is not None,
+                "numbers_reported_again": sum(len(d) for d in self.matched.values()),
                 "files_transformed_again": len(self.matched)}
 
 
@@ -953,7 +955,7 @@ def run(
     release target (k, l, suppression) is not met.
     """
     ctx = _start_run(input, output, policy, storage_options, scheduler, mode, run_id)
-    known = _Known(SessionKey.current())
+    known = _Known(SessionKey.current() if share_secret(ctx.scheduler) else None)
     with ctx.location.lease():  # one run at a time into an output
         plans = _plan_run(ctx, accept_cnpii_output)
         release = _plan_release(ctx, plans)

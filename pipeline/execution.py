@@ -144,7 +144,7 @@ def _on_cluster(tasks: Sequence[Delayed], address: str, take: Callable[[Any, Any
     session = _session_id.get()
     with Client(address, set_as_default=False) as client, client.as_current():  # for wait
         secret = {}
-        if session is not None:
+        if session in _sharing:
             [secret["secret"]] = client.scatter([(session, _session_secrets[session])], direct=True,
                                                 broadcast=True, hash=False)
         futures = client.map(_run_pickled, [cloudpickle.dumps(t) for t in tasks], key=[t.key for t in tasks],
@@ -180,8 +180,33 @@ _session_secrets: dict[str, bytes] = {}
 SESSION_SECRET_BYTES = 16
 
 
+_sharing: set[str] = set()
+"""Sessions whose secret goes to a cluster's workers with every task list (`share_secret`)."""
+
+
 def _install_secret(session: str, secret: bytes) -> None:
     _session_secrets[session] = secret
+
+
+def share_secret(scheduler: str | None) -> bool:
+    """Whether the workers of this command's session can hold its secret: always in a local pool; on a
+    cluster only when this process reaches the workers directly (tried with a scatter of nothing),
+    since the secret never goes through the scheduler. From then on every task list sends it."""
+    session = _session_id.get()
+    if session is None:
+        return False
+    if local_scheduler(scheduler) is None:
+        from distributed import Client
+
+        try:
+            with Client(scheduler, set_as_default=False) as client:
+                client.scatter([b""], direct=True, broadcast=True, hash=False)
+        except (OSError, TimeoutError) as error:
+            log.warning("the cluster's workers cannot be reached directly from here (%s): known values "
+                        "are not matched across files", type(error).__name__)
+            return False
+        _sharing.add(session)
+    return True
 
 
 def current_session() -> str | None:
@@ -234,3 +259,4 @@ def session(scheduler: str | None) -> Iterator[None]:
     finally:
         _session_id.reset(named)
         del _session_secrets[session]
+        _sharing.discard(session)

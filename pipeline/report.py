@@ -88,6 +88,8 @@ def _table(columns: Mapping[str, Any]) -> list[str]:
 
 def known_values_line(section: Mapping[str, Any]) -> str:
     """The manifest's `known_values` as one sentence of counts."""
+    if not section["matched"]:
+        return "not matched across files (the cluster's workers cannot be reached directly)"
     return (f"{section['numbers_reported_again']} numbers the run reported elsewhere were reported again, "
             f"in {section['files_transformed_again']} files transformed again")
 

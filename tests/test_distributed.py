@@ -256,16 +256,25 @@ def test_workers_with_another_key_than_the_driver_are_refused(client, cluster, t
     assert not (tmp_path / "out").exists()
 
 
-def test_known_values_are_matched_on_the_cluster(client, cluster, tmp_path, monkeypatch):
+CARD = "6222021234567890120"
+"""Fails Luhn: reported in a card column, not bare in a memo."""
+
+
+@pytest.fixture
+def card_in_two_files(tmp_path) -> Path:
+    source = tmp_path / "in"
+    source.mkdir()
+    for name, cards, memos in (("part-0.parquet", [CARD], ["首期"]),
+                               ("part-1.parquet", [None], [f"备注 {CARD}"])):
+        pq.write_table(pa.table({"bank_card": pa.array(cards, pa.string()), "memo": memos}), source / name)
+    return source
+
+
+def test_known_values_are_matched_on_the_cluster(client, cluster, card_in_two_files, tmp_path, monkeypatch):
     """A card reported in one file's card column is reported in another file's memo where the engine
     alone leaves it. The digests are keyed with the command's session secret, which goes to the workers
     straight from the driver: not in any task, so the scheduler never holds it."""
-    card = "6222021234567890120"  # fails Luhn: reported in a card column, not bare in a memo
-    source = tmp_path / "in"
-    source.mkdir()
-    for name, cards, memos in (("part-0.parquet", [card], ["首期"]),
-                               ("part-1.parquet", [None], [f"备注 {card}"])):
-        pq.write_table(pa.table({"bank_card": pa.array(cards, pa.string()), "memo": memos}), source / name)
+    source = card_in_two_files
     secrets: list[bytes] = []
     install = execution._install_secret
     monkeypatch.setattr(execution, "_install_secret",
@@ -280,6 +289,28 @@ def test_known_values_are_matched_on_the_cluster(client, cluster, tmp_path, monk
     memo = pq.read_table(tmp_path / "out" / "part-1.parquet").column("memo")[0].as_py()
     assert memo == "备注 622202*********0120"
     assert read_manifest(str(tmp_path / "out"))["known_values"] == {
-        "numbers_reported_again": 1, "files_transformed_again": 1}
+        "matched": True, "numbers_reported_again": 1, "files_transformed_again": 1}
     assert len(secrets) == 1 and len(graphs) == 3  # transform, transform again, verify
     assert not [g for g in graphs if secrets[0] in g]
+
+
+def test_workers_out_of_direct_reach_run_without_known_values(client, cluster, card_in_two_files, tmp_path,
+                                                              monkeypatch):
+    """Behind a proxy that passes only the scheduler's port, the secret cannot reach the workers: the run
+    goes on without known values and says so, rather than sending the secret through the scheduler."""
+    from distributed import Client as Connected
+
+    scatter = Connected.scatter
+
+    def unreachable(self, data, *args, direct=None, **kwargs):
+        if direct:
+            raise OSError("no route to the workers")
+        return scatter(self, data, *args, direct=direct, **kwargs)
+
+    monkeypatch.setattr(Connected, "scatter", unreachable)
+    summary = api.run(str(card_in_two_files), str(tmp_path / "out"), str(ROOT / "configs" / "default.yaml"),
+                      scheduler=cluster.address)
+    assert summary.status == "ok"
+    memo = pq.read_table(tmp_path / "out" / "part-1.parquet").column("memo")[0].as_py()
+    assert memo == f"备注 {CARD}"
+    assert read_manifest(str(tmp_path / "out"))["known_values"]["matched"] is False
