@@ -287,7 +287,7 @@ def _broad(chars: np.ndarray) -> np.ndarray:
 def _network_table() -> np.ndarray:
     """`network` (or `unknown`) of every possible `NETWORK_DIGITS` leading digits, by their number."""
     heads = (f"{head:0{NETWORK_DIGITS}d}" for head in range(10**NETWORK_DIGITS))
-    return np.array([network(head) or "unknown" for head in heads], dtype=object)
+    return np.array([network(head) or "unknown" for head in heads])
 
 
 def _networks(chars: np.ndarray) -> np.ndarray:

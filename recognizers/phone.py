@@ -182,11 +182,11 @@ def judge(layout: Layout, chars: np.ndarray, parts: Mapping[str, slice]) -> Judg
         number = part(chars, parts, "num")
         ok = country & _mobile(number)
         return Judged(np.where(ok, Strength.VALIDATED, 0).astype(np.int8),
-                      np.full(n, "mobile", dtype=object), strings(number))
+                      np.full(n, "mobile"), strings(number))
     if layout.name == "iot":
         ok = _iot(chars)
         return Judged(np.where(ok, Strength.PLAUSIBLE, 0).astype(np.int8),
-                      np.full(n, "iot_13_digit", dtype=object), strings(chars))
+                      np.full(n, "iot_13_digit"), strings(chars))
     if layout.name == "landline_bare":
         short = np.isin(chars[:, 1], list(b"12"))
         strength = np.zeros(n, dtype=np.int8)
@@ -194,7 +194,7 @@ def judge(layout: Layout, chars: np.ndarray, parts: Mapping[str, slice]) -> Judg
             rows = np.flatnonzero(short == (area_length == 3))
             ok = _landline(chars[rows, :area_length], chars[rows, area_length:])
             strength[rows[ok]] = Strength.PLAUSIBLE
-        return Judged(strength, np.full(n, "landline", dtype=object), strings(chars))
+        return Judged(strength, np.full(n, "landline"), strings(chars))
     area = part(chars, parts, "area")
     if part(chars, parts, "cc") is not None:  # +86 755 …: the trunk 0 is not written
         area = np.concatenate([np.full((n, 1), ord("0"), dtype=np.uint8), area], axis=1)
@@ -202,7 +202,7 @@ def judge(layout: Layout, chars: np.ndarray, parts: Mapping[str, slice]) -> Judg
     ok = country & _landline(area, local)
     value = np.concatenate([area, local], axis=1)
     return Judged(np.where(ok, Strength.VALIDATED, 0).astype(np.int8),
-                  np.full(n, "landline", dtype=object), strings(value))
+                  np.full(n, "landline"), strings(value))
 
 
 _SEP = r"[ \-./_]"

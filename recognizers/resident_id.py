@@ -197,11 +197,9 @@ def _plausible(matrix: np.ndarray, today: dt.date) -> np.ndarray:
 
 def _subtypes(matrix: np.ndarray) -> np.ndarray:
     """`subtype` of 18-character IDs from their first two characters."""
-    names = np.full(len(matrix), "resident", dtype=object)
-    names[matrix[:, 0] == ord("9")] = "foreign_permanent_resident"
     permit = (matrix[:, 0] == ord("8")) & np.isin(matrix[:, 1], list(b"123"))
-    names[permit] = "hk_macau_taiwan_residence_permit"
-    return names
+    return np.select([matrix[:, 0] == ord("9"), permit],
+                     ["foreign_permanent_resident", "hk_macau_taiwan_residence_permit"], "resident")
 
 
 def _upgraded(digits: np.ndarray) -> np.ndarray:
@@ -219,11 +217,11 @@ def judge(layout: Layout, chars: np.ndarray, parts: Mapping[str, slice]) -> Judg
     if layout.name == "permit":
         upper = np.where(chars >= ord("a"), chars - 32, chars).astype(np.uint8)
         return Judged(np.full(len(chars), Strength.PLAUSIBLE, dtype=np.int8),
-                      np.full(len(chars), "hk_macau_permit", dtype=object), strings(upper))
+                      np.full(len(chars), "hk_macau_permit"), strings(upper))
     if layout.name == "legacy":
         upgraded = _upgraded(chars)
         strength = np.where(_plausible(upgraded, today), Strength.PLAUSIBLE, 0).astype(np.int8)
-        return Judged(strength, np.full(len(chars), "legacy_15", dtype=object), strings(upgraded))
+        return Judged(strength, np.full(len(chars), "legacy_15"), strings(upgraded))
     upper = chars.copy()
     upper[:, 17] = np.where(upper[:, 17] == ord("x"), ord("X"), upper[:, 17])
     right = mod11_2_check_bytes(upper[:, :17].astype(np.int64) - 48) == upper[:, 17]
