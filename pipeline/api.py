@@ -15,8 +15,8 @@ transform each input file into a staging area inside the output, under a lease o
 known values: a number reported in one place and left below the threshold in another is reported there
 too, its files transformed again (`pipeline.known`) -> verify the staged files at the fail-closed
 defaults, and check that every input row and file was written -> commit (manifest, then `_SUCCESS`
-last) only when every check passed -> report. A failed run leaves no
-committed output and never removes a previous good one.
+last) only when every check passed -> report. A failed run leaves no committed output and never removes
+a previous good one.
 """
 
 from __future__ import annotations
@@ -168,8 +168,8 @@ class RunManifest:
     """Report entries per column of what the transform found, under display keys."""
     verify: VerifySection
     known_values: dict[str, Any]
-    """How known values were matched across files (`pipeline.known`): a note, how many numbers left
-    below the threshold the run reported elsewhere, and how many files were transformed again."""
+    """How known values were matched across files (`pipeline.known`): whether they were, how many numbers
+    left below the threshold the run reported elsewhere, and how many files were transformed again."""
     release: dict[str, Any] | None
     """The release section (`pipeline.release.release_report`), with a `release:` block only."""
     notes: list[str]

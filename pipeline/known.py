@@ -19,7 +19,6 @@ meaningless.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,13 +30,14 @@ from dask import delayed
 from pipeline import execution
 from recognizers.known import EMPTY, KEY_BYTES, KnownValues
 
-log = logging.getLogger("cnpii")
-
 BUCKET_BITS = 8
 """Digests are bucketed by their leading bits: a match task takes a range of buckets."""
 BUCKETS = 1 << BUCKET_BITS
 MATCH_TASK_DIGESTS = 1 << 25
-"""The most digests one match task reads (256 MiB), unless one bucket alone holds more."""
+"""The most digests one match task reads (256 MiB), unless one bucket alone holds more (beyond some
+8 billion digests in a run)."""
+
+
 @dataclass(frozen=True)
 class SessionKey:
     """Stands for the command's session secret in a task (`execution.session_secret`): the secret itself
