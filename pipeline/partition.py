@@ -31,6 +31,10 @@ MIN_INTEGER_DIGITS = 11
 """The fewest digits of an entity stored as an integer: a mobile (IDs have 15 or 18, cards 15-19)."""
 BATCH_ROWS = 65_536
 """Rows transformed at once: bounds a worker's memory whatever the file size."""
+BATCH_BYTES = 16 * 2**20
+"""…or fewer, so that a batch holds about this many bytes of column data as the file's footer counts
+them: the engine's working memory grows with the bytes of text (25 to 35 times them at its peak, measured
+on notes), and a column of call transcripts holds kilobytes a row."""
 
 
 class DataError(TransientError, RuntimeError):
@@ -78,18 +82,31 @@ def read_batches(
     url: str, relative_path: str, columns: list[str] | None, storage_options: Mapping[str, Any] | None,
     types: Mapping[str, pa.DataType] | None = None,
 ) -> Iterator[pa.Table]:
-    """The file's rows in tables of at most `BATCH_ROWS`, columns typed null in this file read as their
-    type in `types` (the dataset's); DataError names the file when it cannot be read."""
+    """The file's rows in tables of at most `BATCH_ROWS` rows and about `BATCH_BYTES` bytes, columns typed
+    null in this file read as their type in `types` (the dataset's); DataError names the file when it
+    cannot be read."""
     try:
         with _open(url, storage_options) as f:
             reader = pq.ParquetFile(f)
-            for batch in reader.iter_batches(BATCH_ROWS, columns=columns):
+            for batch in reader.iter_batches(_batch_rows(reader.metadata, columns), columns=columns):
                 yield _typed(pa.Table.from_batches([batch]), types or {})
     except (OSError, pa.ArrowException) as error:
         raise DataError(
             f"{relative_path}: cannot read data pages ({type(error).__name__}); "
             "the file is corrupt or truncated"
         ) from None
+
+
+def _batch_rows(metadata: pq.FileMetaData, columns: Collection[str] | None) -> int:
+    """Rows a batch of `columns` may hold: `BATCH_ROWS`, fewer where the footer says the rows are wide."""
+    wanted = None if columns is None else set(columns)
+    size = sum(group.column(k).total_uncompressed_size
+               for group in (metadata.row_group(i) for i in range(metadata.num_row_groups))
+               for k in range(group.num_columns)
+               if wanted is None or group.column(k).path_in_schema in wanted)
+    if not metadata.num_rows or not size:
+        return BATCH_ROWS
+    return max(1, min(BATCH_ROWS, int(BATCH_BYTES * metadata.num_rows / size)))
 
 
 def _typed(table: pa.Table, types: Mapping[str, pa.DataType]) -> pa.Table:

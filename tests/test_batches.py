@@ -1,0 +1,43 @@
+"""How a file is cut into batches: by rows, and by bytes where rows are wide (long notes, transcripts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline import api, partition
+
+DEFAULT = str(Path(__file__).parent.parent / "configs" / "default.yaml")
+
+
+def _wide(folder: Path) -> Path:
+    """A file of 300 notes of about 2 kB, a mobile in each, and a short column beside them."""
+    folder.mkdir()
+    notes = [f"第{i}次通话记录：" + "客户表示本月工资未到账，承诺下周还款。" * 35 + f"联系电话1380013{i:04d}"
+             for i in range(300)]
+    pq.write_table(pa.table({"id": list(range(300)), "note": notes}), folder / "part-0.parquet")
+    return folder
+
+
+def test_wide_rows_are_read_in_batches_of_about_batch_bytes(tmp_path, monkeypatch):
+    source = _wide(tmp_path / "in")
+    monkeypatch.setattr(partition, "BATCH_BYTES", 64 * 1024)
+    batches = list(partition.read_batches(str(source / "part-0.parquet"), "part-0.parquet", None, None))
+    assert sum(b.num_rows for b in batches) == 300
+    assert len(batches) >= 8 and max(b.num_rows for b in batches) <= 40
+    narrow = list(partition.read_batches(str(source / "part-0.parquet"), "part-0.parquet", ["id"], None))
+    assert len(narrow) == 1  # the bytes of the columns read count, not the file's
+
+
+def test_a_run_cut_into_small_batches_writes_what_one_batch_writes(tmp_path, monkeypatch):
+    source = _wide(tmp_path / "in")
+    assert api.run(str(source), str(tmp_path / "whole"), DEFAULT).status == "ok"
+    monkeypatch.setattr(partition, "BATCH_BYTES", 64 * 1024)
+    summary = api.run(str(source), str(tmp_path / "cut"), DEFAULT)
+    assert summary.status == "ok" and summary.entities["CN_PHONE"]["rows"] == 300
+    whole, cut = (pq.read_table(tmp_path / name / "part-0.parquet") for name in ("whole", "cut"))
+    assert pq.ParquetFile(tmp_path / "cut" / "part-0.parquet").metadata.num_row_groups > 1
+    assert cut.equals(whole)
+    assert not [note for note in whole.column("note").to_pylist() if "1380013" in note]  # all masked
