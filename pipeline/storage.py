@@ -376,16 +376,15 @@ class OutputLocation:
         parts = relative_path.split("/")
         if relative_path.startswith("/") or any(p in ("", ".", "..") or _is_metadata(p) for p in parts):
             raise ValueError(f"{relative_path}: not a relative data path inside the dataset")
-        path = f"{self._staging}/{relative_path}"
-        if isinstance(self._fs, LocalFileSystem):
-            with _io("create the staging folder", self._url(path)):
-                self._fs.makedirs(posixpath.dirname(path), exist_ok=True)
-        return self._url(path)
+        return self._in_staging(f"{self._staging}/{relative_path}")
 
     def scratch_url(self, name: str) -> str:
         """Where the run keeps a working file that is never published: `_scratch/<name>` in its staging
         folder, skipped as metadata and removed with the folder at commit or abort."""
-        path = f"{self._staging}/{SCRATCH}/{name}"
+        return self._in_staging(f"{self._staging}/{SCRATCH}/{name}")
+
+    def _in_staging(self, path: str) -> str:
+        """The URL of `path` in the staging folder, its local parent folders created."""
         if isinstance(self._fs, LocalFileSystem):
             with _io("create the staging folder", self._url(path)):
                 self._fs.makedirs(posixpath.dirname(path), exist_ok=True)
