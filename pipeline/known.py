@@ -28,6 +28,7 @@ import numpy as np
 from dask import delayed
 
 from pipeline import execution
+from recognizers.arrays import in_sorted
 from recognizers.known import EMPTY, KEY_BYTES, KnownValues
 
 BUCKET_BITS = 8
@@ -125,11 +126,9 @@ def _match_range(slices: Sequence[_Slice], storage_options: Mapping[str, Any] | 
     known = np.sort(np.concatenate(reported)) if reported else EMPTY
     matched = {}
     for relative_path, digests in pending:
-        if len(known) and len(digests):
-            at = np.minimum(np.searchsorted(known, digests), len(known) - 1)
-            hits = digests[known[at] == digests]
-            if len(hits):
-                matched[relative_path] = hits
+        hits = digests[in_sorted(digests, known)]
+        if len(hits):
+            matched[relative_path] = hits
     return matched
 
 

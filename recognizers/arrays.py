@@ -39,6 +39,14 @@ def decimals(digits: np.ndarray) -> np.ndarray:
     return values @ (10 ** np.arange(digits.shape[1] - 1, -1, -1, dtype=np.int64))
 
 
+def in_sorted(values: np.ndarray, listed: np.ndarray) -> np.ndarray:
+    """Whether each of `values` is in the sorted array `listed` (a binary search each)."""
+    if not len(listed) or not len(values):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(listed, values), len(listed) - 1)
+    return listed[at] == values
+
+
 def gather(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> pa.Array:
     """The byte ranges [start, start + length) of `data` as a string array, without a Python loop or an
     index per byte: ranges that overlap none before them (in start order) are cut by one `take` from a

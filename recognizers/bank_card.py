@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from cardbin.bankbin import BANKBIN
 
-from recognizers.arrays import decimals, fixed_width_bytes, gather, strings, utf8_buffer
+from recognizers.arrays import decimals, fixed_width_bytes, gather, in_sorted, strings, utf8_buffer
 from recognizers.checksums import luhn_check_digit, luhn_valid, luhn_valid_rows
 from recognizers.errors import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from recognizers.findings import Strength
@@ -239,14 +239,6 @@ def _bin_numbers_too_long_for(width: int) -> dict[int, np.ndarray]:
     return {n: _as_numbers(b for b in too_long if len(b) == n) for n in {len(b) for b in too_long}}
 
 
-def _listed(numbers: np.ndarray, listed: np.ndarray) -> np.ndarray:
-    """Whether each number is in the sorted array `listed`."""
-    if not len(listed):
-        return np.zeros(len(numbers), dtype=bool)
-    at = np.minimum(np.searchsorted(listed, numbers), len(listed) - 1)
-    return listed[at] == numbers
-
-
 def _bin_widths(chars: np.ndarray) -> np.ndarray:
     """The length of the longest BIN in the tables each row of a matrix of ASCII digits starts with, 0
     for none (`known_bin` in bulk)."""
@@ -254,7 +246,7 @@ def _bin_widths(chars: np.ndarray) -> np.ndarray:
     for length, numbers in _bin_numbers():  # longest first
         if length <= chars.shape[1]:
             unknown = np.flatnonzero(widths == 0)
-            widths[unknown[_listed(decimals(chars[unknown, :length]), numbers)]] = length
+            widths[unknown[in_sorted(decimals(chars[unknown, :length]), numbers)]] = length
     return widths
 
 
@@ -305,7 +297,7 @@ def judge(layout: Layout, chars: np.ndarray, parts: Mapping[str, slice]) -> Judg
     wrong_length = np.zeros(len(chars), dtype=bool)
     for length, listed in _bin_numbers_too_long_for(width).items():
         rows = np.flatnonzero(bin_widths == length)
-        wrong_length[rows] = _listed(decimals(chars[rows, :length]), listed)
+        wrong_length[rows] = in_sorted(decimals(chars[rows, :length]), listed)
     luhn = luhn_valid_rows(chars - 48)
     validated = luhn & (known | _broad(chars)) & ~wrong_length
     plausible = (luhn | known) & ~validated

@@ -18,7 +18,7 @@ import struct
 import numpy as np
 import pyarrow as pa
 
-from recognizers.arrays import utf8_buffer
+from recognizers.arrays import in_sorted, utf8_buffer
 from recognizers.registry import REGISTRY
 
 KEY_BYTES = 16
@@ -125,10 +125,7 @@ class KnownValues:
 
     def promoted(self, digests: np.ndarray) -> np.ndarray:
         """Whether each digest is one the run reported elsewhere."""
-        if not len(self.promote) or not len(digests):
-            return np.zeros(len(digests), dtype=bool)
-        at = np.minimum(np.searchsorted(self.promote, digests), len(self.promote) - 1)
-        return self.promote[at] == digests
+        return in_sorted(digests, self.promote)
 
     def note_reported(self, digests: np.ndarray) -> None:
         """Digests of values this task reported (a no-op unless gathering)."""
