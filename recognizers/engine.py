@@ -445,18 +445,22 @@ def find(values: pa.Array, entities: Iterable[str] | None = None, column: str | 
     scores = score_table()[strength, context + 1]
     context, scores = _listed(data, run, run_row, run_start, run_end, rank, strength, context, scores,
                               threshold)
-    active = known if known is not None and known.active else None
-    below = np.flatnonzero(scores < threshold) if active is not None else None
-    if active is not None and below is not None:
-        digests = active.digests(_ENTITY_NAMES[rank[below]], value.take(pa.array(below, pa.int64())))
-        promoted = below[active.promoted(digests)]
-        strength, context = strength.copy(), context.copy()
-        strength[promoted], context[promoted] = Strength.VALIDATED, Context.FOR
-        scores = score_table()[strength, context + 1]
     keep = _resolve(run, start, end, rank, scores, threshold)
-    if active is not None and below is not None:
-        unsettled = _unsettled(start, end, scores, threshold, keep) & wanted[rank]
-        active.note_pending(digests[unsettled[below]])
+    if known is not None and known.active:
+        # Numbers left in clear that overlap nothing reported: noted for the run, and reported where the
+        # run reported them elsewhere (never at the cost of a number reported here), with the list rule
+        # and the overlaps settled again.
+        left = np.flatnonzero(_unsettled(start, end, scores, threshold, keep) & wanted[rank])
+        digests = known.digests(_ENTITY_NAMES[rank[left]], value.take(pa.array(left, pa.int64())))
+        known.note_pending(digests)
+        promoted = left[known.promoted(digests)]
+        if len(promoted):
+            strength, context = strength.copy(), context.copy()
+            strength[promoted], context[promoted] = Strength.VALIDATED, Context.FOR
+            scores = score_table()[strength, context + 1]
+            context, scores = _listed(data, run, run_row, run_start, run_end, rank, strength, context, scores,
+                                      threshold)
+            keep = _resolve(run, start, end, rank, scores, threshold)
     keep = keep[wanted[rank[keep]]]
     keep = keep[np.lexsort((start[keep], row[keep]))]
     base = offsets[row[keep]]
@@ -472,7 +476,7 @@ def _unsettled(start: np.ndarray, end: np.ndarray, scores: np.ndarray, threshold
     """Candidates below the threshold that overlap no kept candidate: numbers left in clear that the run
     reports if it finds them elsewhere. Kept spans do not overlap, so the one starting last before a
     candidate ends is the only one that can overlap it."""
-    below = (scores > 0) & (scores < threshold)
+    below = scores < threshold  # every candidate has a strength, so a score above 0
     if not len(keep):
         return below
     order = np.argsort(start[keep], kind="stable")

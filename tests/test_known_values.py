@@ -59,6 +59,26 @@ def test_a_candidate_below_the_threshold_is_noted_and_reported_once_known():
     assert not len(engine.find(memo, known=KnownValues(KEY, promote=~card)))  # another digest: no
 
 
+def test_a_known_number_never_displaces_one_reported_where_it_stands():
+    """`1381 1231 010 2345 2345` reads as a landline (reported) or as a mobile overlapping it (left): the
+    mobile being known elsewhere reports it where it stands alone, never in place of the landline."""
+    memos = pa.array(["单号 13811231010", "单号 1381 1231 010 2345 2345"])
+    mobile = KnownValues(KEY).digests(np.array(["CN_PHONE"]), pa.array(["13811231010"]))
+    alone = engine.find(memos)
+    assert list(zip(alone.row.tolist(), alone.value.to_pylist(), strict=True)) == [(1, "01023452345")]
+    found = engine.find(memos, known=KnownValues(KEY, promote=mobile))
+    reported = list(zip(found.row.tolist(), found.value.to_pylist(), strict=True))
+    assert reported == [(0, "13811231010"), (1, "01023452345")]
+
+
+def test_a_number_listed_after_a_known_one_shares_its_support():
+    listed = pa.array([f"备注 {LUHN_FAILING}、6222021234567890138"])
+    card = KnownValues(KEY).digests(np.array(["CN_BANK_CARD"]), pa.array([LUHN_FAILING]))
+    assert not len(engine.find(listed))
+    found = engine.find(listed, known=KnownValues(KEY, promote=card))
+    assert found.value.to_pylist() == [LUHN_FAILING, "6222021234567890138"]
+
+
 def test_only_candidates_overlapping_no_kept_one_are_left_below_the_threshold():
     start, end = np.array([0, 2, 18, 30]), np.array([18, 17, 28, 40])
     scores = np.array([1.0, 0.3, 0.3, 0.35])
@@ -114,6 +134,19 @@ def test_a_number_known_from_another_column_of_the_same_file_is_reported(tmp_pat
     assert api.run(str(source), str(tmp_path / "out"), DEFAULT).status == "ok"
     memo = pq.read_table(tmp_path / "out" / "part-0.parquet").column("memo").to_pylist()
     assert memo == [None, "备注 622202*********0120"]
+
+
+def test_a_known_number_never_unmasks_a_card_written_around_it(tmp_path):
+    """The landline `010 6222 1231` is known from another file; inside a card written `010 6222 1231 0021
+    2345 1949` it must not win over the card, which would leave most of the card in clear."""
+    source = _write(tmp_path / "in", {
+        "part-0.parquet": {"phone": ["01062221231"], "bank_card": [None]},
+        "part-1.parquet": {"phone": [None, None],
+                           "bank_card": ["流水01062221231", "流水010 6222 1231 0021 2345 1949"]},
+    })
+    assert api.run(str(source), str(tmp_path / "out"), DEFAULT).status == "ok"
+    cards = pq.read_table(tmp_path / "out" / "part-1.parquet").column("bank_card").to_pylist()
+    assert cards == ["流水010****1231", "流水010 6222 12** **** 2345 1949"]
 
 
 def test_verify_finds_a_known_number_left_in_clear(across_files, tmp_path, monkeypatch):
