@@ -188,6 +188,24 @@ def _install_secret(session: str, secret: bytes) -> None:
     _session_secrets[session] = secret
 
 
+def _forget_secret(session: str) -> None:
+    _session_secrets.pop(session, None)
+
+
+def _forget_on_workers(session: str, address: str) -> None:
+    """Remove the session's secret from a cluster's workers when the command ends (only its id goes
+    out). A worker that cannot be reached keeps it until it restarts: logged, not raised, since the
+    command's result is already decided."""
+    from distributed import Client
+
+    try:
+        with Client(address, set_as_default=False) as client:
+            client.run(_forget_secret, session)
+    except (OSError, TimeoutError) as error:
+        log.warning("could not remove the session secret from the cluster's workers (%s)",
+                    type(error).__name__)
+
+
 def share_secret(scheduler: str | None) -> bool:
     """Whether the workers of this command's session can hold its secret: always in a local pool; on a
     cluster only when this process reaches the workers directly (tried with a scatter of nothing),
@@ -259,4 +277,6 @@ def session(scheduler: str | None) -> Iterator[None]:
     finally:
         _session_id.reset(named)
         del _session_secrets[session]
-        _sharing.discard(session)
+        if session in _sharing and scheduler is not None:
+            _sharing.discard(session)
+            _forget_on_workers(session, scheduler)

@@ -292,6 +292,8 @@ def test_known_values_are_matched_on_the_cluster(client, cluster, card_in_two_fi
         "matched": True, "numbers_reported_again": 1, "files_transformed_again": 1}
     assert len(secrets) == 1 and len(graphs) == 3  # transform, transform again, verify
     assert not [g for g in graphs if secrets[0] in g]
+    held = client.run(lambda: sorted(execution._session_secrets.values()))
+    assert held and not [s for worker in held.values() for s in worker]  # gone from every worker
 
 
 def test_workers_out_of_direct_reach_run_without_known_values(client, cluster, card_in_two_files, tmp_path,
