@@ -34,7 +34,8 @@ BATCH_ROWS = 65_536
 BATCH_BYTES = 16 * 2**20
 """…or fewer, so that a batch holds about this many bytes of column data as the file's footer counts
 them: the engine's working memory grows with the bytes of text (25 to 35 times them at its peak, measured
-on notes), and a column of call transcripts holds kilobytes a row."""
+on notes), and a column of call transcripts holds kilobytes a row. The footer counts a value repeated in a
+dictionary-encoded page once, as the engine, which reads each distinct value once, does too."""
 
 
 class DataError(TransientError, RuntimeError):
@@ -98,15 +99,20 @@ def read_batches(
 
 
 def _batch_rows(metadata: pq.FileMetaData, columns: Collection[str] | None) -> int:
-    """Rows a batch of `columns` may hold: `BATCH_ROWS`, fewer where the footer says the rows are wide."""
+    """Rows a batch of `columns` may hold: `BATCH_ROWS`, fewer where the footer says the rows are wide
+    (in the widest row group: one group of transcripts among many of short rows counts)."""
     wanted = None if columns is None else set(columns)
-    size = sum(group.column(k).total_uncompressed_size
-               for group in (metadata.row_group(i) for i in range(metadata.num_row_groups))
-               for k in range(group.num_columns)
-               if wanted is None or group.column(k).path_in_schema in wanted)
-    if not metadata.num_rows or not size:
-        return BATCH_ROWS
-    return max(1, min(BATCH_ROWS, int(BATCH_BYTES * metadata.num_rows / size)))
+
+    def read(path: str) -> bool:  # a nested column's leaves are named `column.list.element`, `a.b`
+        return wanted is None or path.split(".", 1)[0] in wanted
+
+    widest = 0.0
+    for group in (metadata.row_group(i) for i in range(metadata.num_row_groups)):
+        size = sum(group.column(k).total_uncompressed_size
+                   for k in range(group.num_columns) if read(group.column(k).path_in_schema))
+        if group.num_rows:
+            widest = max(widest, size / group.num_rows)
+    return max(1, min(BATCH_ROWS, int(BATCH_BYTES / widest))) if widest else BATCH_ROWS
 
 
 def _typed(table: pa.Table, types: Mapping[str, pa.DataType]) -> pa.Table:

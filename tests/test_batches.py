@@ -41,3 +41,19 @@ def test_a_run_cut_into_small_batches_writes_what_one_batch_writes(tmp_path, mon
     assert pq.ParquetFile(tmp_path / "cut" / "part-0.parquet").metadata.num_row_groups > 1
     assert cut.equals(whole)
     assert not [note for note in whole.column("note").to_pylist() if "1380013" in note]  # all masked
+
+
+def test_the_widest_row_group_and_nested_columns_count(tmp_path, monkeypatch):
+    """One row group of long notes after a large one of short notes, and a list column asked for by
+    name: the batches stay about `BATCH_BYTES` (the footer names a list's leaves `notes.list.element`)."""
+    monkeypatch.setattr(partition, "BATCH_BYTES", 64 * 1024)
+    path = tmp_path / "part-0.parquet"
+    schema = pa.schema([("note", pa.string()), ("notes", pa.list_(pa.string()))])
+    with pq.ParquetWriter(path, schema) as writer:
+        writer.write_table(pa.table({"note": [f"短{i}" for i in range(5000)], "notes": [[]] * 5000}, schema))
+        long = [f"{i}" + "长" * 3000 for i in range(100)]  # distinct: the footer counts them in full
+        writer.write_table(pa.table({"note": long, "notes": [[n] for n in long]}, schema))
+    for columns in (["note"], ["notes"]):
+        batches = list(partition.read_batches(str(path), "part-0.parquet", columns, None))
+        assert sum(b.num_rows for b in batches) == 5100
+        assert max(b.get_total_buffer_size() for b in batches) <= 2 * 64 * 1024, columns
