@@ -199,7 +199,7 @@ def _fold_values(values: pa.Array) -> tuple[pa.Array, _Folding | None]:
     if not len(flagged):
         return values, None
     original = values.take(pa.array(flagged))
-    encoded = translate("".join(original.to_pylist())).encode()
+    encoded = translate(utf8_buffer(original)[0].tobytes().decode()).encode()  # the values joined
     data = np.frombuffer(encoded, np.uint8)
     lead = np.append(np.flatnonzero((data & 0xC0) != 0x80), len(data))
     bounds = np.concatenate([[0], np.cumsum(pc.utf8_length(original).to_numpy(zero_copy_only=False))])
