@@ -464,8 +464,7 @@ def find(values: pa.Array, entities: Iterable[str] | None = None, column: str | 
     keep = keep[wanted[rank[keep]]]
     keep = keep[np.lexsort((start[keep], row[keep]))]
     base = offsets[row[keep]]
-    found = Found(row[keep], start[keep] - base, end[keep] - base, _ENTITY_NAMES[rank[keep]],
-                  subtype[keep].astype(str),
+    found = Found(row[keep], start[keep] - base, end[keep] - base, _ENTITY_NAMES[rank[keep]], subtype[keep],
                   scores[keep], strength[keep] == Strength.VALIDATED, context[keep],
                   value.take(pa.array(keep, pa.int64())), whole[keep])
     return _unfold(found, folding) if folding is not None else found
