@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.keys import Keyring
-from pipeline.siphash import siphash24
+from recognizers.siphash import siphash24
 
 ROWS = "__rows"
 PERSON = "__person"

@@ -5,88 +5,27 @@ context; a card whose reading sits after `订单` is suppressed although the sam
 columns away. The engine settles each value alone, so a run gathers what it reported as keyed digests
 and reports a candidate below the threshold whose digest is among them (`KnownValues`).
 
-Digests are SipHash-2-4 (a keyed pseudo-random function made for short inputs) of the normalized value
-under a key of its entity's own, computed in bulk with numpy. Without the key a digest says nothing about
-the number, and the key never leaves the processes of the run (`pipeline.known`).
+Digests are SipHash-2-4 (`recognizers.siphash`, a keyed pseudo-random function made for short inputs)
+of the normalized value under a key of its entity's own, computed in bulk with numpy. Without the key a
+digest says nothing about the number, and the key never leaves the processes of the run
+(`pipeline.known`).
 """
 
 from __future__ import annotations
 
 import hmac
-import struct
 
 import numpy as np
 import pyarrow as pa
 
-from recognizers.arrays import in_sorted, utf8_buffer
+from recognizers.arrays import in_sorted
 from recognizers.registry import REGISTRY
+from recognizers.siphash import siphash24
 
 KEY_BYTES = 16
 """SipHash's key size."""
-_INIT = (0x736F6D6570736575, 0x646F72616E646F6D, 0x6C7967656E657261, 0x7465646279746573)
 _CODES = {name: spec.token_code for name, spec in REGISTRY.items()}
 EMPTY = np.zeros(0, dtype=np.uint64)
-
-
-def _rotl(x: np.ndarray, bits: int, spare: np.ndarray) -> None:
-    """Rotate `x` left by `bits` in place (`spare`: scratch of the same shape)."""
-    np.left_shift(x, np.uint64(bits), out=spare)
-    np.right_shift(x, np.uint64(64 - bits), out=x)
-    x |= spare
-
-
-def _rounds(v: list[np.ndarray], count: int, spare: np.ndarray) -> None:
-    """`count` SipRounds on the state `v`, in place."""
-    v0, v1, v2, v3 = v
-    for _ in range(count):
-        v0 += v1
-        _rotl(v1, 13, spare)
-        v1 ^= v0
-        _rotl(v0, 32, spare)
-        v2 += v3
-        _rotl(v3, 16, spare)
-        v3 ^= v2
-        v0 += v3
-        _rotl(v3, 21, spare)
-        v3 ^= v0
-        v2 += v1
-        _rotl(v1, 17, spare)
-        v1 ^= v2
-        _rotl(v2, 32, spare)
-
-
-def _compress(key: bytes, words: np.ndarray) -> np.ndarray:
-    """SipHash-2-4 of messages given as (n, blocks) little-endian words, the last holding the tail and
-    the length byte as the algorithm pads them."""
-    k0, k1 = struct.unpack("<QQ", key)
-    rows = len(words)
-    v = [np.full(rows, (k0, k1, k0, k1)[i] ^ _INIT[i], dtype=np.uint64) for i in range(4)]
-    spare = np.empty(rows, dtype=np.uint64)
-    for block in range(words.shape[1]):
-        m = words[:, block]
-        v[3] ^= m
-        _rounds(v, 2, spare)
-        v[0] ^= m
-    v[2] ^= np.uint64(0xFF)
-    _rounds(v, 4, spare)
-    return v[0] ^ v[1] ^ v[2] ^ v[3]
-
-
-def siphash(key: bytes, messages: pa.Array) -> np.ndarray:
-    """SipHash-2-4 under a 16-byte `key` of each value of a string or binary array (nulls as empty), as
-    uint64: messages of one length are hashed together."""
-    if len(key) != KEY_BYTES:
-        raise ValueError(f"a SipHash key has {KEY_BYTES} bytes")
-    lengths = np.diff(utf8_buffer(messages)[1])
-    digests = np.empty(len(messages), dtype=np.uint64)
-    for length in np.unique(lengths).tolist():  # values of one length sit side by side once taken
-        rows = np.flatnonzero(lengths == length)
-        padded = np.zeros((len(rows), 8 * (length // 8 + 1)), dtype=np.uint8)
-        taken = messages.take(pa.array(rows)) if len(rows) < len(messages) else messages
-        padded[:, :length] = utf8_buffer(taken)[0].reshape(len(rows), length)
-        padded[:, -1] = length & 0xFF
-        digests[rows] = _compress(key, padded.view("<u8"))
-    return digests
 
 
 class KnownValues:
@@ -120,7 +59,7 @@ class KnownValues:
         for name, key in self._entity_keys.items():
             mine = np.flatnonzero(entity == name)
             if len(mine):
-                digests[mine] = siphash(key, values.take(pa.array(mine)))
+                digests[mine] = siphash24(key, values.take(pa.array(mine)))
         return digests
 
     def promoted(self, digests: np.ndarray) -> np.ndarray:

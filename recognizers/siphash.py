@@ -18,6 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from recognizers.arrays import fixed_width_bytes
+
 _U64 = np.uint64
 
 
@@ -81,14 +83,6 @@ def siphash24(key: bytes, values: pa.Array) -> np.ndarray:
     digests = np.empty(len(text), _U64)
     for length in np.unique(lengths).tolist():
         rows = np.flatnonzero(lengths == length)
-        digests[rows] = _hash_equal_lengths(k0, k1, _bytes(text.take(pa.array(rows)), length), length)
+        digests[rows] = _hash_equal_lengths(k0, k1, fixed_width_bytes(text.take(pa.array(rows)), length),
+                                           length)
     return digests
-
-
-def _bytes(text: pa.Array, length: int) -> np.ndarray:
-    """The bytes of strings that are all `length` bytes long, as an (n, length) matrix (no copy)."""
-    if not length:
-        return np.zeros((len(text), 0), np.uint8)
-    start = np.frombuffer(text.buffers()[1], np.int32)[text.offset]
-    body = np.frombuffer(text.buffers()[2], np.uint8)
-    return body[start : start + len(text) * length].reshape(len(text), length)
