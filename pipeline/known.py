@@ -29,7 +29,7 @@ from dask import delayed
 
 from pipeline import execution
 from recognizers.arrays import in_sorted
-from recognizers.known import EMPTY, KEY_BYTES, KnownValues
+from recognizers.known import EMPTY, KnownValues
 
 BUCKET_BITS = 8
 """Digests are bucketed by their leading bits: a match task takes a range of buckets."""
@@ -55,8 +55,8 @@ class SessionKey:
         return cls(session)
 
     def secret(self) -> bytes:
-        """The digest key, where the task runs."""
-        return execution.session_secret(self.session)[:KEY_BYTES]
+        """The secret the digest keys derive from, where the task runs."""
+        return execution.session_secret(self.session)
 
 
 @dataclass(frozen=True)

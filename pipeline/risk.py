@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.keys import Keyring
-from recognizers.siphash import siphash24
+from recognizers.siphash import KEY_BYTES, siphash24
 
 ROWS = "__rows"
 PERSON = "__person"
@@ -68,7 +68,7 @@ def person_digests(values: pa.Array, keyring: Keyring | None = None) -> pa.Array
     `11010519…X`); computed once per distinct value; never written anywhere, only counted."""
     folded = pc.utf8_upper(pc.replace_substring_regex(released_text(values), r"[\s\-]+", ""))
     encoded = pc.dictionary_encode(folded)
-    key = keyring.subkey(_DIGEST_PURPOSE, 16) if keyring is not None else _PUBLIC_KEY
+    key = keyring.subkey(_DIGEST_PURPOSE, KEY_BYTES) if keyring is not None else _PUBLIC_KEY
     digests = pa.array(siphash24(key, encoded.dictionary).view(np.int64))
     return digests.take(encoded.indices)
 

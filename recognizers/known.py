@@ -20,10 +20,8 @@ import pyarrow as pa
 
 from recognizers.arrays import in_sorted
 from recognizers.registry import REGISTRY
-from recognizers.siphash import siphash24
+from recognizers.siphash import KEY_BYTES, siphash24
 
-KEY_BYTES = 16
-"""SipHash's key size."""
 _CODES = {name: spec.token_code for name, spec in REGISTRY.items()}
 EMPTY = np.zeros(0, dtype=np.uint64)
 

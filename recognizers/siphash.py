@@ -21,6 +21,8 @@ import pyarrow.compute as pc
 from recognizers.arrays import fixed_width_bytes
 
 _U64 = np.uint64
+KEY_BYTES = 16
+"""SipHash's key: 128 bits."""
 
 
 def _rotl(x: np.ndarray, bits: int, spare: np.ndarray) -> None:
@@ -75,9 +77,9 @@ def _hash_equal_lengths(k0: np.uint64, k1: np.uint64, data: np.ndarray, length: 
 def siphash24(key: bytes, values: pa.Array) -> np.ndarray:
     """The SipHash-2-4 digest (uint64) of each value's UTF-8 bytes under a 16-byte key; nulls hash as
     the empty string (callers keep their own null mask)."""
-    if len(key) != 16:
-        raise ValueError("SipHash takes a 16-byte key")
-    k0, k1 = (_U64(int.from_bytes(key[i : i + 8], "little")) for i in range(0, 16, 8))
+    if len(key) != KEY_BYTES:
+        raise ValueError(f"SipHash takes a {KEY_BYTES}-byte key")
+    k0, k1 = (_U64(int.from_bytes(key[i : i + 8], "little")) for i in range(0, KEY_BYTES, 8))
     text = pc.fill_null(values.cast(pa.string()), "")
     lengths = pc.binary_length(text).to_numpy(zero_copy_only=False).astype(np.int64)
     digests = np.empty(len(text), _U64)
