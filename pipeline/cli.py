@@ -165,9 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cnpii",
         allow_abbrev=False,  # `risk --l` is its own option, not an abbreviation of --log-level
-        description="Find Chinese personal information (resident IDs, phones, bank cards) in Parquet "
-        "exports and de-identify it before sharing. Exit codes: 0 ok, 1 data failed a check (status leak, "
-        "incomplete or risk), 2 usage or policy error, 3 runtime error (a later try may succeed).",
+        description="Find Chinese personal information (resident IDs, phones, bank cards, names, "
+        "addresses) in Parquet exports and de-identify it before sharing. Exit codes: 0 ok, 1 data failed "
+        "a check (status leak, incomplete or risk), 2 usage or policy error, 3 runtime error (a later try "
+        "may succeed).",
     )
     parser.add_argument("--log-format", choices=("text", "json"), default="text", help="stderr log format")
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))

@@ -25,7 +25,7 @@ from pipeline.plan import ColumnPlan, Mode, output_schema
 from recognizers import engine
 from recognizers.arrays import gather, utf8_buffer
 from recognizers.known import KnownValues
-from recognizers.registry import ENTITIES
+from recognizers.registry import ENTITIES, spec
 
 EXAMPLES_PER_ENTITY = 3
 DISPLAY_MASK = build_action("mask", {}, None)
@@ -115,13 +115,15 @@ def _replacements(found: engine.Found, written: pa.Array, plan: ColumnPlan) -> t
     for entity, mine in _entities(found):
         rows = np.flatnonzero(mine)
         action = plan.actions[entity]
-        bulk = rows[ascii_written[rows]]  # values of a declared column that did not parse go one by one
+        # Names and addresses go in bulk as written; numbers in bulk where ASCII (values of a declared
+        # column that did not parse go one by one).
+        bulk = rows if spec(entity).is_text else rows[ascii_written[rows]]
         replaced = action.replace_many(entity, written.take(pa.array(bulk)), found.value.take(pa.array(bulk))
                                        ) if len(bulk) else None
         if replaced is not None:
             result.append(replaced.cast(pa.string()))
             order.append(bulk)
-            rows = rows[~ascii_written[rows]]
+            rows = np.setdiff1d(rows, bulk, assume_unique=True)
         if len(rows):
             picked = pa.array(rows)
             targets = _targets(found.take(rows), written.take(picked))

@@ -60,6 +60,10 @@ PROVINCES: dict[str, str] = {
 }
 
 
+_MUNICIPALITIES = ("11", "12", "31", "50")
+"""Beijing, Tianjin, Shanghai and Chongqing: a province and a city at once."""
+
+
 @dataclass(frozen=True, slots=True)
 class Division:
     """Names for a 6-digit division code; a level is '' when the table does not know it."""
@@ -89,7 +93,7 @@ def division(code: str) -> Division:
     province = PROVINCES.get(code[:2], "")
     city = _name(code[:4] + "00", "county") if code[2:4] != "00" else ""
     if city in ("", "市辖区", "县"):  # municipalities list their districts under a placeholder city
-        city = province if code[:2] in ("11", "12", "31", "50") else ""
+        city = province if code[:2] in _MUNICIPALITIES else ""
     county = _name(code, "county") if code[4:6] != "00" else ""
     return Division(province, city, county)
 
@@ -128,3 +132,58 @@ def region_provinces() -> dict[str, str]:
                 names.setdefault(name, next(iter(provinces)))
         spoken_for |= set(spelled)
     return names
+
+
+_SUFFIXES = (
+    "特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "地区", "省", "市", "盟",
+)  # fmt: skip
+"""What a province or prefecture name may be written without (`广东`, `深圳`, `延边朝鲜族自治州` is
+`延边朝鲜族`)."""
+
+
+@functools.cache
+def division_names() -> dict[str, Division]:
+    """Every province, prefecture and county name the table has held, current and abolished, to the
+    division it names; provinces and prefectures also by their short forms (`广东`, `深圳`). A name that
+    several divisions share (`朝阳区` of Beijing and of Changchun) keeps only the levels they agree on."""
+    found: dict[str, set[Division]] = {}
+
+    def add(name: str, place: Division) -> None:
+        if name and name not in ("市辖区", "县") and "直辖" not in name:
+            found.setdefault(name, set()).add(place)
+
+    for code, province_name in PROVINCES.items():
+        place = Division(province_name, province_name if code in _MUNICIPALITIES else "", "")
+        add(province_name, place)
+        add(_short(province_name), place)
+    for _, code, _, _, children in _loc().prefixes:
+        if code not in PROVINCES:
+            continue
+        for _, part, _, props, _ in children:
+            if "county" not in props or part == "0000":
+                continue
+            place = division(code + part)
+            prefecture = part.endswith("00")
+            if prefecture:
+                place = Division(place.province, place.city, "")
+            for spelled in props["county"].split(","):
+                name = _YEARS.sub("", spelled)
+                add(name, place if not prefecture else Division(place.province, name, ""))
+                if prefecture:
+                    add(_short(name), Division(place.province, name, ""))
+    return {name: _agreed(places) for name, places in found.items()}
+
+
+def _short(name: str) -> str:
+    """A province or prefecture name without its level word, if two characters or more remain."""
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return ""
+
+
+def _agreed(places: set[Division]) -> Division:
+    """The levels that every division in `places` shares ('' where they differ)."""
+    first = next(iter(places))
+    return Division(*(getattr(first, level) if len({getattr(p, level) for p in places}) == 1 else ""
+                      for level in ("province", "city", "county")))

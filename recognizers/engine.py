@@ -1,4 +1,4 @@
-"""The entity engine: every number of every registered entity in a batch of strings, found in bulk.
+"""The entity engine: every registered entity in a batch of strings, found in bulk.
 
 `find(values)` works on an Arrow string array (the distinct values of a column, or one string for
 `detect`) and never loops over values in Python:
@@ -16,6 +16,10 @@
 5. Context (the keyword nearest before a number, and the column name) is judged by RE2 over all the
    windows at once; scores follow from strength and context; overlapping candidates in a run keep the
    best by one rule (score, then length, then the entity's rank).
+6. Names and addresses have no digits to chain: their modules' finders search the batch themselves
+   (`recognizers.patterns`), and their findings join the numbers' under one overlap rule: a number keeps
+   its span, then the entity earlier in the registry (an address over a name inside it), then the
+   longer span.
 
 Offsets are UTF-8 byte offsets into the original values: the pipeline replaces spans on bytes.
 """
@@ -36,6 +40,7 @@ from recognizers.context import DEFAULT_THRESHOLD, LABEL_GAP, NEGATIVE_WORDS, WI
 from recognizers.findings import Strength
 from recognizers.known import KnownValues
 from recognizers.layouts import Layout
+from recognizers.patterns import first_by_priority
 from recognizers.registry import REGISTRY, column_context
 from recognizers.text import FOLDS, IGNORABLE, SPOKEN_NUMBER, fold, spell_out, translate
 
@@ -392,6 +397,9 @@ def _judge(data: np.ndarray, run_shape: np.ndarray, shapes: list[str], digit_sta
 
 _RANKS = {name: rank for rank, name in enumerate(REGISTRY)}
 _ENTITY_NAMES = np.array(list(REGISTRY))  # fixed-width strings: grouping by entity stays in C
+_TEXT = np.array([spec.is_text for spec in REGISTRY.values()])
+_ENTITY_NAMES_SORTED = np.sort(_ENTITY_NAMES)
+_RANK_OF_SORTED = np.argsort(_ENTITY_NAMES)
 
 
 def find(values: pa.Array, entities: Iterable[str] | None = None, column: str | None = None,
@@ -404,6 +412,15 @@ def find(values: pa.Array, entities: Iterable[str] | None = None, column: str | 
     and the candidates left below it are noted there."""
     values = values.cast(pa.string()) if values.type != pa.string() else values
     wanted = np.isin(_ENTITY_NAMES, list(REGISTRY if entities is None else entities))
+    numbers = _numbers(values, wanted, column, threshold, known)
+    if not wanted[_TEXT].any():
+        return numbers
+    return _with_text(values, numbers, wanted, column, threshold)
+
+
+def _numbers(values: pa.Array, wanted: np.ndarray, column: str | None, threshold: float,
+             known: KnownValues | None) -> Found:
+    """Findings of the entities found by digit layouts (see `find`)."""
     folded, folding = _fold_values(values)
     data, offsets = utf8_buffer(folded)
     run_row, run_start, run_end, digit_start = _runs(data, offsets)
@@ -468,6 +485,43 @@ def find(values: pa.Array, entities: Iterable[str] | None = None, column: str | 
                   scores[keep], strength[keep] == Strength.VALIDATED, context[keep],
                   value.take(pa.array(keep, pa.int64())), whole[keep])
     return _unfold(found, folding) if folding is not None else found
+
+
+def _with_text(values: pa.Array, numbers: Found, wanted: np.ndarray, column: str | None, threshold: float
+               ) -> Found:
+    """`numbers` with the findings of the text entities (names, addresses) added: every text finder runs
+    whatever is asked for, so that a name inside an address is the address's. Where findings overlap,
+    a number keeps its span, then the entity earlier in the registry (an address over a name inside it),
+    then the longer span."""
+    _, offsets = utf8_buffer(values)
+    parts = [numbers]
+    for rank in np.flatnonzero(_TEXT).tolist():
+        spec = REGISTRY[_ENTITY_NAMES[rank]]
+        found = spec.finder(values, column)
+        scores = score_table()[found.strength, found.context + 1]
+        keep = np.flatnonzero(scores >= threshold)
+        if not len(keep):
+            continue
+        row, start, end = found.row[keep], found.start[keep], found.end[keep]
+        parts.append(Found(
+            row, start, end, np.full(len(keep), spec.name), found.subtype[keep], scores[keep],
+            np.zeros(len(keep), dtype=bool), found.context[keep],
+            found.value.take(pa.array(keep, pa.int64())),
+            _whole(values, offsets, row, offsets[row] + start, offsets[row] + end),
+        ))
+    found = _concat(parts)
+    rank = np.searchsorted(_ENTITY_NAMES_SORTED, found.entity)
+    priority = np.where(_TEXT[_RANK_OF_SORTED[rank]], 1, 0) * len(REGISTRY) + _RANK_OF_SORTED[rank]
+    keep = first_by_priority(found.row, found.start, found.end, priority)
+    keep = keep[wanted[_RANK_OF_SORTED[rank[keep]]]]
+    return found.take(keep[np.lexsort((found.start[keep], found.row[keep]))])
+
+
+def _concat(parts: list[Found]) -> Found:
+    return Found(*(np.concatenate([getattr(p, name) for p in parts]) if name != "value"
+                   else pa.concat_arrays([p.value.cast(pa.string()) for p in parts])
+                   for name in ("row", "start", "end", "entity", "subtype", "score", "validated", "context",
+                                "value", "whole")))
 
 
 def _unsettled(start: np.ndarray, end: np.ndarray, scores: np.ndarray, threshold: float, keep: np.ndarray

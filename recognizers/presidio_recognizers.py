@@ -24,7 +24,7 @@ from presidio_analyzer import (
 )
 from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
 
-from recognizers import bank_card, phone, resident_id
+from recognizers import address, bank_card, person_name, phone, resident_id
 from recognizers.detector import detect
 from recognizers.findings import Finding
 
@@ -104,7 +104,22 @@ class CnBankCardRecognizer(ChineseEntityRecognizer):
     CONTEXT = bank_card.CONTEXT
 
 
-RECOGNIZERS = (CnResidentIdRecognizer, CnPhoneRecognizer, CnBankCardRecognizer)
+class CnAddressRecognizer(ChineseEntityRecognizer):
+    """Addresses: divisions chained with roads, numbers, estates, buildings and rooms."""
+
+    ENTITY = address.ENTITY
+    CONTEXT = address.CONTEXT
+
+
+class CnPersonNameRecognizer(ChineseEntityRecognizer):
+    """Personal names where a label, a title or the column says a name stands."""
+
+    ENTITY = person_name.ENTITY
+    CONTEXT = person_name.CONTEXT
+
+
+RECOGNIZERS = (CnResidentIdRecognizer, CnPhoneRecognizer, CnBankCardRecognizer, CnAddressRecognizer,
+               CnPersonNameRecognizer)
 
 
 def build_analyzer(language: str = "zh") -> AnalyzerEngine:

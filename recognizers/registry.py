@@ -13,9 +13,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 
-from recognizers import bank_card, phone, resident_id
+import numpy as np
+import pyarrow as pa
+
+from recognizers import address, bank_card, person_name, phone, resident_id
 from recognizers.context import column_supports
 from recognizers.layouts import Layout, MaskLayout
+from recognizers.patterns import TextFound
 
 
 @dataclass(frozen=True)
@@ -36,16 +40,30 @@ class EntitySpec:
     """The most of each end `mask` may show (`keep_first`, `keep_last`); None: a mask hides the whole span."""
     mask_layout: Callable[[str], MaskLayout | None] | None
     """What a mask shows of a normalized number by default; None: the whole span is masked."""
+    finder: Callable[[pa.Array, str | None], TextFound] | None
+    """A text entity's finder (names, addresses: no digit layouts): its findings in a batch of values from
+    a column (`find(values, column)`). None for numbers, which the engine finds by their layouts."""
+    mask_shown: Callable[[pa.Array], np.ndarray] | None
+    """A text entity's mask: how many leading characters of each written span it shows (a surname, the
+    divisions of an address); the rest is masked."""
+
+    @property
+    def is_text(self) -> bool:
+        """Whether the entity is found by its own finder rather than by digit layouts."""
+        return self.finder is not None
 
 
 def _spec(module: ModuleType, token_code: str) -> EntitySpec:
-    return EntitySpec(module.ENTITY, module, module.LAYOUTS, module.CONTEXT, module.COLUMN_HINTS, token_code,
-                      getattr(module, "MASK_KEEP", None), getattr(module, "mask_layout", None))
+    finder = getattr(module, "find", None)
+    return EntitySpec(module.ENTITY, module, getattr(module, "LAYOUTS", ()), module.CONTEXT,
+                      module.COLUMN_HINTS, token_code, getattr(module, "MASK_KEEP", None),
+                      getattr(module, "mask_layout", None), finder, getattr(module, "mask_shown", None))
 
 
 REGISTRY: dict[str, EntitySpec] = {
     spec.name: spec
-    for spec in (_spec(resident_id, "ID"), _spec(phone, "PH"), _spec(bank_card, "BC"))
+    for spec in (_spec(resident_id, "ID"), _spec(phone, "PH"), _spec(bank_card, "BC"), _spec(address, "AD"),
+                 _spec(person_name, "NM"))
 }
 ENTITIES: tuple[str, ...] = tuple(REGISTRY)
 

@@ -114,7 +114,8 @@ def test_allowed_entities_and_verify_policy():
     )
     assert policy.allowed_entities("mobile") == {"CN_PHONE"}
     assert policy.allowed_entities("notes") == set()
-    assert policy.allowed_entities("raw") == {"CN_RESIDENT_ID", "CN_PHONE", "CN_BANK_CARD"}
+    assert policy.allowed_entities("raw") == {"CN_RESIDENT_ID", "CN_PHONE", "CN_BANK_CARD", "CN_ADDRESS",
+                                              "CN_PERSON_NAME"}
     assert policy.allowed_entities("id") == {"CN_PHONE", "CN_RESIDENT_ID"}  # a fake ID looks real
     assert policy.allowed_entities("card") == {"CN_PHONE", "CN_BANK_CARD"}  # a real BIN + Luhn is a card
     assert set(policy.for_verify().columns) == {"raw"}

@@ -204,7 +204,8 @@ def test_card_with_two_spaces_between_groups_is_found():
     text = "6222  0212  3456  7890  128"
     assert bank_card.calc_check_digit("622202123456789012") == "8"
     assert found(text) == [("CN_BANK_CARD", text, "6222021234567890128")]
-    assert found(f"卡号：{text}，户名张三") == [("CN_BANK_CARD", text, "6222021234567890128")]
+    assert found(f"卡号：{text}，户名张三") == [("CN_BANK_CARD", text, "6222021234567890128"),
+                                          ("CN_PERSON_NAME", "张三", "张三")]
     cmb = luhn_card("622588", 16)
     written = grouped(cmb, (4, 4, 4, 4), "  ")
     assert found(f"还款卡{written}") == [("CN_BANK_CARD", written, cmb)]

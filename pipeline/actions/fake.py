@@ -5,8 +5,9 @@ person gets the same fake ID, phone or card in every column, file, partition, ru
 the key nobody can tell which value a fake stands for. Fakes keep the shape of the subtype: an ID with a
 valid MOD 11-2 check character (15 digits for a legacy number, 81/82/83 or 9 prefixes kept for permits
 and foreign residents), a mobile, a landline with the same area code, an IoT number, a Luhn-valid
-UnionPay card of the same length. A fake looks real and may even equal somebody's real number, so verify
-cannot tell it from one (`output_may_hold_entity` is True) and the report says so.
+UnionPay card of the same length, a name (in pinyin for a pinyin name), an address. A fake looks real
+and may even equal somebody's real number, so verify cannot tell it from one (`output_may_hold_entity`
+is True) and the report says so.
 
 One Faker instance per process, built on first use (importing Faker and building one take a tenth of
 a second, so a run without `fake` pays neither); seeding and drawing happen under a lock, because Dask
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.actions.base import Action, ActionConfigError, Params, Target, register
 from pipeline.actions.tokenize import keyed_digest
-from recognizers import bank_card, phone, resident_id
+from recognizers import address, bank_card, person_name, phone, resident_id
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -76,7 +77,16 @@ def _fake_card(faker: Faker, target: Target) -> str:
     return body + bank_card.calc_check_digit(body)
 
 
-_FAKERS = {resident_id.ENTITY: _fake_id, phone.ENTITY: _fake_phone, bank_card.ENTITY: _fake_card}
+def _fake_name(faker: Faker, target: Target) -> str:
+    if target.subtype == "pinyin":
+        return faker.romanized_name().upper()
+    return faker.name()
+
+
+_FAKERS = {
+    resident_id.ENTITY: _fake_id, phone.ENTITY: _fake_phone, bank_card.ENTITY: _fake_card,
+    person_name.ENTITY: _fake_name, address.ENTITY: lambda faker, target: faker.address(),
+}
 
 
 class FakeParams(Params):

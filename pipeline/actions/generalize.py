@@ -2,9 +2,10 @@
 
 For an analytics receiver that needs a distribution, not the person: an ID number becomes the birth
 year, a 10-year age band, the gender, the province, city or county (with its city) it was registered in;
-a phone number its carrier, province or city (mobiles: the `phone` package's 7-digit segment table, 2023;
-landlines: the area code); a card its issuing bank and card type (BIN tables). What cannot be told is
-`未知`, and so is every value of a declared column that did not parse as its entity.
+an address the province, city or county it names (`未知` where it names none, or one that several
+divisions share); a phone number its carrier, province or city (mobiles: the `phone` package's 7-digit
+segment table, 2023; landlines: the area code); a card its issuing bank and card type (BIN tables). What
+cannot be told is `未知`, and so is every value of a declared column that did not parse as its entity.
 
 `to` is one choice, or a mapping from entity to choice when one rule serves several entities:
 
@@ -43,9 +44,9 @@ import pyarrow.compute as pc
 from pydantic import Field, field_validator
 
 from pipeline.actions.base import DECLARED, Action, ActionConfigError, Params, Target, register
-from recognizers import bank_card, phone, resident_id, segments
+from recognizers import address, bank_card, phone, resident_id, segments
 from recognizers.bank_card import known_bins
-from recognizers.divisions import PROVINCES, division
+from recognizers.divisions import PROVINCES, Division, division
 
 UNKNOWN = "未知"
 
@@ -53,6 +54,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     resident_id.ENTITY: ("birth_year", "age_band", "gender", "province", "city", "county"),
     phone.ENTITY: ("carrier", "province", "city"),
     bank_card.ENTITY: ("bank", "card_type", "bank_and_type"),
+    address.ENTITY: ("province", "city", "county"),
 }
 """What each entity can be generalized to."""
 
@@ -127,6 +129,10 @@ def _resident_id(choice: str, number: str, as_of: dt.date) -> str:
     if choice == "gender":
         return {"M": "男", "F": "女"}[resident_id.gender(number)]
     region = resident_id.region(number)
+    return _region(choice, region)
+
+
+def _region(choice: str, region: Division) -> str:
     if choice == "county":  # county names repeat across cities (朝阳区): the city tells them apart
         return region.city + region.county if region.county else ""
     return region.province if choice == "province" else region.city
@@ -214,6 +220,7 @@ _DESCRIBE: dict[str, Callable[[str, str, dt.date], str]] = {
     resident_id.ENTITY: _resident_id,
     phone.ENTITY: lambda choice, number, _: _phone(choice, number),
     bank_card.ENTITY: lambda choice, number, _: _bank_card(choice, number),
+    address.ENTITY: lambda choice, text, _: _region(choice, address.divisions_of(text)),
 }
 
 
@@ -283,13 +290,16 @@ def _bulk_keys(entity: str, choice: str, values: pa.Array) -> pa.Array | None:
         found = records[np.maximum(row, 0)]
         place = found["place"].astype(np.int64) * 256 + found["carrier"]
         return pa.array(np.where(row >= 0, place, -1))
-    return pc.fill_null(known_bins(values), "")
+    if entity == bank_card.ENTITY:
+        return pc.fill_null(known_bins(values), "")
+    return None
 
 
 _SHARED_BY: dict[str, Callable[[str, str], str | None]] = {
     phone.ENTITY: lambda choice, number: number[:7],  # segment tables key on 7 digits, area codes on <= 4
     bank_card.ENTITY: lambda choice, number: number[:8],  # BINs have at most 8 digits
     resident_id.ENTITY: lambda choice, number: number[:6] if choice in _REGION_CHOICES else None,
+    address.ENTITY: lambda choice, text: None,
 }
 """The part of a valid number an attribute depends on: numbers sharing it share the description, so
 each is looked up once per process (values are distinct, prefixes are not). None: look up every value."""

@@ -7,6 +7,8 @@ Presets (the display conventions of Chinese banks and apps; PCI DSS 4.0 req. 3.4
 - phone: a mobile or 13-digit IoT number keeps its first 3 and last 4 digits (`+86 138-****-5678`);
   a landline keeps its area code and last 4 digits (`010-****5678`);
 - bank card: at most the BIN (first 6) and the last 4 digits (`6222 02** **** 1234`);
+- name: the surname (`张**`, `欧阳**`; a pinyin or dotted minority name is masked whole);
+- address: its divisions (`广东省深圳市南山区**********`; an address without them is masked whole);
 - resident ID (also residence permits and the foreign permanent resident ID): first 1 and last 1
   (`1****************X`). Digits 7-14, the birth date (7-12 in a 15-digit legacy number), are masked
   whatever the parameters; a 港澳 travel permit has no birth date but is short, so it never shows more
@@ -133,6 +135,24 @@ def _number_at_end(entity: str, written_digits: int, length: int) -> bool:
     )
 
 
+def _mask_text(written: pa.Array, shown: np.ndarray, char: str) -> pa.Array:
+    """Each written span with its first `shown` characters kept and every other one masked."""
+    lengths = pc.utf8_length(written).to_numpy(zero_copy_only=False)
+    shown = np.minimum(shown, lengths)
+    chunks, order = [], []
+    for count in np.unique(shown).tolist():
+        rows = np.flatnonzero(shown == count)
+        kept = pc.utf8_slice_codeunits(written.take(pa.array(rows)), 0, count)
+        hidden = pc.binary_repeat(pa.scalar(char), pa.array(lengths[rows] - count))
+        chunks.append(pc.binary_join_element_wise(kept, hidden, ""))
+        order.append(rows)
+    if not chunks:
+        return pa.array([], pa.string())
+    position = np.empty(len(written), dtype=np.int64)
+    position[np.concatenate(order)] = np.arange(len(written))
+    return pa.concat_arrays(chunks).take(pa.array(position))
+
+
 def _mask_all(written: str, char: str) -> str:
     return "".join(ch if ch.isspace() else char for ch in written)
 
@@ -152,12 +172,16 @@ class Mask(Action):
         return min(first, layout.hidden_from), min(last, length - layout.hidden_to)
 
     def replace_many(self, entity: str, written: pa.Array, values: pa.Array) -> pa.Array | None:
-        """`replace` for many spans in bulk (ASCII, as written, with their normalized values): spans with
-        one written shape (`999 9999 9999`, `+99 999-9999-9999`) share the positions to mask, set at once
-        on a byte matrix, where the span's last digits are the number itself (a country code or trunk 0
-        before a mobile); other spans go through `replace`."""
+        """`replace` for many spans in bulk (as written, with their normalized values). A name or address
+        keeps what its entity shows (a surname, the divisions) and every other character is masked. A
+        number's spans (ASCII) with one written shape (`999 9999 9999`, `+99 999-9999-9999`) share the
+        positions to mask, set at once on a byte matrix, where the span's last digits are the number
+        itself (a country code or trunk 0 before a mobile); other spans go through `replace`."""
         self.params.check_entity(entity)
         char = self.params.char
+        shown_by = spec(entity).mask_shown
+        if shown_by is not None:
+            return _mask_text(written.cast(pa.string()), shown_by(written.cast(pa.string())), char)
         if not char.isascii():
             return None
         if not len(written):
@@ -212,6 +236,9 @@ class Mask(Action):
         """The span as written with the middle of the number masked (see the module docstring)."""
         self.params.check_entity(target.entity)
         char = self.params.char
+        if spec(target.entity).mask_shown is not None:
+            masked = self.replace_many(target.entity, pa.array([target.written]), pa.array([target.value]))
+            return masked[0].as_py()
         # A value written in its canonical form (most cells of an export) is its own number text.
         canonical = target.written == target.value and target.subtype != DECLARED
         number = (

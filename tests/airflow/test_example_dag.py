@@ -76,7 +76,7 @@ def test_example_dag_shares_verified_output(tmp_path: Path) -> None:
     manifest = json.loads(Path(run["manifest"]).read_text())
     assert manifest["verify"]["status"] == "passed"
     assert manifest["key_fingerprint"] == Keyring(KEY.encode(), KeySource()).fingerprint  # the Connection's
-    assert set(run["entities"]) == {"CN_RESIDENT_ID", "CN_PHONE", "CN_BANK_CARD"}
+    assert set(run["entities"]) == {"CN_RESIDENT_ID", "CN_PHONE", "CN_BANK_CARD", "CN_PERSON_NAME"}
     assert Path(run["report"]) == report_root / DAY / "run.json"
     assert result["xcom"]["scan"]["rows"] == run["rows"]
     assert result["xcom"]["verify"]["status"] == "ok" and result["xcom"]["verify"]["rows"] == run["rows"]

@@ -1,0 +1,243 @@
+"""Chinese addresses (CN_ADDRESS): a gazetteer of divisions chained with the grammar of streets.
+
+An address runs from its divisions (province → prefecture → county, by their GB/T 2260 names, current or
+abolished, full or short: `广东省深圳市南山区`, `深圳南山区`) through the parts that find a door: roads and
+their numbers (`文三路90号`), estates and buildings (`东部软件园`, `SOHO现代城5号楼`), units and rooms
+(`3单元1203室`), towns, villages and groups (`宜路镇李楼村三组`). It is reported when
+
+- divisions are followed by at least one such part, or
+- with no division, a road or place is followed by a number (`魏星路169弄47号楼844室`), or
+- the column is named for addresses (`address`, `dz`, `住址`…) and the value holds such a part.
+
+Divisions alone (`在深圳工作`, `户籍江苏省`) are a place, a quasi-identifier, not an address; so is a
+division inside an organisation's name (`北京市消防局`, `深圳市腾讯计算机系统有限公司`), which no part
+follows. Address words never cross the words that lead into them (`家住`, `地址：`, `寄到`): those
+characters end a name part.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from recognizers.context import Context, column_supports
+from recognizers.divisions import Division, division_names
+from recognizers.patterns import (
+    HAN,
+    SMALL_BATCH,
+    SPACE,
+    TextFound,
+    alternation,
+    no_text_found,
+    spans,
+    text_found,
+    whole_spans,
+)
+
+ENTITY = "CN_ADDRESS"
+CONTEXT: tuple[str, ...] = (
+    "地址", "住址", "家住", "住在", "现居", "居住地", "户籍地", "寄到", "送到", "收货地址",
+)  # fmt: skip
+COLUMN_HINTS: dict[str, tuple[str, ...]] = {
+    "token": ("dz", "jtdz", "zz", "hjdz", "jzdz", "dwdz", "txdz", "shdz", "address", "addr", "street"),
+    "joined": ("homeaddress", "homeaddr", "residence", "residentialaddress", "mailingaddress",
+               "shippingaddress", "deliveryaddress", "billingaddress", "workaddress", "companyaddress",
+               "contactaddress", "fulladdress", "detailaddress", "addressdetail", "addressline"),
+    "contains": ("地址", "住址", "住所", "居住地", "户籍地", "所在地址", "通讯地址", "收货地"),
+}  # fmt: skip
+MASK_KEEP = None
+"""An address's mask shows its divisions and hides the rest (`广东省深圳市南山区****`)."""
+
+ROAD_MARKS = ("大道", "大街", "街", "路", "巷", "弄", "胡同", "道", "里")
+PLACE_MARKS = (
+    "小区", "花园", "公寓", "大厦", "广场", "家园", "新村", "山庄", "苑", "园", "城", "湾", "庭", "大楼",
+    "公馆", "社区", "村", "镇", "乡", "屯", "庄", "开发区", "工业区", "工业园", "科技园", "产业园", "街道",
+    "写字楼", "宿舍", "家属院",
+)  # fmt: skip
+NUMBER_MARKS = (
+    "号院", "号楼", "号", "栋", "幢", "座", "单元", "层", "楼", "室", "户", "组", "弄", "巷", "排", "期",
+    "区", "队", "社", "门", "铺", "房",
+)  # fmt: skip
+ORGANISATIONS = (
+    "商业银行", "合作银行", "银行", "信用社", "信用合作", "合作社", "联社", "公司", "集团", "大学", "学院",
+    "学校", "医院", "分行", "支行", "管理局", "委员会", "管委会", "政府", "办事处", "派出所", "法院",
+    "检察院",
+)  # fmt: skip
+"""Words after a match that make it an organisation's name rather than an address."""
+_LEADING = "住在于到往至是的了与及或把从向寄送搬址位近旁边对面附请将给为由也还就可要能已去来那个这达"
+"""Characters that lead into an address or follow it, never part of a road's or estate's name."""
+_NAME_CHAR = f"[^\\x00-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\u33ff\u4dc0-\u4dff\ua000-\U0010ffff{_LEADING}]"
+"""A character of a road's, estate's or building's name: a Han character, a Latin letter or a digit."""
+_NUMBER = "[0-9０-９一二三四五六七八九十百千零〇两]{1,6}(?:[-－][0-9]{1,5}){0,2}"
+
+
+DIVISION_SUFFIXES = (
+    "特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "省", "市", "区", "县", "旗", "盟", "州",
+)  # fmt: skip
+"""How division names end (`杭州` is read by its `州`): the search finds division-shaped words and the
+gazetteer then says which of them are divisions. A flat alternation of every name in one search pattern
+would cost RE2 seconds per batch of notes, as its automaton outgrows its memory budget."""
+
+
+@functools.cache
+def _patterns() -> dict[str, str]:
+    divisions = alternation(name for name in division_names() if len(name) >= 2)
+    # Any Han characters before a division's last word: what leads into the address (`家住`) is cut off
+    # by the gazetteer afterwards, and division names may hold characters that lead elsewhere (`达州`).
+    chain = f"(?:[{HAN}]{{1,9}}?{alternation(DIVISION_SUFFIXES)})+"
+    road = f"{_NAME_CHAR}{{1,8}}?{alternation(ROAD_MARKS)}"
+    place = f"{_NAME_CHAR}{{1,8}}?{alternation(PLACE_MARKS)}+"
+    number = (f"(?:[A-Za-z]?{_NUMBER}[A-Za-z]?{alternation(NUMBER_MARKS)}|[A-Za-z]{{1,2}}(?:座|栋|幢|区)"
+              "|[0-9]{1,3}[-－][0-9]{1,3}[-－][0-9]{3,5})")  # building-unit-room: 9-4-2607
+    building = f"{_NAME_CHAR}{{2,8}}?{number}"  # an estate or building without a marker: 数码港三号楼
+    room = "[0-9]{1,5}(?:[-－][0-9]{1,5}){0,2}"  # a room or unit written as bare numbers: 2804, 9-6-404
+    part = f"(?:{number}|{road}|{place}|{building})"
+    more = f"(?:{part}|{room})"
+    return {
+        # Anchored, the gazetteer is cheap: the run of division names an address starts with.
+        "divisions": f"^{SPACE}*(?P<divisions>{divisions}+)",
+        "chain": chain,
+        "without_divisions": f"(?:{road}|{place}|{building}){number}{more}*",
+        "address": f"(?P<address>(?:{chain}{part}|(?:{road}|{place}|{building}){number}){more}*)",
+        "part": part,
+        # What every address holds (a number and its marker, a named road or place, or unit-room digits):
+        # cheap to search, so that the large pattern only runs on the few values that have it.
+        "marker": f"[0-9０-９一二三四五六七八九十百千零〇两A-Za-z]{alternation(NUMBER_MARKS)}"
+                  f"|[{HAN}A-Za-z0-9]{alternation(ROAD_MARKS + PLACE_MARKS)}|[0-9][-－][0-9]",
+    }
+
+
+def find(values: pa.Array, column: str | None) -> TextFound:
+    """The addresses in a batch of distinct values: whole values of an address column that hold a part
+    below the divisions, and addresses in free text."""
+    if column_supports(column, COLUMN_HINTS):
+        return _column_values(values)
+    # Only values holding a marker of a street part are searched with the (large) address pattern.
+    marked = np.flatnonzero(pc.fill_null(pc.match_substring_regex(values, _patterns()["marker"]), False)
+                            .to_numpy(zero_copy_only=False))
+    if not len(marked):
+        return no_text_found()
+    row, start, end, _ = spans(values.take(pa.array(marked)), _patterns()["address"], "address")
+    if not len(row):
+        return no_text_found()
+    row = marked[row]
+    encoded = {r: values[r].as_py().encode() for r in set(row.tolist())}
+    kept: list[tuple[int, int, int, str]] = []
+    for r, s, e in zip(row.tolist(), start.tolist(), end.tolist(), strict=True):
+        text = encoded[r][s:e].decode()
+        if encoded[r][e:].decode().startswith(ORGANISATIONS):
+            continue  # an organisation's name (`深圳农村商业银行`, `…科技园管理委员会`)
+        skip = _before_divisions(text)
+        if skip is None:
+            continue
+        s += len(text[:skip].encode())
+        kept.append((r, s, e, text[skip:]))
+    if not kept:
+        return no_text_found()
+    row, start, end = (np.array([k[i] for k in kept], dtype=np.int64) for i in range(3))
+    # The grammar is the evidence: divisions and a street part, or a road or place and a number.
+    return text_found(row, start, end, np.full(len(kept), "address"),
+                      normalize(pa.array([k[3] for k in kept], pa.string())), np.full(len(kept), Context.FOR))
+
+
+def _before_divisions(text: str) -> int | None:
+    """How many leading characters of a match are not its address: an address found by its
+    division-shaped words starts at the first word the gazetteer knows (`客户家深圳市…` is `深圳市…`); one
+    whose division-shaped words the gazetteer does not know at all is an address only if it is one without
+    divisions (`阳光小区5号楼`), and otherwise (None) not one."""
+    compiled = _compiled()
+    chain = compiled["chain"].match(text)
+    if chain is None:
+        return 0
+    names = division_names()
+    for begin in range(chain.end()):
+        if any(text[begin : begin + size] in names for size in range(2, min(12, chain.end() - begin) + 1)):
+            return begin
+    found = compiled["without_divisions"].search(text)
+    return found.start() if found and found.end() == len(text) else None
+
+
+@functools.cache
+def _compiled() -> dict[str, re.Pattern[str]]:
+    return {name: re.compile(_patterns()[name]) for name in ("chain", "without_divisions", "divisions")}
+
+
+def _column_values(values: pa.Array) -> TextFound:
+    """Whole values of an address column that hold a street part after their divisions."""
+    shown = division_prefix(values)
+    held = []
+    for count in np.unique(shown).tolist():
+        rows = np.flatnonzero(shown == count)
+        below = pc.utf8_slice_codeunits(values.take(pa.array(rows)), count)
+        held.append(rows[pc.fill_null(pc.match_substring_regex(below, _patterns()["part"]), False)
+                         .to_numpy(zero_copy_only=False)])
+    held = np.sort(np.concatenate(held)) if held else np.zeros(0, dtype=np.int64)
+    if not len(held):
+        return no_text_found()
+    start, end, stripped = whole_spans(values.take(pa.array(held)))
+    return text_found(held, start, end, np.full(len(held), "address"), normalize(stripped),
+                      np.full(len(held), Context.FOR))
+
+
+def normalize(addresses: pa.Array) -> pa.Array:
+    """The addresses without whitespace: one address written with and without spaces gets one token."""
+    return pc.replace_substring_regex(addresses, "[ \t\n\r\f\u3000]+", "")
+
+
+def division_prefix(addresses: pa.Array) -> np.ndarray:
+    """How many characters at the start of each address are its divisions (0: none found)."""
+    found = _division_runs(addresses)
+    encoded = pc.dictionary_encode(found)  # few distinct runs of divisions: each is read once
+    sizes = np.array([sum(map(len, _divisions(run))) for run in encoded.dictionary.to_pylist()] or [0])
+    counted = sizes[encoded.indices.to_numpy(zero_copy_only=False)]
+    lead = pc.utf8_length(addresses).to_numpy(zero_copy_only=False) - pc.utf8_length(
+        pc.utf8_ltrim_whitespace(addresses)).to_numpy(zero_copy_only=False)
+    return np.where(counted > 0, counted + lead, 0)
+
+
+def _division_runs(addresses: pa.Array) -> pa.Array:
+    """The run of division names each address starts with ('' for none): with Python's `re` for a few
+    addresses (a report's example), with RE2 for a batch (it compiles the gazetteer on every call)."""
+    if len(addresses) <= SMALL_BATCH:
+        compiled = _compiled()["divisions"]
+        runs = [(found.group("divisions") if (found := compiled.match(a or "")) else "")
+                for a in addresses.to_pylist()]
+        return pa.array(runs, pa.string())
+    return pc.fill_null(pc.extract_regex(addresses, _patterns()["divisions"]).field("divisions"), "")
+
+
+def _divisions(run: str) -> list[str]:
+    """The division names a run of them at the start of an address is made of, longest first, up to the
+    last one written in full (in `…通辽街`, 通辽 is the road's name, not the city's)."""
+    names = division_names()
+    found: list[str] = []
+    while run:
+        name = next(run[:size] for size in range(min(len(run), 20), 1, -1) if run[:size] in names)
+        found.append(name)
+        run = run[len(name) :]
+    while found and not found[-1].endswith(DIVISION_SUFFIXES):
+        found.pop()
+    return found
+
+
+def divisions_of(address: str) -> Division:
+    """The province, prefecture and county an address names (levels it does not name, or names
+    ambiguously, are '')."""
+    names = division_names()
+    province = city = county = ""
+    for name in _divisions(_division_runs(pa.array([address]))[0].as_py()):
+        place = names[name]
+        province = province or place.province
+        city = city or place.city
+        county = county or place.county
+    return Division(province, city, county)
+
+
+def mask_shown(written: pa.Array) -> np.ndarray:
+    """How many leading characters of each written address a mask shows: its divisions
+    (`广东省深圳市南山区****`); an address without them is masked whole."""
+    return division_prefix(written)

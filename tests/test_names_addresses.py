@@ -1,0 +1,221 @@
+"""Names and addresses (CN_PERSON_NAME, CN_ADDRESS): found where something says they are there, and the
+actions that fit them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline import api
+from pipeline.actions.base import ActionConfigError, Target, build_action
+from pipeline.keys import Keyring, KeySource
+from pipeline.policy import PolicyError, parse_policy
+from recognizers import bank_card, detect, engine
+from recognizers.divisions import division_names
+from recognizers.evaluation import evaluate, load
+
+CORPORA = Path(__file__).parent / "corpora"
+SAMPLE_DATA = Path(__file__).parent.parent / "sample_data"
+
+
+@pytest.fixture
+def keyring(monkeypatch: pytest.MonkeyPatch) -> Keyring:
+    monkeypatch.setenv("CNPII_TEST_NAMES_KEY", "a fixed test key for names and addresses, 48 bytes long")
+    return Keyring.load(KeySource(env="CNPII_TEST_NAMES_KEY"))
+
+
+def _found(text: str, entity: str, column: str | None = None) -> list[str]:
+    return [text[f.start : f.end] for f in detect(text, column=column) if f.entity == entity]
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("客户提供新联系人李磊，电话14587331157。", ["李磊"]),
+    ("紧急联系人：周海燕 18077973817", ["周海燕"]),
+    ("张伟先生已还款", ["张伟"]),
+    ("代欧阳娜娜还款", ["欧阳娜娜"]),
+    ("借款人阿依古丽·买买提来电", ["阿依古丽·买买提"]),
+    ("Beneficiary: ZHANG WEI", ["ZHANG WEI"]),
+    ('{"name": "李四", "mobile": "+86 139-1234-5678"}', ["李四"]),
+    ("310104198503141236,张三,13800138000", ["张三"]),
+    ("通讯录：陈英绫、贾丽娟", ["陈英绫", "贾丽娟"]),
+    ("还款责任人：徐伟、廖鹤", ["徐伟", "廖鹤"]),
+    ("联系人王晓明（同事）拒绝代为转告", ["王晓明"]),
+    ("上海市宝山区桂花东二道372号3栋（魏小红）", ["魏小红"]),
+    ("协商结果：郭丽娟同意月底前结清", ["郭丽娟"]),
+    ("借款人肖刚搬家后新地址不详", ["肖刚"]),
+])  # fmt: skip
+def test_names_in_text(text: str, names: list[str]) -> None:
+    assert _found(text, "CN_PERSON_NAME") == names
+
+
+@pytest.mark.parametrize("text", [
+    "客户马上还款", "联系人方便时回电", "客户王先生来电", "已与罗总确认，下周安排付款。",
+    "申请人未填写联系人信息。", "借款人称岳父会帮忙还一部分。", "余额不足，扣款失败，请于本月底前补足。",
+    "客户申请延期3个月", "骑手反馈无人应门", "客户高兴地表示已找到新工作", "工作单位为玉树藏族自治州人民法院",
+])  # fmt: skip
+def test_ordinary_words_after_labels_are_not_names(text: str) -> None:
+    assert _found(text, "CN_PERSON_NAME") == []
+
+
+@pytest.mark.parametrize(("text", "addresses"), [
+    ("收货地址：浙江省杭州市西湖区文三路90号东部软件园3号楼",
+     ["浙江省杭州市西湖区文三路90号东部软件园3号楼"]),
+    ("家住魏星路169弄47号楼844室", ["魏星路169弄47号楼844室"]),
+    ("河南省周口市郸城县宜路镇李楼村三组", ["河南省周口市郸城县宜路镇李楼村三组"]),
+    ("北京市朝阳区建国路88号SOHO现代城5号楼1203室", ["北京市朝阳区建国路88号SOHO现代城5号楼1203室"]),
+    ("寄到深圳南山区粤海街道高新南九道", ["深圳南山区粤海街道高新南九道"]),
+    ("地址：绿地中心A座1801室", ["绿地中心A座1801室"]),
+    ("已送达北京市延庆区春江花月9-4-2607。", ["北京市延庆区春江花月9-4-2607"]),
+    ("原来那个轮台县凤凰路884号不住了", ["轮台县凤凰路884号"]),
+])  # fmt: skip
+def test_addresses_in_text(text: str, addresses: list[str]) -> None:
+    assert _found(text, "CN_ADDRESS") == addresses
+
+
+@pytest.mark.parametrize("text", [
+    "在深圳工作", "户籍江苏省", "北京市消防局", "深圳市腾讯计算机系统有限公司", "上海市分行",
+    "北京市场监管局", "江苏省南京市鼓楼区人民政府", "北京大学", "本月5号还款", "广东省深圳市南山区****",
+    "2023-11-05 到账",
+])  # fmt: skip
+def test_places_and_organisations_are_not_addresses(text: str) -> None:
+    assert _found(text, "CN_ADDRESS") == []
+
+
+def test_bank_names_are_neither_addresses_nor_names() -> None:
+    """What `generalize` writes for a card (`宁波鄞州农村合作银行 借记卡`) holds divisions and village words:
+    verify must not read it as an address."""
+    banks = sorted({bank_card.issuer(prefix.ljust(16, "0")) for prefix in bank_card.bins()} - {""})
+    written = banks + [f"{bank} {kind}" for bank in banks for kind in ("借记卡", "信用卡", "未知")]
+    assert len(banks) > 150
+    assert [written[row] for row in engine.find(pa.array(written)).row.tolist()] == []
+
+
+def test_a_name_column_reports_every_name_shaped_value_whole() -> None:
+    assert _found(" 张哥 ", "CN_PERSON_NAME", column="contact_name") == ["张哥"]
+    assert _found("ZHANG Wei", "CN_PERSON_NAME", column="姓名") == ["ZHANG Wei"]
+    assert _found("阿依古丽 · 买买提", "CN_PERSON_NAME", column="xm") == ["阿依古丽 · 买买提"]
+    assert _found("未知", "CN_PERSON_NAME", column="姓名") == []
+    assert _found("13800138000", "CN_PERSON_NAME", column="联系人电话") == []
+
+
+def test_a_column_of_names_under_another_header_is_found_by_its_content() -> None:
+    names = ["周彬", "刘秀兰", "孙红", "谷宇", "栾霞", "欧阳娜娜", "王芳", "李强", "陈静", "张伟"]
+    found = engine.find(pa.array(names), column="col7")
+    assert sorted(found.row.tolist()) == list(range(len(names)))
+    cities = ["南昌市", "香港市", "广州市", "杭州市", "成都市", "武汉市", "西安市", "长沙市", "郑州市",
+              "济南市"]
+    assert len(engine.find(pa.array(cities), column="col8")) == 0
+
+
+def test_an_address_column_reports_whole_values_below_the_divisions() -> None:
+    assert _found("广东省深圳市南山区科技园南区高新南一道9号", "CN_ADDRESS", column="address") == [
+        "广东省深圳市南山区科技园南区高新南一道9号"]
+    assert _found("河北省石家庄市长安区", "CN_ADDRESS", column="address") == []  # divisions alone
+
+
+def test_a_large_batch_finds_what_small_ones_find() -> None:
+    """Large batches search with Arrow's RE2, small ones with Python's `re`: the findings agree."""
+    texts = [record.text for record in load(CORPORA / "text_entities_tuning.jsonl")]
+    whole = engine.find(pa.array(texts))
+    parts = [engine.find(pa.array(texts[i : i + 100])) for i in range(0, len(texts), 100)]
+    pieces = [(row + i * 100, s, e, n) for i, part in enumerate(parts)
+              for row, s, e, n in zip(part.row, part.start, part.end, part.entity, strict=True)]
+    assert len(pieces) > 700
+    assert list(zip(whole.row, whole.start, whole.end, whole.entity, strict=True)) == pieces
+
+
+def test_mask_keeps_a_surname_or_the_divisions() -> None:
+    mask = build_action("mask", {}, None)
+    names = mask.replace_many("CN_PERSON_NAME", pa.array(["张伟", "欧阳娜娜", "ZHANG WEI", "买买提·艾力"]),
+                              pa.array(["张伟", "欧阳娜娜", "ZHANG WEI", "买买提·艾力"]))
+    assert names.to_pylist() == ["张*", "欧阳**", "*********", "******"]
+    address = "广东省深圳市南山区科技园南区高新南一道9号"
+    assert mask.replace(Target("CN_ADDRESS", address, "address", address)) == "广东省深圳市南山区" + "*" * 12
+    assert mask.replace(Target("CN_ADDRESS", "魏星路169弄", "address", "魏星路169弄")) == "*******"
+
+
+def test_actions_that_do_not_fit_a_name_or_address_are_refused_when_the_policy_loads() -> None:
+    with pytest.raises(ActionConfigError, match="CN_PERSON_NAME"):
+        build_action("mask", {"keep_first": 1}, None).params.check_entity("CN_PERSON_NAME")
+    with pytest.raises(PolicyError, match="CN_PERSON_NAME"):
+        parse_policy({"version": 1,
+                      "actions": {"CN_PERSON_NAME": {"action": "generalize", "to": "province"}}})
+    with pytest.raises(PolicyError, match="bank"):
+        parse_policy({"version": 1, "actions": {"CN_ADDRESS": {"action": "generalize", "to": "bank"}}})
+
+
+def test_an_address_generalizes_to_the_divisions_it_names() -> None:
+    def to(choice: str, text: str) -> str:
+        generalize = build_action("generalize", {"to": choice}, None)
+        return generalize.replace(Target("CN_ADDRESS", text, "address", text))
+
+    assert to("province", "广东省深圳市南山区科技园9号") == "广东省"
+    assert to("city", "深圳南山区粤海街道高新南九道") == "深圳市"
+    assert to("province", "深圳南山区粤海街道高新南九道") == "广东省"
+    assert to("county", "北京市朝阳区建国路88号") == "北京市朝阳区"
+    assert to("city", "魏星路169弄47号楼") == "未知"
+
+
+def test_one_name_written_two_ways_gets_one_token(keyring: Keyring) -> None:
+    tokenize = build_action("tokenize", {}, keyring)
+    found = engine.find(pa.array(["张 伟", "张伟"]), column="name")
+    tokens = tokenize.replace_many("CN_PERSON_NAME", pa.array(["张 伟", "张伟"]), found.value)
+    assert tokens[0] == tokens[1] and tokens[0].as_py().startswith("CNNM_")
+    assert detect(tokens[0].as_py(), column="name") == []
+
+
+def test_fake_names_are_names_and_the_same_for_the_same_person(keyring: Keyring) -> None:
+    fake = build_action("fake", {}, keyring)
+    first = fake.replace(Target("CN_PERSON_NAME", "张伟", "han", "张伟"))
+    assert first == fake.replace(Target("CN_PERSON_NAME", "张伟", "han", "张伟")) != "张伟"
+    assert _found(first, "CN_PERSON_NAME", column="name") == [first]
+
+
+@pytest.fixture(scope="module")
+def sample_people() -> tuple[set[str], set[str]]:
+    """The names and addresses the sample tables were made from."""
+    customers = pq.read_table(SAMPLE_DATA / "customers")
+    contacts = pq.read_table(SAMPLE_DATA / "contacts")
+    places = division_names()  # a person called 南宁 leaves the city column's 南宁市 as it is
+    names = {n for n in customers.column("name").to_pylist() + contacts.column("contact_name").to_pylist()
+             if n and len(n) >= 2 and not any(n in place for place in places)}
+    addresses = {a for a in customers.column("address").to_pylist() if a}
+    return names, addresses
+
+
+@pytest.mark.parametrize(("table", "policy"), [
+    ("customers", None), ("contacts", None), ("call_notes", None), ("loans", None), ("transactions", None),
+    ("contacts", "contacts"), ("call_notes", "call_notes"), ("loans", "loans"),
+    ("transactions", "transactions"),
+])  # fmt: skip
+def test_no_name_or_address_is_left_in_clear(table: str, policy: str | None, sample_people, tmp_path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default policy and each sample table's own policy (`configs/<table>.yaml`)."""
+    monkeypatch.setenv("CNPII_KEY", "a fixed test key for the sample tables' policies, 48 bytes")
+    names, addresses = sample_people
+    config = str(Path(__file__).parent.parent / "configs" / f"{policy}.yaml") if policy else None
+    summary = api.run(str(SAMPLE_DATA / table), str(tmp_path / "out"), config)
+    assert summary.status == "ok", summary
+    result = pq.read_table(tmp_path / "out")
+    cells = [v for column in result.columns if pa.types.is_string(column.type)
+             for v in column.to_pylist() if v]
+    left = [n for n in names if any(n in cell for cell in cells)]
+    left += [a for a in addresses if any(a in cell for cell in cells)]
+    assert left == [], f"{len(left)} names or addresses left in clear in {table}"
+
+
+@pytest.mark.parametrize(("corpus", "floors"), [
+    ("text_entities_tuning.jsonl", {"CN_PERSON_NAME": (0.98, 0.93), "CN_ADDRESS": (0.99, 0.99)}),
+    ("text_entities_heldout.jsonl", {"CN_PERSON_NAME": (0.9, 0.62), "CN_ADDRESS": (0.97, 0.97)}),
+])  # fmt: skip
+def test_quality_floors_on_the_text_corpora(corpus: str, floors: dict) -> None:
+    """The tuning split was developed on; the held-out one never was (its floors guard against regressions,
+    and are below the targets of the issue: names there are far from them)."""
+    report = evaluate(load(CORPORA / corpus))
+    for entity, (precision, recall) in floors.items():
+        score = report.scores[entity]
+        assert score.precision >= precision and score.recall >= recall, json.dumps(score.to_dict())
