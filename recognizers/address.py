@@ -28,6 +28,7 @@ from recognizers.context import Context, column_supports
 from recognizers.divisions import Division, division_names
 from recognizers.patterns import (
     HAN,
+    ORGANISATION_WORDS,
     SMALL_BATCH,
     SPACE,
     TextFound,
@@ -62,12 +63,6 @@ NUMBER_MARKS = (
     "号院", "号楼", "号", "栋", "幢", "座", "单元", "层", "楼", "室", "户", "组", "弄", "巷", "排", "期",
     "区", "队", "社", "门", "铺", "房",
 )  # fmt: skip
-ORGANISATIONS = (
-    "商业银行", "合作银行", "银行", "信用社", "信用合作", "合作社", "联社", "公司", "集团", "大学", "学院",
-    "学校", "医院", "分行", "支行", "管理局", "委员会", "管委会", "政府", "办事处", "派出所", "法院",
-    "检察院",
-)  # fmt: skip
-"""Words after a match that make it an organisation's name rather than an address."""
 _LEADING = "住在于到往至是的了与及或把从向寄送搬址位近旁边对面附请将给为由也还就可要能已去来那个这达"
 """Characters that lead into an address or follow it, never part of a road's or estate's name."""
 _NAME_CHAR = f"[^\\x00-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\u33ff\u4dc0-\u4dff\ua000-\U0010ffff{_LEADING}]"
@@ -129,7 +124,7 @@ def find(values: pa.Array, column: str | None) -> TextFound:
     kept: list[tuple[int, int, int, str]] = []
     for r, s, e in zip(row.tolist(), start.tolist(), end.tolist(), strict=True):
         text = encoded[r][s:e].decode()
-        if encoded[r][e:].decode().startswith(ORGANISATIONS):
+        if encoded[r][e:].decode().startswith(ORGANISATION_WORDS):
             continue  # an organisation's name (`深圳农村商业银行`, `…科技园管理委员会`)
         skip = _before_divisions(text)
         if skip is None:

@@ -38,6 +38,7 @@ from recognizers.divisions import division_names
 from recognizers.patterns import (
     HAN,
     MASKED,
+    ORGANISATION_WORDS,
     SPACE,
     SPACE_CHARS,
     TextFound,
@@ -70,6 +71,7 @@ STRONG_LABELS = (
     "委托人", "对方", "买家", "卖家", "下单人", "代收人", "签收人", "还款人", "借款人为", "买方", "卖方",
     "妈妈", "爸爸", "通讯录", "联系人1", "联系人2", "联系人3", "户主", "房东", "租客", "领款人", "账户名称",
     "开户名", "客户姓名",
+    "法人代表", "法定代表", "之妻", "之夫", "之子", "之女", "之父", "之母", "审核人", "负责人", "实际控制人",
 )  # fmt: skip
 """Words after which a surname and given name are a person's name."""
 WEAK_LABELS = (
@@ -87,6 +89,7 @@ SUBJECT_VERBS = (
     "告知", "回复", "本人", "已于", "已经", "已将", "目前", "现在", "否认", "不同意", "无力", "失联", "提供",
     "的手机", "的电话", "的身份证", "的银行卡", "的账户", "的工作单位", "的家人", "的父亲", "的母亲",
     "的妻子", "的丈夫",
+    "系", "名下", "逾期", "欠款", "拖欠", "未还", "已还", "下落不明", "拒接", "到场", "签字",
 )  # fmt: skip
 """What follows a person who begins a clause in a note (`郭丽娟同意…`, `，徐芬欣是…` is left alone)."""
 CONTEXT: tuple[str, ...] = STRONG_LABELS + WEAK_LABELS
@@ -124,9 +127,11 @@ KINSHIP = frozenset((
     "岳父", "岳母", "公公", "婆婆", "舅舅", "叔叔", "阿姨", "姑姑", "姨妈", "舅妈", "伯伯", "伯父", "伯母",
     "叔父", "婶婶", "姥姥", "姥爷", "爷爷", "奶奶", "外公", "外婆", "丈夫", "妻子", "儿子", "女儿", "哥哥",
     "姐姐", "弟弟", "妹妹", "父亲", "母亲", "爸爸", "妈妈", "老公", "老婆", "孙子", "孙女", "侄子", "侄女",
-    "外甥", "表哥", "表姐", "堂哥", "堂姐", "师傅", "同事", "朋友", "邻居", "房东",
+    "外甥", "表哥", "表姐", "堂哥", "堂姐", "师傅", "同事", "朋友", "邻居", "房东", "谢谢", "您好", "你好",
+    "再见", "麻烦",
 ))  # fmt: skip
-"""Words for a relation, some of which start with a surname character (`岳父`): never a name."""
+"""Words for a relation or courtesies, some of which start with a surname character (`岳父`, `谢谢`):
+never a name."""
 _NOT_NAMES = frozenset((
     "无", "未知", "暂无", "不详", "空", "本人", "null", "none", "n/a", "na", "未填", "其他", "测试", "test",
     "先生", "女士", "小姐",
@@ -327,12 +332,27 @@ def _in_text(values: pa.Array) -> TextFound:
     listed = _listed(values, data, offsets, row, end)
     row, start, end = (np.concatenate([a, b]) for a, b in zip((row, start, end), listed, strict=True))
     subtype = np.concatenate([subtype, np.full(len(listed[0]), "han")])
+    named = ~_starts_organisation(values, row, end)
+    row, start, end, subtype = row[named], start[named], end[named], subtype[named]
     if not len(row):
         return no_text_found()
     keep = first_by_priority(row, start, end, start)  # overlapping finds: the earliest, then the longest
     names = gather(data, offsets[row[keep]] + start[keep], end[keep] - start[keep])
     return text_found(row[keep], start[keep], end[keep], subtype[keep], normalize(names),
                       np.full(len(keep), Context.FOR))
+
+
+def _starts_organisation(values: pa.Array, row: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Whether each name found is the start of an organisation's name: the Han characters after it, up to
+    one that ends a name (`_STOP`), end in an organisation word (`户名华泰通安网络有限公司`)."""
+    starts = np.zeros(len(row), dtype=bool)
+    holding = np.flatnonzero(_matches(values, alternation(ORGANISATION_WORDS)))
+    for i in np.flatnonzero(np.isin(row, holding)).tolist():
+        after = values[int(row[i])].as_py().encode()[end[i] :].decode()
+        run = re.match(f"[{HAN}]*", after).group()
+        run = run[: next((k for k, ch in enumerate(run) if ch in _STOP), len(run))]
+        starts[i] = any(word in run for word in ORGANISATION_WORDS)
+    return starts
 
 
 def _named_one_by_one(kind: str, values: pa.Array, row: np.ndarray, start: np.ndarray, end: np.ndarray
@@ -415,9 +435,9 @@ def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray) -> np.
     """How many characters of each candidate are a name, 0 for none, decided for all candidates at once on
     their code points (`_code_points`: a surname and up to three Han characters, `length` of them, then the
     character after them): the surname and the one or two given characters that the words after them
-    leave it (`李磊电话` is 李磊, 电话 being a word), never a word for a relation, never an ordinary word
-    (`马上`, `方便`) unless the evidence is `strong` and the word a rarer noun (`联系人高峰`), never a
-    place (`玉树市`, `为玉树藏…`)."""
+    leave it (`李磊电话` is 李磊, 电话 being a word; `徐晓东来电` is 徐晓东, 来电 being one), never a word
+    for a relation, never an ordinary word (`马上`, `方便`) unless the evidence is `strong` and the word a
+    rarer noun (`联系人高峰`), never a place (`玉树市`, `为玉树藏…`)."""
     count = len(chars)
     if not count:
         return np.zeros(0, dtype=np.int64)
@@ -427,8 +447,10 @@ def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray) -> np.
     has_second = surname + 1 < length
     keep = ~_member(first, "stop") & (surname < length)
     keep &= ~(has_second & _member(_keys(chars, surname, 2), "titles"))
-    # The second given character ends the name where it starts a word with the character after it.
-    cut = _member(second, "stop") | _member(_keys(chars, surname + 1, 2), "words")
+    # The second given character ends the name where it starts a word with the character after it,
+    # unless that character starts a word with the next one (`徐晓东来电`: 来电, so 东 is the name's).
+    cut = _member(second, "stop") | (_member(_keys(chars, surname + 1, 2), "words")
+                                     & ~_member(_keys(chars, surname + 2, 2), "words"))
     given = np.where(has_second & ~cut, 2, 1)
     size = surname + given
     for word in (_keys(chars, 0, size), _keys(chars, 0, surname + 1)):

@@ -47,6 +47,9 @@ def _found(text: str, entity: str, column: str | None = None) -> list[str]:
     ("上海市宝山区桂花东二道372号3栋（魏小红）", ["魏小红"]),
     ("协商结果：郭丽娟同意月底前结清", ["郭丽娟"]),
     ("借款人肖刚搬家后新地址不详", ["肖刚"]),
+    ("客户徐晓东来电，手机号未变", ["徐晓东"]),
+    ("经查，李强系借款人之子", ["李强"]),
+    ("借款人之妻李娜到场签字", ["李娜"]),
 ])  # fmt: skip
 def test_names_in_text(text: str, names: list[str]) -> None:
     assert _found(text, "CN_PERSON_NAME") == names
@@ -56,6 +59,8 @@ def test_names_in_text(text: str, names: list[str]) -> None:
     "客户马上还款", "联系人方便时回电", "客户王先生来电", "已与罗总确认，下周安排付款。",
     "申请人未填写联系人信息。", "借款人称岳父会帮忙还一部分。", "余额不足，扣款失败，请于本月底前补足。",
     "客户申请延期3个月", "骑手反馈无人应门", "客户高兴地表示已找到新工作", "工作单位为玉树藏族自治州人民法院",
+    "请回电 0769-379-8670，谢谢", "对公付款：户名华泰通安网络有限公司，开户行招商银行",
+    "收款人凌云科技有限公司",
 ])  # fmt: skip
 def test_ordinary_words_after_labels_are_not_names(text: str) -> None:
     assert _found(text, "CN_PERSON_NAME") == []
