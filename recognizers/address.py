@@ -33,10 +33,12 @@ from recognizers.patterns import (
     SPACE,
     TextFound,
     alternation,
+    matches,
     no_text_found,
     spans,
     text_found,
     whole_spans,
+    without_spaces,
 )
 
 ENTITY = "CN_ADDRESS"
@@ -112,8 +114,7 @@ def find(values: pa.Array, column: str | None) -> TextFound:
     if column_supports(column, COLUMN_HINTS):
         return _column_values(values)
     # Only values holding a marker of a street part are searched with the (large) address pattern.
-    marked = np.flatnonzero(pc.fill_null(pc.match_substring_regex(values, _patterns()["marker"]), False)
-                            .to_numpy(zero_copy_only=False))
+    marked = np.flatnonzero(matches(values, _patterns()["marker"]))
     if not len(marked):
         return no_text_found()
     row, start, end, _ = spans(values.take(pa.array(marked)), _patterns()["address"], "address")
@@ -135,8 +136,9 @@ def find(values: pa.Array, column: str | None) -> TextFound:
         return no_text_found()
     row, start, end = (np.array([k[i] for k in kept], dtype=np.int64) for i in range(3))
     # The grammar is the evidence: divisions and a street part, or a road or place and a number.
-    return text_found(row, start, end, np.full(len(kept), "address"),
-                      normalize(pa.array([k[3] for k in kept], pa.string())), np.full(len(kept), Context.FOR))
+    texts = pa.array([k[3] for k in kept], pa.string())
+    return text_found(row, start, end, np.full(len(kept), "address"), without_spaces(texts),
+                      np.full(len(kept), Context.FOR))
 
 
 def _before_divisions(text: str) -> int | None:
@@ -168,19 +170,13 @@ def _column_values(values: pa.Array) -> TextFound:
     for count in np.unique(shown).tolist():
         rows = np.flatnonzero(shown == count)
         below = pc.utf8_slice_codeunits(values.take(pa.array(rows)), count)
-        held.append(rows[pc.fill_null(pc.match_substring_regex(below, _patterns()["part"]), False)
-                         .to_numpy(zero_copy_only=False)])
+        held.append(rows[matches(below, _patterns()["part"])])
     held = np.sort(np.concatenate(held)) if held else np.zeros(0, dtype=np.int64)
     if not len(held):
         return no_text_found()
     start, end, stripped = whole_spans(values.take(pa.array(held)))
-    return text_found(held, start, end, np.full(len(held), "address"), normalize(stripped),
+    return text_found(held, start, end, np.full(len(held), "address"), without_spaces(stripped),
                       np.full(len(held), Context.FOR))
-
-
-def normalize(addresses: pa.Array) -> pa.Array:
-    """The addresses without whitespace: one address written with and without spaces gets one token."""
-    return pc.replace_substring_regex(addresses, "[ \t\n\r\f\u3000]+", "")
 
 
 def division_prefix(addresses: pa.Array) -> np.ndarray:

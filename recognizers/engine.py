@@ -40,7 +40,7 @@ from recognizers.context import DEFAULT_THRESHOLD, LABEL_GAP, NEGATIVE_WORDS, WI
 from recognizers.findings import Strength
 from recognizers.known import KnownValues
 from recognizers.layouts import Layout
-from recognizers.patterns import first_by_priority
+from recognizers.patterns import first_by_priority, matches, whole_spans
 from recognizers.registry import REGISTRY, column_context
 from recognizers.text import FOLDS, IGNORABLE, SPOKEN_NUMBER, fold, spell_out, translate
 
@@ -188,11 +188,6 @@ class _Folding:
     maps: dict[int, tuple[str, str, tuple[int, ...]]]
 
 
-def _matches(values: pa.Array, pattern: str) -> np.ndarray:
-    """Whether each value holds a match of the RE2 `pattern` (nulls do not)."""
-    return pc.fill_null(pc.match_substring_regex(values, pattern), False).to_numpy(zero_copy_only=False)
-
-
 def _fold_values(values: pa.Array) -> tuple[pa.Array, _Folding | None]:
     """`values` with the values that need it folded (`_FOLDS_RE2`), in bulk: the values are translated
     as one joined string (one character for one), numerals spelled out where a value holds a spoken
@@ -200,7 +195,7 @@ def _fold_values(values: pa.Array) -> tuple[pa.Array, _Folding | None]:
     # Of ASCII values only those with a tab can need folding: the regex runs on the others alone.
     plain = pc.and_(pc.string_is_ascii(values), pc.invert(pc.match_substring(values, "\t")))
     maybe = np.flatnonzero(~pc.fill_null(plain, True).to_numpy(zero_copy_only=False))
-    flagged = maybe[_matches(values.take(pa.array(maybe)), _FOLDS_RE2)]
+    flagged = maybe[matches(values.take(pa.array(maybe)), _FOLDS_RE2)]
     if not len(flagged):
         return values, None
     original = values.take(pa.array(flagged))
@@ -211,8 +206,8 @@ def _fold_values(values: pa.Array) -> tuple[pa.Array, _Folding | None]:
     offsets = lead[bounds].astype(np.int32)
     folded = pa.StringArray.from_buffers(len(original), pa.py_buffer(offsets.tobytes()),
                                          pa.py_buffer(encoded))
-    spoken = np.flatnonzero(_matches(folded, SPOKEN_NUMBER.pattern))
-    dropping = np.flatnonzero(_matches(folded, _IGNORABLE_RE2))
+    spoken = np.flatnonzero(matches(folded, SPOKEN_NUMBER.pattern))
+    dropping = np.flatnonzero(matches(folded, _IGNORABLE_RE2))
     maps = {}
     if len(spoken) or len(dropping):
         texts = folded.to_pylist()
@@ -587,12 +582,8 @@ def _whole(values: pa.Array, offsets: np.ndarray, row: np.ndarray, start: np.nda
     holding = np.zeros(len(values), dtype=bool)
     holding[row] = True
     which = (np.cumsum(holding) - 1)[row]  # the position of each span's value among those holding one
-    taken = values.filter(pa.array(holding))
-    lead = pc.binary_length(taken).to_numpy(zero_copy_only=False) - pc.binary_length(
-        pc.utf8_ltrim_whitespace(taken)).to_numpy(zero_copy_only=False)
-    kept = pc.binary_length(pc.utf8_trim_whitespace(taken)).to_numpy(zero_copy_only=False)
-    first = offsets[row] + lead[which]
-    return (start == first) & (end == first + kept[which])
+    lead, trail, _ = whole_spans(values.filter(pa.array(holding)))
+    return (start == offsets[row] + lead[which]) & (end == offsets[row] + trail[which])
 
 
 def _resolve(run: np.ndarray, start: np.ndarray, end: np.ndarray, rank: np.ndarray, scores: np.ndarray,

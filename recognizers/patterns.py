@@ -71,6 +71,17 @@ def _escape(ch: str) -> str:
     return "\\" + ch if ch in r".^$*+?()[]{}|\-/" else ch
 
 
+def matches(values: pa.Array, pattern: str) -> np.ndarray:
+    """Whether each value holds a match of the RE2 `pattern` (nulls do not)."""
+    return pc.fill_null(pc.match_substring_regex(values, pattern), False).to_numpy(zero_copy_only=False)
+
+
+def without_spaces(values: pa.Array) -> pa.Array:
+    """The values with every run of whitespace (the ideographic space too) removed: a name or address
+    written with and without spaces is one value."""
+    return pc.replace_substring_regex(values, f"[{SPACE_CHARS}\u3000]+", "")
+
+
 def spans(values: pa.Array, pattern: str, *groups: str) -> tuple[np.ndarray, ...]:
     """Row, start and end byte of every match of `pattern` in `values`, in value order, and which of the
     named `groups` (alternatives of the pattern) it matched, by position: the span is that group's.

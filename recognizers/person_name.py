@@ -44,10 +44,12 @@ from recognizers.patterns import (
     TextFound,
     alternation,
     first_by_priority,
+    matches,
     no_text_found,
     spans,
     text_found,
     whole_spans,
+    without_spaces,
 )
 
 ENTITY = "CN_PERSON_NAME"
@@ -264,16 +266,12 @@ def find(values: pa.Array, column: str | None) -> TextFound:
     return _in_text(values)
 
 
-def _matches(values: pa.Array, pattern: str) -> np.ndarray:
-    return pc.fill_null(pc.match_substring_regex(values, pattern), False).to_numpy(zero_copy_only=False)
-
-
 def _named_by_content(values: pa.Array) -> bool:
     """Whether most distinct values are a surname and a given name (a name column under another header)."""
     present = values.filter(pc.is_valid(values))
     if len(present) < MIN_COLUMN_VALUES:
         return False
-    shaped = present.filter(pa.array(_matches(present, _patterns()["strict_value"])))
+    shaped = present.filter(pa.array(matches(present, _patterns()["strict_value"])))
     if len(shaped) < NAME_COLUMN_SHARE * len(present):
         return False
     # A value counts when the name it holds is all of it: not a place (`江苏省`), a word or a relation.
@@ -287,9 +285,9 @@ def _named_by_content(values: pa.Array) -> bool:
 def _column_values(values: pa.Array) -> TextFound:
     """Every value of a name column shaped like a name, whole (surrounding whitespace left out)."""
     patterns = _patterns()
-    han = _matches(values, patterns["han_value"])
-    dotted = _matches(values, patterns["dotted_value"])
-    pinyin = _matches(values, patterns["pinyin_value"])
+    han = matches(values, patterns["han_value"])
+    dotted = matches(values, patterns["dotted_value"])
+    pinyin = matches(values, patterns["pinyin_value"])
     shaped = np.flatnonzero(han | dotted | pinyin)
     placeholder = pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(values.take(pa.array(shaped)))),
                            value_set=pa.array(sorted(_NOT_NAMES)))
@@ -307,14 +305,14 @@ def _in_text(values: pa.Array) -> TextFound:
     data, offsets = utf8_buffer(values)
     # Han names need a surname character, pinyin ones a Latin letter, and each kind its cue: a kind's
     # pattern searches only the values that can hold it.
-    subsets = {"han": np.flatnonzero(_matches(values, f"{patterns['surname']}[{HAN}]")),
-               "latin": np.flatnonzero(_matches(values, "[A-Za-z]")),
-               "dotted": np.flatnonzero(_matches(values, "[" + re.escape(_DOTS) + "]"))}
+    subsets = {"han": np.flatnonzero(matches(values, f"{patterns['surname']}[{HAN}]")),
+               "latin": np.flatnonzero(matches(values, "[A-Za-z]")),
+               "dotted": np.flatnonzero(matches(values, "[" + re.escape(_DOTS) + "]"))}
     found: list[tuple[np.ndarray, ...]] = []  # row, start, end, subtype
     for kinds in _SEARCHES:
         subset = subsets[_SEARCHED.get(kinds[0], "han")]
         if kinds[0] in _CUES and len(subset):
-            subset = subset[_matches(values.take(pa.array(subset)), _CUES[kinds[0]])]
+            subset = subset[matches(values.take(pa.array(subset)), _CUES[kinds[0]])]
         if not len(subset):
             continue
         row, start, end, which = spans(values.take(pa.array(subset)), _search(kinds), *kinds)
@@ -346,7 +344,7 @@ def _starts_organisation(values: pa.Array, row: np.ndarray, end: np.ndarray) -> 
     """Whether each name found is the start of an organisation's name: the Han characters after it, up to
     one that ends a name (`_STOP`), end in an organisation word (`户名华泰通安网络有限公司`)."""
     starts = np.zeros(len(row), dtype=bool)
-    holding = np.flatnonzero(_matches(values, alternation(ORGANISATION_WORDS)))
+    holding = np.flatnonzero(matches(values, alternation(ORGANISATION_WORDS)))
     for i in np.flatnonzero(np.isin(row, holding)).tolist():
         after = values[int(row[i])].as_py().encode()[end[i] :].decode()
         run = re.match(f"[{HAN}]*", after).group()
@@ -422,7 +420,7 @@ def _listed(values: pa.Array, data: np.ndarray, offsets: np.ndarray, row: np.nda
             hit = np.flatnonzero(ends[np.minimum(np.searchsorted(ends, key), len(ends) - 1)] == key)
             between = gather(data, offsets[following_row[hit]] + following_start[hit] - gap,
                              np.full(len(hit), gap))
-            linked[hit[_matches(between, _LIST_SEPARATOR)]] = True
+            linked[hit[matches(between, _LIST_SEPARATOR)]] = True
         chosen = np.flatnonzero(linked)
         r, s, e, _ = _decided(data, offsets, following_row[chosen], following_start[chosen],
                               following_end[chosen], np.zeros(len(chosen), dtype=bool))
@@ -534,7 +532,7 @@ def _dotted_end(text: str) -> str:
 def normalize(names: pa.Array) -> pa.Array:
     """The names without spaces, their dots as `·`, and pinyin in upper case with single spaces, so that one
     person written two ways gets one token."""
-    han = pc.replace_substring_regex(names, "[ \t\n\r\f\u3000]+", "")
+    han = without_spaces(names)
     for dot in _DOTS:
         if dot != "·":
             han = pc.replace_substring(han, dot, "·")
@@ -552,7 +550,7 @@ def surname_length(name: str) -> int:
 def mask_shown(written: pa.Array) -> np.ndarray:
     """How many leading characters of each written name a mask shows: its surname (`张**`, `欧阳**`);
     nothing of a pinyin or minority name, whose surname cannot be told from its position."""
-    compound = _matches(written, f"^{alternation(COMPOUND_SURNAMES)}[{HAN}]")
-    han = _matches(written, f"^[{HAN}][{HAN}]+$")
-    dotted = _matches(written, "[" + re.escape(_DOTS) + "]")
+    compound = matches(written, f"^{alternation(COMPOUND_SURNAMES)}[{HAN}]")
+    han = matches(written, f"^[{HAN}][{HAN}]+$")
+    dotted = matches(written, "[" + re.escape(_DOTS) + "]")
     return np.where(dotted, 0, np.where(compound, 2, np.where(han, 1, 0)))
