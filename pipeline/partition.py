@@ -21,7 +21,7 @@ from pipeline.errors import TransientError
 from pipeline.known import Gathered, KnownTask, write_gathered
 from pipeline.plan import ColumnPlan, PlanError, is_fractional, output_schema
 from pipeline.risk import add_part, merge_counts
-from pipeline.transform import ColumnStats, scan_table, transform_table
+from pipeline.transform import ColumnFailed, ColumnStats, scan_table, transform_table
 from recognizers import engine, resident_id
 
 if TYPE_CHECKING:
@@ -173,10 +173,11 @@ def process_file(
                     if release is not None:
                         table, counted = release.apply(batch, table)
                         classes = add_part(classes, counted)
+            except ColumnFailed as failed:
+                raise DataError(f"{relative_path}: {failed}") from None
             except (pa.ArrowException, ValueError, TypeError) as error:
-                raise DataError(
-                    f"{relative_path}: a column could not be transformed ({type(error).__name__})"
-                ) from None
+                raise DataError(f"{relative_path}: the file could not be transformed ({type(error).__name__})"
+                                ) from None
             result.rows += batch.num_rows
             result.add(stats)
             if table is not None:

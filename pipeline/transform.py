@@ -313,13 +313,30 @@ def transform_column(array: pa.Array, plan: ColumnPlan, output: bool = True, kno
     return (transformed.cast(plan.output_type) if transformed is not None else None), stats
 
 
+class ColumnFailed(Exception):
+    """A column whose values could not be transformed: its name and the reason, never a value."""
+
+    def __init__(self, column: str, error: Exception) -> None:
+        self.column = column
+        self.reason = "not valid UTF-8" if isinstance(error, UnicodeDecodeError) else type(error).__name__
+        super().__init__(f"column {column!r}: {self.reason}")
+
+
+def _column(table: pa.Table, plan: ColumnPlan, output: bool, known: KnownValues | None
+            ) -> tuple[pa.Array | None, ColumnStats]:
+    try:
+        return transform_column(table.column(plan.name).combine_chunks(), plan, output, known)
+    except (pa.ArrowException, ValueError, TypeError) as error:  # a value Arrow or a decoder refuses
+        raise ColumnFailed(plan.name, error) from None
+
+
 def transform_table(table: pa.Table, plans: list[ColumnPlan], known: KnownValues | None = None
                     ) -> tuple[pa.Table, dict[str, ColumnStats]]:
-    """Apply every column's plan to a table (one batch); returns the new table and per-column stats."""
+    """Apply every column's plan to a table (one batch); returns the new table and per-column stats.
+    Raises `ColumnFailed` naming the column whose values cannot be transformed."""
     columns, stats = [], {}
     for plan in plans:
-        column = table.column(plan.name).combine_chunks()
-        array, stats[plan.name] = transform_column(column, plan, True, known)
+        array, stats[plan.name] = _column(table, plan, True, known)
         columns.append(array)
     return pa.Table.from_arrays(columns, schema=output_schema(table.schema, plans)), stats
 
@@ -327,5 +344,4 @@ def transform_table(table: pa.Table, plans: list[ColumnPlan], known: KnownValues
 def scan_table(table: pa.Table, plans: list[ColumnPlan], known: KnownValues | None = None
                ) -> dict[str, ColumnStats]:
     """What `transform_table` would find in a table, without building its output (scan and verify)."""
-    return {plan.name: transform_column(table.column(plan.name).combine_chunks(), plan, False, known)[1]
-            for plan in plans}
+    return {plan.name: _column(table, plan, False, known)[1] for plan in plans}

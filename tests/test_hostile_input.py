@@ -112,6 +112,16 @@ def test_broken_file_is_refused_naming_it(tmp_path, content):
     _refused(tmp_path, input, DataError, "part-1.parquet", "corrupt")
 
 
+def test_a_value_that_is_not_utf8_is_refused_naming_file_and_column(tmp_path):
+    """Parquet readers do not check that a string column holds UTF-8: the text search does, and the error
+    names the file and the column, never the value."""
+    input = _dataset(tmp_path / "in", _string_table())
+    bad = pa.array([b"\xe5\xbc\xa0\xff secret", b"ok"], pa.binary()).view(pa.string())
+    pq.write_table(pa.table({"note": bad, "n": pa.array([3, 4], pa.int64())}), input / "part-1.parquet")
+    error = _refused(tmp_path, input, DataError, "part-1.parquet", "'note'")
+    assert "UTF-8" in str(error) and "secret" not in str(error)
+
+
 def test_zero_row_file_gives_an_empty_output_file(tmp_path):
     table = _string_table()
     out = _run(tmp_path, table, table.slice(0, 0))
