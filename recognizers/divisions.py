@@ -78,23 +78,23 @@ def _loc() -> numdb.NumDB:
     return numdb.get("cn/loc")
 
 
-def _name(code: str, level: str) -> str:
-    for part, props in _loc().info(code)[1:]:
-        if part and level in props:
-            # Renamed units list their names oldest first: "南头区办事处,[1990-]南山区".
-            return _YEARS.sub("", props[level].split(",")[-1])
-    return ""
+@functools.cache
+def _latest_names() -> dict[str, str]:
+    """The latest name of every prefecture and county code of the table (`440305`: 南山区), read in one
+    walk of its tree: renamed units list their names oldest first (`南头区办事处,[1990-]南山区`)."""
+    return {code + part: _YEARS.sub("", props["county"].split(",")[-1])
+            for _, code, _, _, children in _loc().prefixes
+            for _, part, _, props, _ in children if "county" in props}
 
 
-@functools.lru_cache(maxsize=8192)
 def division(code: str) -> Division:
     """Province, city and county names for the first six digits of `code`."""
-    code = code[:6]
+    code, latest = code[:6], _latest_names()
     province = PROVINCES.get(code[:2], "")
-    city = _name(code[:4] + "00", "county") if code[2:4] != "00" else ""
+    city = latest.get(code[:4] + "00", "") if code[2:4] != "00" else ""
     if city in ("", "市辖区", "县"):  # municipalities list their districts under a placeholder city
         city = province if code[:2] in _MUNICIPALITIES else ""
-    county = _name(code, "county") if code[4:6] != "00" else ""
+    county = latest.get(code, "") if code[4:6] != "00" else ""
     return Division(province, city, county)
 
 
