@@ -32,6 +32,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from recognizers.context import DEFAULT_THRESHOLD
 from recognizers.detector import ENTITIES, detect_many
@@ -137,10 +138,11 @@ def _significant(text: str, start: int, end: int) -> frozenset[int]:
     return frozenset(i for i in range(start, end) if text[i].isdecimal() or text[i] in "Xx")
 
 
-def _matches(text: str, gold: Gold, start: int, end: int) -> bool:
+def _matches(text: str, gold: Gold, start: int, end: int, coverage: float) -> bool:
     if gold.type in TEXT_ENTITIES:
         shared = min(end, gold.core_end) - max(start, gold.core_start)
-        return shared >= COVERAGE * (gold.core_end - gold.core_start) and shared >= COVERAGE * (end - start)
+        least = coverage * max(gold.core_end - gold.core_start, end - start)
+        return shared > 0 and shared >= least
     covered = _significant(text, start, end)
     return (
         _significant(text, gold.core_start, gold.core_end)
@@ -149,36 +151,58 @@ def _matches(text: str, gold: Gold, start: int, end: int) -> bool:
     )
 
 
+class Span(Protocol):
+    """A prediction: what `score` needs of a finding (`recognizers.findings.Finding` is one)."""
+
+    entity: str
+    start: int
+    end: int
+
+
 def evaluate(
     records: Iterable[Record], entities: Sequence[str] = ENTITIES, threshold: float = DEFAULT_THRESHOLD
 ) -> Report:
-    """Run `detect` on every record (one engine call for all) and score its findings against the gold
-    entities of `entities`."""
+    """Run `detect` on every record (one engine call for all) and `score` its findings."""
     records = list(records)
+    entities = _scored(records, entities)
+    return score(records, detect_many([record.text for record in records], entities, threshold=threshold),
+                 entities)
+
+
+def _scored(records: Sequence[Record], entities: Sequence[str]) -> list[str]:
+    """`entities` less the text entities that no record labels."""
     labelled = {g.type for record in records for g in record.entities}
-    entities = [e for e in entities if e not in TEXT_ENTITIES or e in labelled]
-    report = Report({e: TypeScore(e) for e in entities})
-    found = detect_many([record.text for record in records], entities, threshold=threshold)
+    return [e for e in entities if e not in TEXT_ENTITIES or e in labelled]
+
+
+def score(records: Sequence[Record], found: Iterable[Iterable[Span]], entities: Sequence[str] = ENTITIES,
+          coverage: float = COVERAGE) -> Report:
+    """Score predictions (one list per record, from cnpii or any other tool) against the gold entities of
+    `entities`; names and addresses match by `coverage` (0: any shared character)."""
+    report = Report({e: TypeScore(e) for e in _scored(records, entities)})
     for record, findings in zip(records, found, strict=True):
         gold = [g for g in record.entities if g.type in report.scores]
         ignored = [g for g in record.entities if g.type == IGNORE]
         unmatched = list(gold)
         for finding in findings:
-            score = report.scores[finding.entity]
+            if finding.entity not in report.scores:
+                continue
+            type_score = report.scores[finding.entity]
             hit = next(
                 (
                     g
                     for g in unmatched
-                    if g.type == finding.entity and _matches(record.text, g, finding.start, finding.end)
+                    if g.type == finding.entity
+                    and _matches(record.text, g, finding.start, finding.end, coverage)
                 ),
                 None,
             )
             if hit is not None:
                 unmatched.remove(hit)
-                score.predictions += 1
-                score.correct_predictions += 1
+                type_score.predictions += 1
+                type_score.correct_predictions += 1
             elif not any(finding.start < g.end and g.start < finding.end for g in ignored):
-                score.predictions += 1
+                type_score.predictions += 1
                 report.misses.append(
                     Miss("false_positive", record.id, finding.entity, finding.start, finding.end)
                 )

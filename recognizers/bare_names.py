@@ -1,0 +1,153 @@
+"""Names with nothing around them (`张建国在会上说`, `已电话告知刘芳`): found by their characters alone.
+
+Every surname in a batch starts a candidate of one or two given characters. A candidate is a name when
+the mean log odds of its characters being a name's (`name_odds`: the surname's, each given character's)
+reach `BARE_ODDS`, and it makes no dictionary word with the character before it or within itself, holds no
+function character, and is no relation, title, place or the start of one. Whether the second given
+character belongs to the name is decided by its odds as a name's and as the start of a verb, and by the
+word it would make with the next character. Two halves of a Tibetan or Mongolian name in a row
+(`扎西顿珠`) are a name wherever they stand. Everything is decided on the batch's code points at once,
+with no pattern per candidate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from recognizers.name_odds import GIVEN, SURNAME, VERB, VERB_MARGIN, odds
+from recognizers.name_words import (
+    WIDTH,
+    Characters,
+    inside_long_word,
+    is_han,
+    keys_at,
+    member,
+    overlapping_division,
+    pairs,
+    starts,
+)
+from recognizers.patterns import overlapping_earlier
+
+BARE_ODDS = 1.0
+"""A bare name (no cue around it) is reported when its characters' mean log odds of being a name's
+(`name_odds`) are at least this."""
+
+LAST_ODDS = -4.0
+"""A bare name's third character belongs to it when its log odds as a name's last character are at least
+this (after `JOINED_PENALTY`)."""
+
+JOINED_PENALTY = 2.0
+"""Log odds taken off a bare name whose last character makes a frequent word with the next one
+(`张明天` before `天气`)."""
+
+
+def bare_names(text: Characters) -> tuple[np.ndarray, ...]:
+    """The bare names of a batch, none overlapping another: value row, start and end byte of each."""
+    at = np.flatnonzero(starts(text.point, "surnames") | starts(text.point, "compound"))
+    compound = member(pairs(text.point, at), "compound")
+    # Most surname characters stand in ordinary words with characters unlikely in a name: the odds of the
+    # surname and the next two characters, before any penalty, already rule them out.
+    surname = 1 + compound.astype(np.int64)
+    first, second = _around(text, at, surname), _around(text, at, surname + 1)
+    best = np.maximum(odds(text.point[at], SURNAME), np.where(compound, np.inf, -np.inf))
+    best = np.maximum((best + odds(first, GIVEN)) / 2, (best + odds(first, GIVEN) + odds(second, GIVEN)) / 3)
+    at, surname = at[best >= BARE_ODDS], surname[best >= BARE_ODDS]
+    chars = np.stack([_around(text, at, shift) for shift in range(WIDTH + 1)], axis=1)
+    judged = _judged(chars, _around(text, at, -1), surname)
+    size = np.where(judged.two_given, judged.long * (surname + 2), judged.short * (surname + 1))
+    named = np.flatnonzero(size > 0)
+    named = named[~inside_long_word(text, at[named], size[named])]
+    named = named[~overlapping_division(text, at[named], size[named])]
+    at, size, surname = at[named], size[named], surname[named]
+    total = np.where(size == surname + 2, judged.long_odds[named], judged.short_odds[named])
+    short = judged.short[named]
+    # Of two overlapping candidates (in value and start order) the later wins when its odds add up to more
+    # (`和李兵`: 李兵); the earlier then keeps one given character if the later starts on its second and one
+    # is a name too (`冯欣和李兵`: 冯欣), else it goes.
+    row = text.value[at]
+    outdone = np.zeros(len(at), dtype=bool)
+    outdone[:-1] = (row[1:] == row[:-1]) & (at[1:] < at[:-1] + size[:-1]) & (total[1:] > total[:-1])
+    shortened = outdone & (size == surname + 2) & short
+    shortened[:-1] &= at[1:] == at[:-1] + size[:-1] - 1
+    size = np.where(shortened, size - 1, size)
+    at, size, row = at[~outdone | shortened], size[~outdone | shortened], row[~outdone | shortened]
+    start = text.at[at] - text.offsets[row]
+    last = at + size - 1
+    end = text.at[last] + text.width[last] - text.offsets[row]
+    alone = ~overlapping_earlier(row, start, end)  # then the earlier stays (`豆桂芳`, not 桂芳)
+    return row[alone], start[alone], end[alone]
+
+
+def _around(text: Characters, at: np.ndarray, shift: int | np.ndarray) -> np.ndarray:
+    """The code point `shift` characters from each of `at`, 0 outside its value."""
+    index = np.clip(at + shift, 0, max(len(text.point) - 1, 0))
+    inside = (at + shift >= 0) & (at + shift < len(text.point))
+    return np.where(inside & (text.value[index] == text.value[at]), text.point[index], 0)
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """What `_judged` says of candidates: whether a second given character is read (`two_given`), whether
+    the name with two given characters (`long`) and with one (`short`) is a name, and their log odds
+    summed."""
+
+    two_given: np.ndarray
+    long: np.ndarray
+    short: np.ndarray
+    long_odds: np.ndarray
+    short_odds: np.ndarray
+
+
+def _judged(chars: np.ndarray, before: np.ndarray, surname: np.ndarray) -> _Judged:
+    """Candidates that start with a surname (`surname` characters long) and go on as the rows of `chars`,
+    `before` being the character before each, judged as names of one and of two given characters."""
+    rows = np.arange(len(chars))
+    han = is_han(chars)
+
+    def at(offset: np.ndarray) -> np.ndarray:
+        return chars[rows, np.minimum(offset, WIDTH)]
+
+    head, first, second = chars[:, 0], at(surname), at(surname + 1)
+    third, fourth = at(surname + 2), at(surname + 3)
+    with_first = keys_at(chars, 0, surname + 1)
+    one = (han[rows, surname] & ~member(first, "function") & ~member(with_first, "words")
+           & ~member(with_first, "famous_words") & ~member(before | (head << 21), "any_words"))
+    word = member(keys_at(chars, 0, surname + 2), "not_after_strong")  # `周恩来` is listed as a word
+    two = one & ~word & han[rows, np.minimum(surname + 1, WIDTH)] & (surname + 1 < WIDTH)
+    two &= ~member(second, "function")
+    surname_odds = np.where(surname == 2, np.maximum(odds(head, SURNAME), odds(chars[:, 1], SURNAME)),
+                            odds(head, SURNAME))  # a compound surname: the likelier of its characters
+    # The last character makes a word with the next, which does not start one itself (`江泽民主席` keeps 民).
+    joined_one = (member(first | (second << 21), "frequent_words")
+                  & ~member(second | (third << 21), "words")) * JOINED_PENALTY
+    joined_two = (member(second | (third << 21), "frequent_words")
+                  & ~member(third | (fourth << 21), "words")) * JOINED_PENALTY
+    two &= odds(second, GIVEN) - joined_two >= LAST_ODDS
+    two &= odds(second, VERB) - odds(second, GIVEN) <= VERB_MARGIN  # `陈阳搬到`: 搬 starts a verb
+    mean_two = (surname_odds + odds(first, GIVEN) + odds(second, GIVEN)) / 3 - joined_two
+    mean_one = (surname_odds + odds(first, GIVEN)) / 2 - joined_one
+
+    def named(size: np.ndarray, mean: np.ndarray, possible: np.ndarray) -> np.ndarray:
+        keep = possible & (mean >= BARE_ODDS) & ~word
+        keep &= ~member(keys_at(chars, 0, size), "kinship") & ~member(with_first, "kinship")
+        keep &= ~member(keys_at(chars, surname, 2), "titles") & ~member(keys_at(chars, surname, 2), "kinship")
+        keep &= ~member(first, "titles") & ~member(chars[rows, size - 1], "place_ends")
+        keep &= ~member(keys_at(chars, 0, size), "places") & ~member(keys_at(chars, 0, size + 1), "places")
+        return keep & ~member(before | (keys_at(chars, 0, 2) << 21), "places")  # in a place: `呼和浩特`
+
+    return _Judged(two, named(surname + 2, mean_two, two), named(surname + 1, mean_one, one),
+                   3 * mean_two, 2 * mean_one)
+
+
+def four_character_names(text: Characters) -> tuple[np.ndarray, ...]:
+    """Tibetan and Mongolian names of two `MINORITY_NAME_PARTS` in a row: row, start and end byte."""
+    at = np.flatnonzero(starts(text.point, "minority_parts"))
+    at = at[member(pairs(text.point, at), "minority_parts")]  # a part's second character is never the last
+    at = at[np.isin(at + 2, at)]
+    at = at[text.value[at] == text.value[at + 3]]
+    row = text.value[at]
+    start = text.at[at] - text.offsets[row]
+    end = text.at[at + 3] + text.width[at + 3] - text.offsets[row]
+    return row, start, end

@@ -1,0 +1,367 @@
+"""The words a personal name is judged by, and a batch's characters decoded once to judge it on.
+
+Word lists (surnames, titles, relations, function characters, the halves of Tibetan and Mongolian names)
+and jieba's dictionary (MIT, read from the installed package) become sorted integer keys (`key`: up to
+three characters, 21 bits each), so that whether a candidate or its neighbours make a word is a binary
+search for a whole batch at once (`member`). `Characters` holds the code points of a batch with their
+byte offsets, so the candidates of every value are looked at as rows of a matrix (`window`).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from recognizers.address import DIVISION_SUFFIXES
+from recognizers.arrays import code_points, utf8_buffer
+from recognizers.divisions import division_names
+from recognizers.name_odds import dictionary
+from recognizers.patterns import overlapping
+
+COMPOUND_SURNAMES = (
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "令狐", "慕容", "夏侯", "尉迟", "公孙", "长孙", "宇文",
+    "司徒", "端木", "独孤", "南宫", "西门", "万俟", "闻人", "轩辕", "呼延", "澹台", "公冶", "太史", "申屠",
+    "钟离", "赫连", "濮阳", "淳于", "单于", "拓跋", "百里", "东郭", "第五", "左丘", "梁丘", "羊舌",
+)  # fmt: skip
+
+COMMON_VARIANTS = ("肖", "付", "闫")
+"""Common surnames in the spelling most people register under, which Faker's list only has as 萧, 傅, 阎."""
+
+TITLES = ("先生", "女士", "小姐", "老师", "师傅", "同志", "律师", "医生", "经理", "总监")
+"""Titles after a full name (`张伟先生`)."""
+
+SHORT_TITLES = ("某", "总", "工", "姐", "哥", "叔", "姨", "伯", "婶", "嫂")
+"""One-character titles and forms of address after a surname (`邓某`, `徐总`, `王工`, `胡姐`): a surname
+and a title, not a name (in a name column, `张哥` is the nickname a borrower saved)."""
+
+KINSHIP = frozenset((
+    "岳父", "岳母", "公公", "婆婆", "舅舅", "叔叔", "阿姨", "姑姑", "姨妈", "舅妈", "伯伯", "伯父", "伯母",
+    "叔父", "婶婶", "姥姥", "姥爷", "爷爷", "奶奶", "外公", "外婆", "丈夫", "妻子", "儿子", "女儿", "哥哥",
+    "姐姐", "弟弟", "妹妹", "父亲", "母亲", "爸爸", "妈妈", "老公", "老婆", "孙子", "孙女", "侄子", "侄女",
+    "外甥", "表哥", "表姐", "堂哥", "堂姐", "师傅", "同事", "朋友", "邻居", "房东", "谢谢", "您好", "你好",
+    "再见", "麻烦",
+))  # fmt: skip
+"""Words for a relation or courtesies, some of which start with a surname character (`岳父`, `谢谢`):
+never a name."""
+
+STOP = frozenset(
+    "的了在是和与及或等说称已于向给把被让对从到将会要也都还又就才再很不没无有这那其此各每号卡账款电手"
+    "身先女共今昨前后上下里外来去回打拨联系表示同意承诺表并但而且则即系为因所以及代签收住总某本"
+)
+"""Characters that end a name rather than continue it: function words and the first characters of the
+words that follow names in notes (`电话`, `已还款`, `表示`, `称`)."""
+
+PLACE_ENDS = frozenset("市省区县镇乡村路街道号楼室店司局行院厂部科处所站校园馆城")
+"""Last characters of places and organisations, never of a given name."""
+
+NON_NAME_TAGS = frozenset(("d", "v", "a", "c", "p", "r", "t", "m", "q", "u", "f", "s", "vn", "ad", "an", "b",
+                            "z", "y", "e", "o", "vd", "mq", "l", "i"))
+"""jieba tags of words that are never names even where a name is expected (adverbs, verbs, idioms…); a
+rarer noun or place name there is somebody's name (`转给黎阳`, `代苏宁还款`)."""
+
+FUNCTION_CHARACTERS = (
+    "的了在是与及或等说称已给把被让对从到将会要也都还又就才再很不没无有这那此各每"
+    "并但而且则即为因所以之着过们个地得"
+)
+"""Characters that are never part of a bare name: function words."""
+
+MINORITY_NAME_PARTS = (
+    # Tibetan
+    "扎西", "多吉", "多杰", "尼玛", "次仁", "才让", "达瓦", "达娃", "顿珠", "卓玛", "央金", "格桑", "旺堆",
+    "平措", "拉姆", "次旦", "才旦", "德吉", "白玛", "普布", "边巴", "巴桑", "索朗", "索南", "洛桑", "罗布",
+    "强巴", "丹增", "旦增", "阿旺", "益西", "嘎玛", "桑珠", "仁青", "曲珍", "央宗", "卓嘎", "琼达", "梅朵",
+    "美朵", "群培", "措姆", "拉巴", "米玛", "贡布", "泽仁", "拉珍", "旺姆", "次珍", "朗杰", "欧珠", "土登",
+    "赤列", "晋美", "嘉措", "加措", "卓尕", "旦巴", "德庆", "拉措", "扎巴", "仁增", "边珍", "拉宗", "旺久",
+    "群宗", "斯朗", "永措", "贡嘎",
+    # Mongolian
+    "斯琴", "高娃", "乌兰", "图雅", "娜仁", "萨仁", "宝音", "朝鲁", "苏和", "哈斯", "满都", "敖登", "塔娜",
+    "巴图", "乌云", "次旺", "孟和", "毕力", "格日", "腾格", "吉日", "青格", "乌日", "赛音", "布和", "查干",
+    "其其", "额尔", "巴雅", "那仁", "阿木", "达来", "德力", "格尔", "图门", "乌力", "吉雅", "其木", "木格",
+    "琪琪", "苏德", "巴特", "特尔",
+)  # fmt: skip
+"""Halves of four-character Tibetan and Mongolian names (`扎西顿珠`, `斯琴高娃`): two of them in a row are
+a name wherever they stand."""
+
+MIN_WORD_FREQUENCY = 20
+"""Dictionary words rarer than this are not trusted to be ordinary words (jieba lists many rare names)."""
+
+COMMON_WORD_FREQUENCY = 500
+"""Words at least this frequent are not names even after a strong label (`联系人信息`)."""
+
+FREQUENT_WORD_FREQUENCY = 100
+"""Words at least this frequent, whatever their tag, end a bare name before them (`张明天气`)."""
+
+FAMOUS_WORD_FREQUENCY = 300
+"""A bare surname and given character that make a word this frequent are that word, whatever its tag (the
+dictionary tags `高峰`, `智慧` as names)."""
+
+
+@functools.cache
+def surnames() -> tuple[str, ...]:
+    """Single surnames (Faker's zh_CN list, the most common first, and `COMMON_VARIANTS`) and the compound
+    ones."""
+    from faker.providers.person.zh_CN import Provider
+
+    singles = tuple(s for s in Provider.last_names if len(s) == 1)
+    return singles + COMMON_VARIANTS + COMPOUND_SURNAMES
+
+
+def _short_words() -> np.ndarray:
+    """Which entries of jieba's dictionary are words of two or three characters at least
+    `MIN_WORD_FREQUENCY` frequent: the words a name is looked up against."""
+    words = dictionary()
+    return (words.length >= 2) & (words.length <= 3) & (words.frequency >= MIN_WORD_FREQUENCY)
+
+
+@functools.cache
+def ordinary_words() -> frozenset[str]:
+    """The dictionary's short words not tagged as names."""
+    words = dictionary()
+    return frozenset(words.words[i] for i in np.flatnonzero(_short_words() & ~words.name))
+
+
+@functools.cache
+def place_starts() -> frozenset[str]:
+    """The first two and three characters of every division name (`玉树`, `玉树藏`): a name that starts one
+    is a place."""
+    return frozenset(name[:k] for name in division_names() for k in (2, 3) if len(name) > k)
+
+
+WIDTH = 6
+"""Characters of a candidate read: a compound surname and three more, with room to spare."""
+
+
+@dataclass(frozen=True)
+class Characters:
+    """The characters of a batch, decoded once (`arrays.code_points`): code point, first byte, width and
+    value of each, with the UTF-8 bytes and value offsets they were decoded from."""
+
+    data: np.ndarray
+    offsets: np.ndarray
+    point: np.ndarray
+    at: np.ndarray
+    width: np.ndarray
+    value: np.ndarray
+
+
+def characters(values: pa.Array) -> Characters:
+    """The characters of a batch of strings (raises UnicodeDecodeError where one is not UTF-8)."""
+    data, offsets = utf8_buffer(values)
+    point, at, width = code_points(data)
+    counts = np.diff(np.searchsorted(at, offsets))  # characters per value
+    return Characters(data, offsets, point, at, width, np.repeat(np.arange(len(values)), counts))
+
+
+def window(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The code points of the characters of each span (value `row`, bytes `start` to `end`), then of the
+    one character after it in its value, as an (n, `WIDTH` + 1) matrix padded with 0; each character's
+    byte width; how many characters the span holds (at most `WIDTH`); and the character before the span
+    (0 at the start of its value)."""
+    count = len(row)
+    chars = np.zeros((count, WIDTH + 1), dtype=np.int64)
+    widths = np.zeros((count, WIDTH + 1), dtype=np.int64)
+    length = np.zeros(count, dtype=np.int64)
+    first = np.searchsorted(text.at, text.offsets[row] + start)
+    end, limit = text.offsets[row] + end, text.offsets[row + 1]
+    reading = np.ones(count, dtype=bool)
+    last = max(len(text.at) - 1, 0)
+    previous = np.maximum(first - 1, 0)
+    before = np.where((first > 0) & (text.value[previous] == row), text.point[previous], 0)
+    for column in range(WIDTH + 1):
+        at = np.minimum(first + column, last)
+        live = reading & (first + column < len(text.at)) & (text.at[at] < limit)
+        chars[:, column] = np.where(live, text.point[at], 0)
+        widths[:, column] = np.where(live, text.width[at], 0)
+        inside = live & (text.at[at] < end)
+        length += inside
+        reading = inside  # the character after the span is read, then no more
+    return chars, widths, length, before
+
+
+def keys_at(chars: np.ndarray, start: np.ndarray | int, size: np.ndarray | int) -> np.ndarray:
+    """The `size` (at most 3) characters of each row from `start` as one integer (21 bits a character),
+    -1 where they would run past the row: a word's key in `tables`."""
+    rows = np.arange(len(chars))
+    start = np.broadcast_to(start, rows.shape)
+    size = np.broadcast_to(size, rows.shape)
+    key = np.zeros(len(chars), dtype=np.int64)
+    for k in range(3):
+        at = np.minimum(start + k, chars.shape[1] - 1)
+        key |= np.where(k < size, chars[rows, at], 0) << (21 * k)
+    return np.where((size <= 3) & (start + size <= chars.shape[1]), key, -1)
+
+
+def member(keys: np.ndarray, table: str) -> np.ndarray:
+    """Whether each key is in one of `tables` (sorted: a binary search, no set built per call)."""
+    known = tables()[table]
+    at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+    return known[at] == keys
+
+
+def key(word: str) -> int:
+    """A word of up to three characters as one integer, 21 bits a character, the first lowest."""
+    return sum(ord(ch) << (21 * k) for k, ch in enumerate(word))
+
+
+def _keys_of(chosen: np.ndarray) -> np.ndarray:
+    """The keys of the chosen dictionary entries (all of them up to three characters long), sorted."""
+    points, word = dictionary().points(chosen)
+    first = np.concatenate([[0], np.flatnonzero(np.diff(word)) + 1]) if len(word) else np.zeros(0, np.int64)
+    position = np.arange(len(points)) - np.repeat(first, np.diff(np.append(first, len(points))))
+    return np.unique(np.add.reduceat(points << (21 * position), first)) if len(first) else first
+
+
+@functools.cache
+def tables() -> dict[str, np.ndarray]:
+    """The word lists `_han_names` looks characters and words up in, as sorted integer keys."""
+    words = dictionary()
+    short = _short_words()
+    ordinary = short & ~words.name
+    non_name_tag = np.array([tag in NON_NAME_TAGS for tag in words.tags])
+
+    def keys(items: object) -> np.ndarray:
+        return np.unique(np.array([key(w) for w in items if len(w) <= 3], dtype=np.int64))  # type: ignore[attr-defined]
+
+    return {
+        "compound": keys(COMPOUND_SURNAMES),
+        "surnames": keys(name for name in surnames() if len(name) == 1),
+        "stop": keys(STOP),
+        "titles": keys(TITLES + SHORT_TITLES),
+        "words": _keys_of(ordinary),
+        "not_after_strong": _keys_of(ordinary & (non_name_tag | (words.frequency >= COMMON_WORD_FREQUENCY))),
+        # Bare names: any dictionary word (names of places or people the dictionary tags `nr` included).
+        "any_words": _keys_of(short),
+        "frequent_words": _keys_of(short & (words.frequency >= FREQUENT_WORD_FREQUENCY)),
+        "famous_words": _keys_of(short & (words.frequency >= FAMOUS_WORD_FREQUENCY)),
+        "function": keys(FUNCTION_CHARACTERS),
+        "minority_parts": keys(MINORITY_NAME_PARTS),
+        "division_ends": keys(suffix[-1] for suffix in DIVISION_SUFFIXES),
+        "kinship": keys(KINSHIP),
+        "place_ends": keys(PLACE_ENDS),
+        "places": keys(place_starts()),
+    }
+
+
+LONG_WORD_LENGTHS = (4, 5)
+"""Lengths of the dictionary words (idioms, transliterated places: `万无一失`, `阿姆斯特丹`) that a name is
+never inside."""
+_HASH_FACTOR = 1_000_003
+_HASH_MASK = 2**64 - 1
+
+
+def _hash(word: str) -> int:
+    """A word's 64-bit hash, as `_hashes` computes it for the characters of a batch."""
+    value = 0
+    for ch in word:
+        value = (value * _HASH_FACTOR + ord(ch)) & _HASH_MASK
+    return value
+
+
+def _hashes(text: Characters, first: np.ndarray, length: int) -> np.ndarray:
+    """The hash of the `length` characters from each of `first` (wrapping 64-bit arithmetic)."""
+    value = np.zeros(len(first), dtype=np.uint64)
+    last = max(len(text.point) - 1, 0)
+    for k in range(length):
+        value = value * np.uint64(_HASH_FACTOR) + text.point[np.minimum(first + k, last)].astype(np.uint64)
+    return value
+
+
+def _by_length(words: object) -> dict[int, np.ndarray]:
+    hashes: dict[int, set[int]] = {}
+    for word in words:  # type: ignore[attr-defined]
+        hashes.setdefault(len(word), set()).add(_hash(word))
+    return {length: np.array(sorted(found), dtype=np.uint64) for length, found in hashes.items()}
+
+
+@functools.cache
+def _long_words() -> dict[int, np.ndarray]:
+    """Hashes of the ordinary words of jieba's dictionary of `LONG_WORD_LENGTHS`, by length."""
+    words = dictionary()
+    hashes = {}
+    for length in LONG_WORD_LENGTHS:
+        points, _ = words.points((words.length == length) & ~words.name)
+        value = np.zeros(len(points) // length, dtype=np.uint64)
+        for column in points.reshape(-1, length).T.astype(np.uint64):
+            value = value * np.uint64(_HASH_FACTOR) + column
+        hashes[length] = np.unique(value)
+    return hashes
+
+
+@functools.cache
+def _full_divisions() -> dict[int, np.ndarray]:
+    """Hashes of the division names written in full (`石家庄市`, `红河哈尼族彝族自治州`), by length."""
+    return _by_length(name for name in division_names()
+                      if len(name) >= 3 and name.endswith(DIVISION_SUFFIXES))
+
+
+def _occurring(text: Characters, first: np.ndarray, at: np.ndarray, length: int, hashes: np.ndarray
+               ) -> np.ndarray:
+    """Whether the `length` characters from each of `first` lie in the value of `at` and are one of
+    `hashes`."""
+    if length > len(text.point):
+        return np.zeros(len(first), dtype=bool)
+    fits = (first >= 0) & (first + length <= len(text.point))
+    first = np.clip(first, 0, max(len(text.point) - length, 0))
+    fits &= (text.value[first] == text.value[at]) & (text.value[first + length - 1] == text.value[at])
+    hashed = _hashes(text, first, length)
+    return fits & (hashes[np.minimum(np.searchsorted(hashes, hashed), len(hashes) - 1)] == hashed)
+
+
+def inside_long_word(text: Characters, at: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Whether the `size` characters from each of `at` lie within a word of `LONG_WORD_LENGTHS` in their
+    value (`马到成功`, `阿姆斯特丹`)."""
+    inside = np.zeros(len(at), dtype=bool)
+    for length, hashes in _long_words().items():
+        for shift in range(length):  # the word starts `shift` characters before `at`
+            inside |= (size + shift <= length) & _occurring(text, at - shift, at, length, hashes)
+    return inside
+
+
+def overlapping_division(text: Characters, at: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Whether the `size` characters from each of `at` (ascending) share one with a division's full name
+    in their value (`石家庄市翔安区`: 庄市翔 is no name). Full names end in a division's suffix: only the
+    windows that end on one near a span are looked up."""
+    if not len(at):
+        return np.zeros(0, dtype=bool)
+    ends = np.flatnonzero(starts(text.point, "division_ends"))
+    longest = max(_full_divisions(), default=0)
+    nearest = np.searchsorted(at, ends, side="right") - 1  # the last span starting at or before each end
+    reach = at[np.maximum(nearest, 0)] + size[np.maximum(nearest, 0)] + longest - 1
+    ends = ends[(nearest >= 0) & (ends < reach)]  # ends of names that could overlap a span
+    starts_of, ends_of = [], []
+    for length, hashes in _full_divisions().items():
+        named = ends[_occurring(text, ends - length + 1, ends, length, hashes)]
+        starts_of.append(named - length + 1)
+        ends_of.append(named + 1)
+    found = np.concatenate(starts_of) if starts_of else np.zeros(0, dtype=np.int64)
+    every = np.zeros(len(found), dtype=np.int64)  # character indexes run across values: one row for all
+    return overlapping(np.zeros(len(at), dtype=np.int64), at, at + size, every, found,
+                       np.concatenate(ends_of) if ends_of else found)
+
+
+def pairs(point: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The characters at `at` and the ones after them as two-character keys of `tables` (0 after the
+    last)."""
+    following = np.where(at + 1 < len(point), point[np.minimum(at + 1, max(len(point) - 1, 0))], 0)
+    return point[at] | (following << 21)
+
+
+def starts(point: np.ndarray, table: str) -> np.ndarray:
+    """Whether each code point is the first character of a word of `tables()[table]` (a lookup each)."""
+    return _first_characters(table)[point]
+
+
+@functools.cache
+def _first_characters(table: str) -> np.ndarray:
+    first = np.zeros(0x110000, dtype=bool)  # every code point
+    first[tables()[table] & ((1 << 21) - 1)] = True
+    return first
+
+
+def is_han(points: np.ndarray) -> np.ndarray:
+    """Whether each code point is a CJK unified ideograph (extension A included, as `patterns.HAN`)."""
+    return ((points >= 0x4E00) & (points <= 0x9FFF)) | ((points >= 0x3400) & (points <= 0x4DBF))

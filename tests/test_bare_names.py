@@ -1,0 +1,117 @@
+"""Names with nothing around them, found by the odds of their characters (`recognizers.bare_names`), and
+the pieces they are decided with: the character odds, the batch's code points, the word lookups."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from recognizers import detect, person_name
+from recognizers.arrays import code_points
+from recognizers.name_odds import GIVEN, SURNAME, VERB, odds
+from recognizers.name_words import characters, inside_long_word, overlapping_division
+from recognizers.patterns import overlapping, overlapping_earlier
+
+
+def _names(text: str) -> list[str]:
+    return [text[f.start : f.end] for f in detect(text) if f.entity == "CN_PERSON_NAME"]
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("张建国在会上说下周还款", ["张建国"]),
+    ("已电话告知刘芳，逾期费用按合同计收", ["刘芳"]),
+    ("3月5日赵静确认收到催收函", ["赵静"]),
+    ("今天冯欣和李兵吵了一架", ["冯欣", "李兵"]),  # not 冯欣和 nor 和李兵
+    ("让陈志强转告他父亲", ["陈志强"]),
+    ("陈阳搬到天津市了", ["陈阳"]),  # 搬 starts a verb: not 陈阳搬
+    ("紧急联系人周利未接通", ["周利"]),  # after a label too
+    ("邻居豆桂芳说一家人都搬走了", ["豆桂芳"]),  # not 桂芳, though 桂 is a surname too
+    ("江泽民主席发表新年讲话", ["江泽民"]),  # 民主 is a word, but 主席 starts after it
+    ("扎西顿珠说下个月还", ["扎西顿珠"]),
+    ("斯琴高娃来电询问", ["斯琴高娃"]),
+    ("今借到祖力皮亚·托合提人民币2万元", ["祖力皮亚·托合提"]),
+    ("5号上午MA JIANHUA到柜台办理", ["MA JIANHUA"]),
+    ("She lives with Lin Wei in Hangzhou", ["Lin Wei"]),
+])  # fmt: skip
+def test_names_without_a_cue(text: str, names: list[str]) -> None:
+    assert _names(text) == names
+
+
+@pytest.mark.parametrize("text", [
+    "温馨提示：请按时还款，保持良好信用。",  # 温馨 is tagged as a name in jieba's dictionary
+    "雷雨天气，北京市部分区域配送延迟。",
+    "他做事向来马到成功",  # inside an idiom
+    "中国工商银行阿姆斯特丹 信用卡",  # inside a transliterated place
+    "广西壮族自治区石家庄市翔安区******",  # what a masked address keeps: verify must not fail on it
+    "核实工作单位为红河哈尼族彝族自治州宏达建材有限公司",
+    "由于长江泥沙的冲积",  # 由 is a weak label, 由于 a word
+    "胡姐接待，已登记",  # a surname and a form of address
+    "杨阿姨来电询问进度",
+    "Hong Kong branch",
+    "邓某已还款",
+    "他说一家人都搬走了",  # 家人 is no label before a name
+])  # fmt: skip
+def test_words_titles_and_places_are_not_bare_names(text: str) -> None:
+    assert _names(text) == []
+
+
+@pytest.mark.parametrize("text", ["王", "", "张伟", "李", "a", "😀张伟😀"])
+def test_short_values_alone_in_a_batch(text: str) -> None:
+    """A batch shorter than the longest word looked up: no index runs past its characters."""
+    found = person_name.find(pa.array([text]), None)
+    assert [text.encode()[s:e].decode() for s, e in zip(found.start, found.end, strict=True)] == (
+        ["张伟"] if "张伟" in text else [])
+
+
+def test_the_odds_of_characters_in_names() -> None:
+    def of(ch: str, role: int) -> float:
+        return float(odds(np.array([ord(ch)]), role)[0])
+
+    assert of("李", SURNAME) > 5 > of("和", SURNAME)  # 和 is a surname, far more often a conjunction
+    assert of("芳", GIVEN) > 3 > 0 > of("的", GIVEN)
+    assert of("彤", GIVEN) > 3  # a modern given name: counted from real names, not 1998 news
+    assert of("搬", VERB) > of("搬", GIVEN) and of("伟", VERB) < of("伟", GIVEN)
+    assert of("\U00020000", GIVEN) == float(odds(np.array([0x20000]), GIVEN)[0])  # beyond the table
+
+
+def test_code_points_are_the_characters_of_the_utf8_bytes() -> None:
+    text = "a张伟€😀é\x00"
+    point, at, width = code_points(np.frombuffer(text.encode(), dtype=np.uint8))
+    assert [chr(p) for p in point] == list(text)
+    assert width.tolist() == [len(ch.encode()) for ch in text]
+    assert at.tolist() == [len(text[:k].encode()) for k in range(len(text))]
+    with pytest.raises(UnicodeDecodeError):
+        code_points(np.frombuffer(b"ok\xff\xfe", dtype=np.uint8))
+
+
+def test_overlaps_agree_with_pairwise_comparison() -> None:
+    rng = random.Random(11)
+
+    def random_spans(count: int) -> list[tuple[int, int, int]]:
+        starts = [rng.randrange(30) for _ in range(count)]
+        return [(rng.randrange(4), s, s + rng.randrange(1, 6)) for s in starts]
+
+    spans, others = sorted(random_spans(60)), random_spans(40)
+    row, start, end = (np.array(column) for column in zip(*spans, strict=True))
+    other_row, other_start, other_end = (np.array(column) for column in zip(*others, strict=True))
+    expected = [any(r == o[0] and s < o[2] and o[1] < e for o in others) for r, s, e in spans]
+    assert overlapping(row, start, end, other_row, other_start, other_end).tolist() == expected
+    earlier = [any(r == p[0] and (p[1], i2) < (s, i) and s < p[2] for i2, p in enumerate(spans))
+               for i, (r, s, e) in enumerate(spans)]
+    assert overlapping_earlier(row, start, end).tolist() == earlier
+    none = np.zeros(0, dtype=np.int64)
+    assert overlapping(row, start, end, none, none, none).tolist() == [False] * len(spans)
+
+
+def test_long_words_and_division_names_are_found_around_a_span() -> None:
+    values = pa.array(["他做事马到成功", "马到", "石家庄市翔安区", "翔安区"])
+    text = characters(values)
+    # Characters of the batch, counted across values: 马到 in 马到成功 (inside), 马到 alone (its value is too
+    # short), 庄市翔 (overlaps 石家庄市 and 翔安区), 翔安 (inside 翔安区).
+    at = np.array([3, 7, 11, 16])
+    size = np.array([2, 2, 3, 2])
+    assert inside_long_word(text, at, size).tolist() == [True, False, False, False]
+    assert overlapping_division(text, at, size).tolist() == [False, False, True, True]
