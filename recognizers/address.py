@@ -65,10 +65,16 @@ NUMBER_MARKS = (
     "号院", "号楼", "号", "栋", "幢", "座", "单元", "层", "楼", "室", "户", "组", "弄", "巷", "排", "期",
     "区", "队", "社", "门", "铺", "房",
 )  # fmt: skip
-_LEADING = "住在于到往至是的了与及或把从向寄送搬址位近旁边对面附请将给为由也还就可要能已去来那个这达"
+_LEADING = "住在于到往至是的了与及或把从向寄送搬址位近旁边对面附请将给为由也还就可要能已去来个这"
 """Characters that lead into an address or follow it, never part of a road's or estate's name."""
-_NAME_CHAR = f"[^\\x00-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\u33ff\u4dc0-\u4dff\ua000-\U0010ffff{_LEADING}]"
+_NOT_FIRST = "达那"
+"""Characters that lead into an address when they come first (`送达`, `那条路`), but stand inside names
+(`万达广场`, `迤那镇`)."""
+_NOT_NAME = "\\x00-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\u33ff\u4dc0-\u4dff\ua000-\U0010ffff"
+_NAME_CHAR = f"[^{_NOT_NAME}{_LEADING}]"
 """A character of a road's, estate's or building's name: a Han character, a Latin letter or a digit."""
+_NAME_FIRST = f"[^{_NOT_NAME}{_LEADING}{_NOT_FIRST}]"
+"""The first character of such a name."""
 _NUMBER = "[0-9０-９一二三四五六七八九十百千零〇两]{1,6}(?:[-－][0-9]{1,5}){0,2}"
 
 
@@ -86,11 +92,11 @@ def _patterns() -> dict[str, str]:
     # Any Han characters before a division's last word: what leads into the address (`家住`) is cut off
     # by the gazetteer afterwards, and division names may hold characters that lead elsewhere (`达州`).
     chain = f"(?:[{HAN}]{{1,9}}?{alternation(DIVISION_SUFFIXES)})+"
-    road = f"{_NAME_CHAR}{{1,8}}?{alternation(ROAD_MARKS)}"
-    place = f"{_NAME_CHAR}{{1,8}}?{alternation(PLACE_MARKS)}+"
+    road = f"{_NAME_FIRST}{_NAME_CHAR}{{0,7}}?{alternation(ROAD_MARKS)}"
+    place = f"{_NAME_FIRST}{_NAME_CHAR}{{0,7}}?{alternation(PLACE_MARKS)}+"
     number = (f"(?:[A-Za-z]?{_NUMBER}[A-Za-z]?{alternation(NUMBER_MARKS)}|[A-Za-z]{{1,2}}(?:座|栋|幢|区)"
               "|[0-9]{1,3}[-－][0-9]{1,3}[-－][0-9]{3,5})")  # building-unit-room: 9-4-2607
-    building = f"{_NAME_CHAR}{{2,8}}?{number}"  # an estate or building without a marker: 数码港三号楼
+    building = f"{_NAME_FIRST}{_NAME_CHAR}{{1,7}}?{number}"  # an estate or building, no marker: 数码港三号楼
     room = "[0-9]{1,5}(?:[-－][0-9]{1,5}){0,2}"  # a room or unit written as bare numbers: 2804, 9-6-404
     part = f"(?:{number}|{road}|{place}|{building})"
     more = f"(?:{part}|{room})"
