@@ -38,6 +38,10 @@ LAST_ODDS = -4.0
 """A bare name's third character belongs to it when its log odds as a name's last character are at least
 this (after `JOINED_PENALTY`)."""
 
+BRAND = "牌"
+"""What follows a brand's name (`李宁牌`), never a person's."""
+SIGNATURE = "【】"
+"""The brackets around a text message's sender (`【安逸花】尊敬的客户`): an app or company, not a person."""
 JOINED_PENALTY = 2.0
 """Log odds taken off a bare name whose last character makes a frequent word with the next one
 (`张明天` before `天气`)."""
@@ -135,6 +139,9 @@ def _judged(chars: np.ndarray, before: np.ndarray, surname: np.ndarray) -> _Judg
         keep &= ~member(keys_at(chars, surname, 2), "titles") & ~member(keys_at(chars, surname, 2), "kinship")
         keep &= ~member(first, "titles") & ~member(chars[rows, size - 1], "place_ends")
         keep &= ~member(keys_at(chars, 0, size), "places") & ~member(keys_at(chars, 0, size + 1), "places")
+        following = chars[rows, np.minimum(size, WIDTH)]
+        keep &= following != ord(BRAND)  # `李宁牌运动鞋`
+        keep &= ~((before == ord(SIGNATURE[0])) & (following == ord(SIGNATURE[1])))  # `【安逸花】`: a sender
         return keep & ~member(before | (keys_at(chars, 0, 2) << 21), "places")  # in a place: `呼和浩特`
 
     return _Judged(two, named(surname + 2, mean_two, two), named(surname + 1, mean_one, one),

@@ -53,6 +53,8 @@ def test_names_without_a_cue(text: str, names: list[str]) -> None:
     "Hong Kong branch",
     "邓某已还款",
     "他说一家人都搬走了",  # 家人 is no label before a name
+    "李宁牌运动鞋已签收",
+    "【安逸花】尊敬的客户，您的账单已出",
 ])  # fmt: skip
 def test_words_titles_and_places_are_not_bare_names(text: str) -> None:
     assert _names(text) == []
