@@ -84,4 +84,8 @@ def code_points(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     code points by Python's codec, in C). Raises UnicodeDecodeError where `data` is not UTF-8."""
     at = np.flatnonzero((data & 0xC0) != 0x80)
     point = np.frombuffer(data.tobytes().decode("utf-8").encode("utf-32-le"), dtype=np.uint32)
-    return point.astype(np.int64), at, np.diff(np.append(at, len(data)))
+    return point.astype(np.int64), at, _WIDTHS[data[at]]
+
+
+_WIDTHS = np.array([1] * 0xC0 + [2] * 0x20 + [3] * 0x10 + [4] * 0x10, dtype=np.int64)
+"""A UTF-8 character's width in bytes by its first byte."""
