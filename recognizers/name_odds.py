@@ -38,6 +38,8 @@ preposition or adverb, and an adverb's first character."""
 VERB_MARGIN = 2.0
 """A character whose log odds as the first of a verb (or adverb, conjunction, preposition) exceed its log
 odds in a given name by more than this starts what follows a name rather than ending it (`陈阳搬到`)."""
+UNSEEN_SHARE = 1e-8
+"""The share every character is given on top of its counted one: about one in the given-name counts."""
 PLANE = 0x10000
 """Characters beyond the basic plane (rare extension ideographs) get the lowest odds of their role."""
 
@@ -88,11 +90,12 @@ def log_odds() -> np.ndarray:
 
 
 def _log_shares(points: Sequence[int] | np.ndarray, weights: Sequence[float] | np.ndarray) -> np.ndarray:
-    """The log share of each code point in weighted counts, add-one smoothed: unseen is rare, not absent."""
+    """The log share of each code point in weighted counts, plus `UNSEEN_SHARE`: a character no count has
+    seen is rare, not absent, and equally rare in every role (its odds are 0, neither for nor against)."""
     point = np.array(points, dtype=np.int64)
     kept = point < PLANE
     counts = np.bincount(point[kept], np.array(weights, dtype=np.float64)[kept], minlength=PLANE)
-    return np.log((counts + 1) / (counts.sum() + PLANE))
+    return np.log(counts / counts.sum() + UNSEEN_SHARE)
 
 
 @functools.cache

@@ -475,13 +475,6 @@ def normalize(names: pa.Array) -> pa.Array:
     return pc.if_else(pc.string_is_ascii(names), pinyin, han)
 
 
-def surname_length(name: str) -> int:
-    """How many leading characters of a Han name are its surname (0 for pinyin and minority names)."""
-    if not name or name.isascii() or any(d in name for d in _DOTS):
-        return 0
-    return 2 if name.startswith(COMPOUND_SURNAMES) else 1
-
-
 def mask_shown(written: pa.Array) -> np.ndarray:
     """How many leading characters of each written name a mask shows: its surname (`张**`, `欧阳**`);
     nothing of a pinyin or minority name, whose surname cannot be told from its position."""

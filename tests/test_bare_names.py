@@ -11,7 +11,7 @@ import pytest
 
 from recognizers import detect, person_name
 from recognizers.arrays import code_points
-from recognizers.name_odds import GIVEN, SURNAME, VERB, odds
+from recognizers.name_odds import GIVEN, SURNAME, VERB, log_odds, odds
 from recognizers.name_words import characters, inside_long_word, overlapping_division
 from recognizers.patterns import overlapping, overlapping_earlier
 
@@ -76,7 +76,8 @@ def test_the_odds_of_characters_in_names() -> None:
     assert of("芳", GIVEN) > 3 > 0 > of("的", GIVEN)
     assert of("彤", GIVEN) > 3  # a modern given name: counted from real names, not 1998 news
     assert of("搬", VERB) > of("搬", GIVEN) and of("伟", VERB) < of("伟", GIVEN)
-    assert of("\U00020000", GIVEN) == float(odds(np.array([0x20000]), GIVEN)[0])  # beyond the table
+    assert of("\u4dbf", SURNAME) == of("\u4dbf", GIVEN) == of("\u4dbf", VERB) == 0  # unseen anywhere: no odds
+    assert of("\U00020000", GIVEN) == float(log_odds()[GIVEN].min())  # beyond the table: the lowest
 
 
 def test_code_points_are_the_characters_of_the_utf8_bytes() -> None:
