@@ -26,6 +26,7 @@ from recognizers.name_words import (
     member,
     overlapping_division,
     pairs,
+    relation_or_place,
     starts,
 )
 from recognizers.patterns import overlapping_earlier
@@ -134,11 +135,9 @@ def _judged(chars: np.ndarray, before: np.ndarray, surname: np.ndarray) -> _Judg
     mean_one = (surname_odds + odds(first, GIVEN)) / 2 - joined_one
 
     def named(size: np.ndarray, mean: np.ndarray, possible: np.ndarray) -> np.ndarray:
-        keep = possible & (mean >= BARE_ODDS) & ~word
-        keep &= ~member(keys_at(chars, 0, size), "kinship") & ~member(with_first, "kinship")
-        keep &= ~member(keys_at(chars, surname, 2), "titles") & ~member(keys_at(chars, surname, 2), "kinship")
-        keep &= ~member(first, "titles") & ~member(chars[rows, size - 1], "place_ends")
-        keep &= ~member(keys_at(chars, 0, size), "places") & ~member(keys_at(chars, 0, size + 1), "places")
+        keep = possible & (mean >= BARE_ODDS) & ~word & ~relation_or_place(chars, surname, size)
+        keep &= ~member(keys_at(chars, surname, 2), "titles") & ~member(first, "titles")
+        keep &= ~member(keys_at(chars, 0, size), "places")
         following = chars[rows, np.minimum(size, WIDTH)]
         keep &= following != ord(BRAND)  # `李宁牌运动鞋`
         keep &= ~((before == ord(SIGNATURE[0])) & (following == ord(SIGNATURE[1])))  # `【安逸花】`: a sender

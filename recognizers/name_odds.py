@@ -57,9 +57,15 @@ class Dictionary:
 
     def points(self, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The code points of the chosen words, one after another, and the index of the word of each."""
-        words = [self.words[i] for i in np.flatnonzero(chosen)]
-        points = np.frombuffer("".join(words).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-        return points, np.repeat(np.flatnonzero(chosen), self.length[chosen])
+        index = np.flatnonzero(chosen)
+        return code_points_of([self.words[i] for i in index])[0], np.repeat(index, self.length[chosen])
+
+
+def code_points_of(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The code points of `words`, one after another, and each character's position in its word."""
+    lengths = np.array([len(w) for w in words], dtype=np.int64)
+    points = np.frombuffer("".join(words).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    return points, np.arange(len(points)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
 
 
 @functools.cache
@@ -77,15 +83,17 @@ def dictionary() -> Dictionary:
 
 @functools.cache
 def log_odds() -> np.ndarray:
-    """A (3, `PLANE`) float32 table: the natural log odds of each character as a surname, as a character
-    of a given name, and as the start of what follows a name."""
+    """A (3, `PLANE` + 1) float32 table: the natural log odds of each character as a surname, as a
+    character of a given name, and as the start of what follows a name; the last column, for characters
+    beyond the plane, holds each role's lowest."""
     words = dictionary()
     points, word = words.points(~words.name)
     ordinary = _log_shares(points, words.frequency[word])
-    table = np.empty((3, PLANE), dtype=np.float32)
-    table[SURNAME] = _log_shares(*_emitted(("B", "nr"))) - ordinary
-    table[GIVEN] = _log_shares(*_given_counts()) - ordinary
-    table[VERB] = _log_shares(*_emitted(*VERB_STATES)) - ordinary
+    table = np.empty((3, PLANE + 1), dtype=np.float32)
+    table[SURNAME, :PLANE] = _log_shares(*_emitted(("B", "nr"))) - ordinary
+    table[GIVEN, :PLANE] = _log_shares(*_given_counts()) - ordinary
+    table[VERB, :PLANE] = _log_shares(*_emitted(*VERB_STATES)) - ordinary
+    table[:, PLANE] = table[:, :PLANE].min(axis=1)
     return table
 
 
@@ -129,5 +137,4 @@ def _given_counts() -> tuple[np.ndarray, np.ndarray]:
 
 def odds(points: np.ndarray, role: int) -> np.ndarray:
     """The log odds of code points (any integer array) in `role`."""
-    table = log_odds()[role]
-    return np.where(points < PLANE, table[np.minimum(points, PLANE - 1)], table.min())
+    return log_odds()[role][np.minimum(points, PLANE)]

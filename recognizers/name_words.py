@@ -10,6 +10,7 @@ byte offsets, so the candidates of every value are looked at as rows of a matrix
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ import pyarrow as pa
 from recognizers.address import DIVISION_SUFFIXES
 from recognizers.arrays import code_points, utf8_buffer
 from recognizers.divisions import division_names
-from recognizers.name_odds import dictionary
+from recognizers.name_odds import code_points_of, dictionary
 from recognizers.patterns import overlapping
 
 COMPOUND_SURNAMES = (
@@ -202,17 +203,14 @@ def member(keys: np.ndarray, table: str) -> np.ndarray:
     return known[at] == keys
 
 
-def key(word: str) -> int:
-    """A word of up to three characters as one integer, 21 bits a character, the first lowest."""
-    return sum(ord(ch) << (21 * k) for k, ch in enumerate(word))
-
-
-def _keys_of(chosen: np.ndarray) -> np.ndarray:
-    """The keys of the chosen dictionary entries (all of them up to three characters long), sorted."""
-    points, word = dictionary().points(chosen)
-    first = np.concatenate([[0], np.flatnonzero(np.diff(word)) + 1]) if len(word) else np.zeros(0, np.int64)
-    position = np.arange(len(points)) - np.repeat(first, np.diff(np.append(first, len(points))))
-    return np.unique(np.add.reduceat(points << (21 * position), first)) if len(first) else first
+def word_keys(words: Iterable[str]) -> np.ndarray:
+    """The sorted keys of words of one to three characters (longer ones left out): 21 bits a character,
+    the first lowest, as `keys_at` makes them from a batch's characters."""
+    chosen = [w for w in words if 1 <= len(w) <= 3]
+    if not chosen:
+        return np.zeros(0, dtype=np.int64)
+    points, position = code_points_of(chosen)
+    return np.unique(np.add.reduceat(points << (21 * position), np.flatnonzero(position == 0)))
 
 
 @functools.cache
@@ -223,72 +221,75 @@ def tables() -> dict[str, np.ndarray]:
     ordinary = short & ~words.name
     non_name_tag = np.array([tag in NON_NAME_TAGS for tag in words.tags])
 
-    def keys(items: object) -> np.ndarray:
-        return np.unique(np.array([key(w) for w in items if len(w) <= 3], dtype=np.int64))  # type: ignore[attr-defined]
+    def entries(chosen: np.ndarray) -> np.ndarray:
+        return word_keys(words.words[i] for i in np.flatnonzero(chosen))
 
     return {
-        "compound": keys(COMPOUND_SURNAMES),
-        "surnames": keys(name for name in surnames() if len(name) == 1),
-        "stop": keys(STOP),
-        "titles": keys(TITLES + SHORT_TITLES),
-        "words": _keys_of(ordinary),
-        "not_after_strong": _keys_of(ordinary & (non_name_tag | (words.frequency >= COMMON_WORD_FREQUENCY))),
+        "compound": word_keys(COMPOUND_SURNAMES),
+        "surnames": word_keys(name for name in surnames() if len(name) == 1),
+        "stop": word_keys(STOP),
+        "titles": word_keys(TITLES + SHORT_TITLES),
+        "words": entries(ordinary),
+        "not_after_strong": entries(ordinary & (non_name_tag | (words.frequency >= COMMON_WORD_FREQUENCY))),
         # Bare names: any dictionary word (names of places or people the dictionary tags `nr` included).
-        "any_words": _keys_of(short),
-        "frequent_words": _keys_of(short & (words.frequency >= FREQUENT_WORD_FREQUENCY)),
-        "famous_words": _keys_of(short & (words.frequency >= FAMOUS_WORD_FREQUENCY)),
-        "function": keys(FUNCTION_CHARACTERS),
-        "minority_parts": keys(MINORITY_NAME_PARTS),
-        "division_ends": keys(suffix[-1] for suffix in DIVISION_SUFFIXES),
-        "kinship": keys(KINSHIP),
-        "place_ends": keys(PLACE_ENDS),
-        "places": keys(place_starts()),
+        "any_words": entries(short),
+        "frequent_words": entries(short & (words.frequency >= FREQUENT_WORD_FREQUENCY)),
+        "famous_words": entries(short & (words.frequency >= FAMOUS_WORD_FREQUENCY)),
+        "function": word_keys(FUNCTION_CHARACTERS),
+        "minority_parts": word_keys(MINORITY_NAME_PARTS),
+        "division_ends": word_keys(suffix[-1] for suffix in DIVISION_SUFFIXES),
+        "kinship": word_keys(KINSHIP),
+        "place_ends": word_keys(PLACE_ENDS),
+        "places": word_keys(place_starts()),
     }
+
+
+def relation_or_place(chars: np.ndarray, surname: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Whether each candidate (the rows of `chars`: a surname `surname` characters long, the candidate
+    `size` in all) is a word for a relation, starts with one after the surname (`杨阿姨`), ends as a
+    place does, or starts a place's name with the character after it (`玉树市`)."""
+    rows = np.arange(len(chars))
+    relations = (keys_at(chars, 0, size), keys_at(chars, 0, surname + 1), keys_at(chars, surname, 2))
+    return (np.logical_or.reduce([member(word, "kinship") for word in relations])
+            | member(chars[rows, size - 1], "place_ends") | member(keys_at(chars, 0, size + 1), "places"))
 
 
 LONG_WORD_LENGTHS = (4, 5)
 """Lengths of the dictionary words (idioms, transliterated places: `万无一失`, `阿姆斯特丹`) that a name is
 never inside."""
-_HASH_FACTOR = 1_000_003
-_HASH_MASK = 2**64 - 1
+_HASH_FACTOR = np.uint64(1_000_003)
 
 
-def _hash(word: str) -> int:
-    """A word's 64-bit hash, as `_hashes` computes it for the characters of a batch."""
-    value = 0
-    for ch in word:
-        value = (value * _HASH_FACTOR + ord(ch)) & _HASH_MASK
-    return value
+def _hashed(columns: Iterable[np.ndarray]) -> np.ndarray:
+    """The 64-bit hash of rows of code points given column by column (wrapping arithmetic): how a batch's
+    windows and the words they are looked up in are hashed alike."""
+    value = np.uint64(0)
+    for column in columns:
+        value = value * _HASH_FACTOR + column.astype(np.uint64)
+    return np.asarray(value, dtype=np.uint64)
 
 
 def _hashes(text: Characters, first: np.ndarray, length: int) -> np.ndarray:
-    """The hash of the `length` characters from each of `first` (wrapping 64-bit arithmetic)."""
-    value = np.zeros(len(first), dtype=np.uint64)
+    """The hash of the `length` characters from each of `first`."""
     last = max(len(text.point) - 1, 0)
-    for k in range(length):
-        value = value * np.uint64(_HASH_FACTOR) + text.point[np.minimum(first + k, last)].astype(np.uint64)
-    return value
+    return _hashed(text.point[np.minimum(first + k, last)] for k in range(length))
 
 
-def _by_length(words: object) -> dict[int, np.ndarray]:
-    hashes: dict[int, set[int]] = {}
-    for word in words:  # type: ignore[attr-defined]
-        hashes.setdefault(len(word), set()).add(_hash(word))
-    return {length: np.array(sorted(found), dtype=np.uint64) for length, found in hashes.items()}
+def _by_length(words: Iterable[str]) -> dict[int, np.ndarray]:
+    """The sorted hashes of `words`, by length."""
+    grouped: dict[int, list[str]] = {}
+    for word in words:
+        grouped.setdefault(len(word), []).append(word)
+    return {length: np.unique(_hashed(code_points_of(same)[0].reshape(-1, length).T))
+            for length, same in grouped.items()}
 
 
 @functools.cache
 def _long_words() -> dict[int, np.ndarray]:
     """Hashes of the ordinary words of jieba's dictionary of `LONG_WORD_LENGTHS`, by length."""
     words = dictionary()
-    hashes = {}
-    for length in LONG_WORD_LENGTHS:
-        points, _ = words.points((words.length == length) & ~words.name)
-        value = np.zeros(len(points) // length, dtype=np.uint64)
-        for column in points.reshape(-1, length).T.astype(np.uint64):
-            value = value * np.uint64(_HASH_FACTOR) + column
-        hashes[length] = np.unique(value)
-    return hashes
+    return _by_length(words.words[i] for i in np.flatnonzero(np.isin(words.length, LONG_WORD_LENGTHS)
+                                                              & ~words.name))
 
 
 @functools.cache

@@ -48,6 +48,7 @@ from recognizers.name_words import (
     keys_at,
     member,
     ordinary_words,
+    relation_or_place,
     surnames,
     window,
 )
@@ -424,14 +425,11 @@ def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray, before
                                      & ~member(keys_at(chars, surname + 2, 2), "words"))
     cut |= odds(second, VERB) - odds(second, GIVEN) > VERB_MARGIN  # `周利未接通`: 未 starts what follows
     given = np.where(has_second & ~cut, 2, 1)
-    keep &= ~(member(first, "titles") & (given == 1)) & ~member(keys_at(chars, surname, 2), "kinship")
+    keep &= ~(member(first, "titles") & (given == 1))
     size = surname + given
     for word in (keys_at(chars, 0, size), keys_at(chars, 0, surname + 1)):
-        keep &= ~member(word, "kinship")
-        ordinary = np.where(strong, member(word, "not_after_strong"), member(word, "words"))
-        keep &= ~ordinary
-    keep &= ~member(chars[rows, size - 1], "place_ends")
-    keep &= ~member(keys_at(chars, 0, size + 1), "places")
+        keep &= ~np.where(strong, member(word, "not_after_strong"), member(word, "words"))
+    keep &= ~relation_or_place(chars, surname, size)
     keep &= strong | ~member(keys_at(chars, 0, size), "places")  # `连云港` alone; `黄平还款` is a memo's name
     name_odds = odds(chars[:, 0], SURNAME) + odds(first, GIVEN) + np.where(given == 2, odds(second, GIVEN), 0)
     keep &= strong | (name_odds / (1 + given) >= WEAK_ODDS)

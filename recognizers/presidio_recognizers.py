@@ -112,7 +112,8 @@ class CnAddressRecognizer(ChineseEntityRecognizer):
 
 
 class CnPersonNameRecognizer(ChineseEntityRecognizer):
-    """Personal names where a label, a title or the column says a name stands."""
+    """Personal names: where a label, a title or the column says one stands, or whose characters make one
+    far likelier than ordinary words."""
 
     ENTITY = person_name.ENTITY
     CONTEXT = person_name.CONTEXT
