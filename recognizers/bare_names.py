@@ -6,8 +6,8 @@ reach `BARE_ODDS`, and it makes no dictionary word with the character before it 
 function character, and is no relation, title, place or the start of one. Whether the second given
 character belongs to the name is decided by its odds as a name's and as the start of a verb, and by the
 word it would make with the next character. Two halves of a Tibetan or Mongolian name in a row
-(`扎西顿珠`) are a name wherever they stand. Everything is decided on the batch's code points at once,
-with no pattern per candidate.
+(`扎西顿珠`) and Mongolian names of one word (`其其格`) are a name wherever they stand. Everything is
+decided on the batch's code points at once, with no pattern per candidate.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from recognizers.name_words import (
     inside_long_word,
     is_han,
     keys_at,
+    listed_minority_names,
     member,
     overlapping_division,
     pairs,
@@ -43,6 +44,9 @@ BRAND = "牌"
 """What follows a brand's name (`李宁牌`), never a person's."""
 SIGNATURE = "【】"
 """The brackets around a text message's sender (`【安逸花】尊敬的客户`): an app or company, not a person."""
+SHORTER_MARGIN = 4.0
+"""Of a candidate that is a name with one and with two given characters, the one-character reading is
+taken when its log odds summed exceed the other's by more than this."""
 JOINED_PENALTY = 2.0
 """Log odds taken off a bare name whose last character makes a frequent word with the next one
 (`张明天` before `天气`)."""
@@ -61,7 +65,10 @@ def bare_names(text: Characters) -> tuple[np.ndarray, ...]:
     at, surname = at[best >= BARE_ODDS], surname[best >= BARE_ODDS]
     chars = np.stack([_around(text, at, shift) for shift in range(WIDTH + 1)], axis=1)
     judged = _judged(chars, _around(text, at, -1), surname)
-    size = np.where(judged.two_given, judged.long * (surname + 2), judged.short * (surname + 1))
+    # Both readings names: the shorter wins when its odds add up to clearly more (`陈婷发送`: 陈婷).
+    shorter = judged.long & judged.short & (judged.short_odds > judged.long_odds + SHORTER_MARGIN)
+    two = judged.two_given & ~shorter
+    size = np.where(two, judged.long * (surname + 2), judged.short * (surname + 1))
     named = np.flatnonzero(size > 0)
     named = named[~inside_long_word(text, at[named], size[named])]
     named = named[~overlapping_division(text, at[named], size[named])]
@@ -147,13 +154,14 @@ def _judged(chars: np.ndarray, before: np.ndarray, surname: np.ndarray) -> _Judg
                    3 * mean_two, 2 * mean_one)
 
 
-def four_character_names(text: Characters) -> tuple[np.ndarray, ...]:
-    """Tibetan and Mongolian names of two `MINORITY_NAME_PARTS` in a row: row, start and end byte."""
+def minority_names(text: Characters) -> tuple[np.ndarray, ...]:
+    """Tibetan and Mongolian names without a dot: two `MINORITY_NAME_PARTS` in a row, and the
+    `MINORITY_NAMES` of one word: row, start and end byte."""
     at = np.flatnonzero(starts(text.point, "minority_parts"))
     at = at[member(pairs(text.point, at), "minority_parts")]  # a part's second character is never the last
     at = at[np.isin(at + 2, at)]
     at = at[text.value[at] == text.value[at + 3]]
+    whole, length = listed_minority_names(text)
+    at, last = np.concatenate([at, whole]), np.concatenate([at + 3, whole + length - 1])
     row = text.value[at]
-    start = text.at[at] - text.offsets[row]
-    end = text.at[at + 3] + text.width[at + 3] - text.offsets[row]
-    return row, start, end
+    return row, text.at[at] - text.offsets[row], text.at[last] + text.width[last] - text.offsets[row]

@@ -84,7 +84,17 @@ MINORITY_NAME_PARTS = (
     "琪琪", "苏德", "巴特", "特尔",
 )  # fmt: skip
 """Halves of four-character Tibetan and Mongolian names (`扎西顿珠`, `斯琴高娃`): two of them in a row are
-a name wherever they stand."""
+a name wherever they stand, one alone is a name where a cue says a name stands (`借款人：卓玛`)."""
+
+MINORITY_NAMES = (
+    "其其格", "宝音图", "阿拉坦仓", "阿拉坦", "巴特尔", "额尔敦", "毕力格", "毕力格图", "格日勒图",
+    "格日乐图",
+    "吉日木图", "吉日嘎拉", "乌日娜", "苏日娜", "萨日娜", "娜仁花", "满都拉", "特木尔", "朝鲁门", "巴雅尔",
+    "乌力吉", "哈斯巴根", "阿古拉", "宝力道", "其木格", "敖其尔", "德力格尔", "额尔德尼", "朝克图", "陶格斯",
+    "萨其拉", "乌云其木格", "敖日格乐", "那顺乌日图", "布仁巴雅尔", "呼和巴特尔", "孟和巴雅尔", "额尔敦巴根",
+    "哈斯其其格", "乌兰其其格", "萨仁图雅", "苏伦高娃", "阿木尔", "乌兰托娅", "巴图孟和",
+)  # fmt: skip
+"""Mongolian names of one word, three characters or more: each is a name wherever it stands."""
 
 MIN_WORD_FREQUENCY = 20
 """Dictionary words rarer than this are not trusted to be ordinary words (jieba lists many rare names)."""
@@ -237,6 +247,7 @@ def tables() -> dict[str, np.ndarray]:
         "famous_words": entries(short & (words.frequency >= FAMOUS_WORD_FREQUENCY)),
         "function": word_keys(FUNCTION_CHARACTERS),
         "minority_parts": word_keys(MINORITY_NAME_PARTS),
+        "minority_firsts": word_keys(name[0] for name in MINORITY_NAMES),
         "division_ends": word_keys(suffix[-1] for suffix in DIVISION_SUFFIXES),
         "kinship": word_keys(KINSHIP),
         "place_ends": word_keys(PLACE_ENDS),
@@ -320,6 +331,22 @@ def inside_long_word(text: Characters, at: np.ndarray, size: np.ndarray) -> np.n
         for shift in range(length):  # the word starts `shift` characters before `at`
             inside |= (size + shift <= length) & _occurring(text, at - shift, at, length, hashes)
     return inside
+
+
+def listed_minority_names(text: Characters) -> tuple[np.ndarray, np.ndarray]:
+    """Where the `MINORITY_NAMES` stand in a batch: the index of each one's first character, and its
+    length."""
+    at = np.flatnonzero(starts(text.point, "minority_firsts"))
+    found = [(at[_occurring(text, at, at, length, hashes)], length)
+             for length, hashes in _minority_names().items()]
+    none = np.zeros(0, dtype=np.int64)
+    return (np.concatenate([none] + [named for named, _ in found]),
+            np.concatenate([none] + [np.full(len(named), length) for named, length in found]))
+
+
+@functools.cache
+def _minority_names() -> dict[int, np.ndarray]:
+    return _by_length(MINORITY_NAMES)
 
 
 def overlapping_division(text: Characters, at: np.ndarray, size: np.ndarray) -> np.ndarray:

@@ -36,11 +36,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from recognizers.arrays import gather
-from recognizers.bare_names import bare_names, four_character_names
+from recognizers.bare_names import bare_names, minority_names
 from recognizers.context import Context, column_supports
 from recognizers.name_odds import GIVEN, SURNAME, VERB, VERB_MARGIN, odds
 from recognizers.name_words import (
     COMPOUND_SURNAMES,
+    MINORITY_NAME_PARTS,
+    MINORITY_NAMES,
     STOP,
     TITLES,
     Characters,
@@ -173,9 +175,6 @@ MIN_COLUMN_VALUES = 8
 WEAK_ODDS = -1.0
 """A name after weak evidence (a weak label, a delimiter, a verb after it) needs its characters' mean log
 odds of being a name's (`name_odds`) to reach this: `由于长江` is no name after `由`."""
-_AHEAD = 2**40
-"""More than any byte offset: lowering a priority by it puts a span before all others
-(`first_by_priority`)."""
 LIST_LENGTH = 5
 """How many names down a list (`联系人：陈英绫、贾丽娟`) the first one's label reaches."""
 
@@ -199,7 +198,9 @@ def _patterns() -> dict[str, str]:
     singles = "[" + "".join(s for s in surnames() if len(s) == 1) + "]"
     surname = f"(?:{alternation(COMPOUND_SURNAMES)}|{singles})"
     han = f"[{HAN}]"
-    name = f"(?P<name>{surname}{han}{{1,2}})"  # the finder decides how many given characters belong to it
+    part = alternation(MINORITY_NAME_PARTS)  # a Tibetan or Mongolian name of one part, after a cue
+    # The finder decides how many given characters belong to a name.
+    name = f"(?P<name>{surname}{han}{{1,2}}|{part})"
     ends = f"(?:[，,、;；|｜/。（({SPACE_CHARS}]|$)"  # what ends a field
     strong = alternation(STRONG_LABELS)
     english = f"(?:^|[^{MASKED}A-Za-z0-9_])(?i:{alternation(ENGLISH_LABELS)}){_KEY_VALUE}"
@@ -210,10 +211,11 @@ def _patterns() -> dict[str, str]:
     romanized = alternation(romanized_surnames() + tuple(name.upper() for name in romanized_surnames()))
     return {
         "surname": surname,
+        "opening": f"{surname}{han}|{part}",  # what a Han name in free text starts with
         # In free text: a label, then the surname and up to three more Han characters.
-        "labelled": f"{strong}[:：{SPACE_CHARS}]{{0,2}}(?P<name>{surname}{han}{{1,3}})",
+        "labelled": f"{strong}[:：{SPACE_CHARS}]{{0,2}}(?P<name>{surname}{han}{{1,3}}|{part})",
         "weakly_labelled": f"{alternation(WEAK_LABELS)}[:：{SPACE_CHARS}]{{0,2}}"
-                           f"(?P<name>{surname}{han}{{1,3}})",
+                           f"(?P<name>{surname}{han}{{1,3}}|{part})",
         "titled": f"{name}{alternation(TITLES)}",
         "followed": f"{name}(?:收{ends}|家住|的{strong}|[（(]{strong}[）)])",
         # A field of its own: at the start of a value, or between delimiters (`…,张三,…`).
@@ -228,7 +230,7 @@ def _patterns() -> dict[str, str]:
         "after_address": f"(?:[0-9室号楼栋幢座层户]|^)[（(]{name}[）)]",
         "clause": f"(?:^|[，。；：:,;、{SPACE_CHARS}（(]){name}{alternation(SUBJECT_VERBS)}",
         "memo": f"^{SPACE}*{name}{alternation(VALUE_VERBS)}",
-        "listed": f"[、；;，,/ ]{{1,2}}(?P<name>{surname}{han}{{1,3}})",
+        "listed": f"[、；;，,/ ]{{1,2}}(?P<name>{surname}{han}{{1,3}}|{part})",
         "proxy": f"(?:代|替|帮){name}{alternation(VALUE_VERBS)}",
         "dotted": f"(?P<name>{han}{{1,10}}(?:{dot}{han}{{1,10}})+)",
         "english": f"{english}(?P<name>{pinyin})",
@@ -285,12 +287,12 @@ def _column_values(values: pa.Array) -> TextFound:
 
 def _in_text(values: pa.Array) -> TextFound:
     """Names in free text, found by every kind of cue (`_SEARCHES`) and decided in bulk, and names with no
-    cue (`bare_names`, `four_character_names`)."""
+    cue (`bare_names`, `minority_names`)."""
     patterns = _patterns()
     text = characters(values)
     # Han names need a surname character, pinyin ones a Latin letter, and each kind its cue: a kind's
     # pattern searches only the values that can hold it.
-    subsets = {"han": np.flatnonzero(matches(values, f"{patterns['surname']}[{HAN}]")),
+    subsets = {"han": np.flatnonzero(matches(values, patterns["opening"])),
                "latin": np.flatnonzero(matches(values, "[A-Za-z]")),
                "dotted": np.flatnonzero(matches(values, "[" + re.escape(_DOTS) + "]"))}
     found: list[tuple[np.ndarray, ...]] = []  # row, start, end, subtype
@@ -312,17 +314,17 @@ def _in_text(values: pa.Array) -> TextFound:
     none = np.zeros(0, dtype=np.int64)
     row, start, end = (np.concatenate([none] + [f[k] for f in found]) for k in range(3))
     subtype = np.concatenate([np.zeros(0, dtype=str)] + [f[3] for f in found])
-    four_row, four_start, four_end = four_character_names(text)
+    minority_row, minority_start, minority_end = minority_names(text)
     bare_row, bare_start, bare_end = bare_names(text)
     alone = ~overlapping(bare_row, bare_start, bare_end, *(np.concatenate(spans_of) for spans_of in (
-        (row, four_row), (start, four_start), (end, four_end))))  # a name found otherwise comes first
+        (row, minority_row), (start, minority_start), (end, minority_end))))  # found otherwise: first
     bare_row, bare_start, bare_end = bare_row[alone], bare_start[alone], bare_end[alone]
-    # Where finds overlap, four-character names come first, then the earliest (and longest) of the others:
-    # bare names overlap no cue's name, but the names of a list after them may.
-    priority = np.concatenate([four_start - _AHEAD, start, bare_start])
+    # Where finds overlap, the earliest (and longest) comes first (`借款人扎西顿珠` is one name, `包·巴特尔`
+    # too): bare names overlap no cue's or minority name, but the names of a list after them may.
+    priority = np.concatenate([minority_start, start, bare_start])
     row, start, end = (np.concatenate(spans_of) for spans_of in (
-        (four_row, row, bare_row), (four_start, start, bare_start), (four_end, end, bare_end)))
-    subtype = np.concatenate([np.full(len(four_row), "han"), subtype, np.full(len(bare_row), "han")])
+        (minority_row, row, bare_row), (minority_start, start, bare_start), (minority_end, end, bare_end)))
+    subtype = np.concatenate([np.full(len(minority_row), "minority"), subtype, np.full(len(bare_row), "han")])
     listed = _listed(values, text, row, end)
     row, start, end = (np.concatenate([a, b]) for a, b in zip((row, start, end), listed, strict=True))
     subtype = np.concatenate([subtype, np.full(len(listed[0]), "han")])
@@ -425,7 +427,8 @@ def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray, before
                                      & ~member(keys_at(chars, surname + 2, 2), "words"))
     cut |= odds(second, VERB) - odds(second, GIVEN) > VERB_MARGIN  # `周利未接通`: 未 starts what follows
     given = np.where(has_second & ~cut, 2, 1)
-    keep &= ~(member(first, "titles") & (given == 1))
+    # `王工`, `吴姐均表示`: a surname and a form of address (`刘伯承`: 伯 is likely in a given name too).
+    keep &= ~(member(first, "titles") & ((given == 1) | (odds(first, GIVEN) < 0)))
     size = surname + given
     for word in (keys_at(chars, 0, size), keys_at(chars, 0, surname + 1)):
         keep &= ~np.where(strong, member(word, "not_after_strong"), member(word, "words"))
@@ -433,7 +436,12 @@ def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray, before
     keep &= strong | ~member(keys_at(chars, 0, size), "places")  # `连云港` alone; `黄平还款` is a memo's name
     name_odds = odds(chars[:, 0], SURNAME) + odds(first, GIVEN) + np.where(given == 2, odds(second, GIVEN), 0)
     keep &= strong | (name_odds / (1 + given) >= WEAK_ODDS)
-    return np.where(keep, size, 0)
+    # Else a Tibetan or Mongolian name of one part (`借款人：卓玛`): not a place's start (`乌兰察布`), nor an
+    # ordinary word after weak evidence.
+    part = keys_at(chars, 0, 2)
+    part = (member(part, "minority_parts") & ~member(keys_at(chars, 0, 3), "places")
+            & (strong | ~member(part, "words")))
+    return np.where(keep, size, np.where(part, 2, 0))
 
 
 def _pinyin_words(text: str) -> bool:
@@ -475,8 +483,10 @@ def normalize(names: pa.Array) -> pa.Array:
 
 def mask_shown(written: pa.Array) -> np.ndarray:
     """How many leading characters of each written name a mask shows: its surname (`张**`, `欧阳**`);
-    nothing of a pinyin or minority name, whose surname cannot be told from its position."""
+    nothing of a pinyin or minority name (`扎西顿珠`, `其其格`), whose surname cannot be told from its
+    position."""
     compound = matches(written, f"^{alternation(COMPOUND_SURNAMES)}[{HAN}]")
     han = matches(written, f"^[{HAN}][{HAN}]+$")
-    dotted = matches(written, "[" + re.escape(_DOTS) + "]")
-    return np.where(dotted, 0, np.where(compound, 2, np.where(han, 1, 0)))
+    minority = matches(written, "[" + re.escape(_DOTS) + "]") | matches(
+        written, f"^{alternation(MINORITY_NAME_PARTS + MINORITY_NAMES)}")
+    return np.where(minority, 0, np.where(compound, 2, np.where(han, 1, 0)))

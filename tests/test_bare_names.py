@@ -32,6 +32,10 @@ def _names(text: str) -> list[str]:
     ("江泽民主席发表新年讲话", ["江泽民"]),  # 民主 is a word, but 主席 starts after it
     ("扎西顿珠说下个月还", ["扎西顿珠"]),
     ("斯琴高娃来电询问", ["斯琴高娃"]),
+    ("上门时只见到了其其格的母亲", ["其其格"]),  # a Mongolian name of one word
+    ("包·巴特尔和李强都说不知道", ["包·巴特尔", "李强"]),  # the dotted name whole, not its 巴特尔
+    ("收款人：图雅，开户行呼和浩特分行", ["图雅"]),  # one part of a Tibetan name after a label
+    ("外访后向陈婷发送律师函", ["陈婷"]),  # 向 is a surname too, but 陈婷 reads better than 向陈婷
     ("今借到祖力皮亚·托合提人民币2万元", ["祖力皮亚·托合提"]),
     ("5号上午MA JIANHUA到柜台办理", ["MA JIANHUA"]),
     ("She lives with Lin Wei in Hangzhou", ["Lin Wei"]),
@@ -49,6 +53,8 @@ def test_names_without_a_cue(text: str, names: list[str]) -> None:
     "核实工作单位为红河哈尼族彝族自治州宏达建材有限公司",
     "由于长江泥沙的冲积",  # 由 is a weak label, 由于 a word
     "胡姐接待，已登记",  # a surname and a form of address
+    "邓工、谢哥均表示不认识借款人",  # 哥 is no given name's first character
+    "经乌兰察布市转运",  # a part of a Mongolian name that starts a place
     "杨阿姨来电询问进度",
     "Hong Kong branch",
     "邓某已还款",
