@@ -79,11 +79,11 @@ def _ascending(values: np.ndarray) -> bool:
     return bool(np.all(values[1:] >= values[:-1]))
 
 
-def code_points(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every character of UTF-8 `data`: its code point, the byte it starts at and its width in bytes (the
-    code points by Python's codec, in C). Raises UnicodeDecodeError where `data` is not UTF-8."""
-    at = np.flatnonzero((data & 0xC0) != 0x80)
-    point = np.frombuffer(data.tobytes().decode("utf-8").encode("utf-32-le"), dtype=np.uint32)
+def code_points(data: np.ndarray, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The characters of valid UTF-8 `data` whose bytes `kept` marks (whole characters): code point, the
+    byte each starts at and its width in bytes (the code points by Python's codec, in C)."""
+    at = np.flatnonzero(kept & ((data & 0xC0) != 0x80))
+    point = np.frombuffer(data[kept].tobytes().decode("utf-8").encode("utf-32-le"), dtype=np.uint32)
     return point.astype(np.int64), at, _WIDTHS[data[at]]
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from recognizers.address import DIVISION_SUFFIXES
-from recognizers.arrays import code_points, utf8_buffer
+from recognizers.arrays import code_points, in_sorted, utf8_buffer
 from recognizers.divisions import division_names
 from recognizers.name_odds import code_points_of, dictionary
 from recognizers.patterns import overlapping
@@ -147,7 +147,7 @@ WIDTH = 6
 
 @dataclass(frozen=True)
 class Characters:
-    """The characters of a batch, decoded once (`arrays.code_points`): code point, first byte, width and
+    """The characters of a batch that names are read from (`characters`): code point, first byte, width and
     value of each, with the UTF-8 bytes and value offsets they were decoded from."""
 
     data: np.ndarray
@@ -159,11 +159,23 @@ class Characters:
 
 
 def characters(values: pa.Array) -> Characters:
-    """The characters of a batch of strings (raises UnicodeDecodeError where one is not UTF-8)."""
+    """The characters of a batch of strings that names are read from: every character that is not ASCII,
+    and every ASCII character next to one in its value. A run of ASCII characters between two others
+    (digits, a JSON key, an English sentence) is read as its first and last character: the neighbours of
+    every Han character are as written, and a column of JSON or numbers holds few characters to judge.
+    Raises UnicodeDecodeError where a value is not UTF-8."""
+    try:
+        values.validate(full=True)
+    except pa.ArrowInvalid as error:
+        raise UnicodeDecodeError("utf-8", b"", 0, 0, "not valid UTF-8") from error
     data, offsets = utf8_buffer(values)
-    point, at, width = code_points(data)
-    counts = np.diff(np.searchsorted(at, offsets))  # characters per value
-    return Characters(data, offsets, point, at, width, np.repeat(np.arange(len(values)), counts))
+    wide = data >= 0x80  # the bytes of characters beyond ASCII
+    after, before = np.zeros(len(data), dtype=bool), np.zeros(len(data), dtype=bool)
+    after[1:], before[:-1] = wide[:-1], wide[1:]
+    bounds = offsets[1:-1][offsets[1:-1] < len(data)]  # a value's first byte: not next to the last one's
+    after[bounds], before[bounds - 1] = False, False
+    point, at, width = code_points(data, wide | after | before)
+    return Characters(data, offsets, point, at, width, np.searchsorted(offsets, at, side="right") - 1)
 
 
 def window(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray
@@ -207,10 +219,38 @@ def keys_at(chars: np.ndarray, start: np.ndarray | int, size: np.ndarray | int) 
 
 
 def member(keys: np.ndarray, table: str) -> np.ndarray:
-    """Whether each key is in one of `tables` (sorted: a binary search, no set built per call)."""
+    """Whether each key is in one of `tables` (sorted: a binary search, no set built per call). Most keys
+    looked up are no word: a large table first rules them out by a bit of its `_sketch` each."""
     known = tables()[table]
-    at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
-    return known[at] == keys
+    sketch = _sketch(table)
+    if sketch is None:
+        return in_sorted(keys, known)
+    found = sketch[_bit(keys)]
+    found[found] = in_sorted(keys[found], known)
+    return found
+
+
+SKETCH_BITS = 20
+"""A table's sketch has 2 ** this many entries (1 MiB): the 63,000 words of the largest set about one in
+sixteen."""
+_SKETCH_MIN = 4096
+"""Tables smaller than this are searched without a sketch (the search stays in the cache)."""
+
+
+def _bit(keys: np.ndarray) -> np.ndarray:
+    """The sketch entry of each key: the top bits of the key times a large odd number (wrapping)."""
+    return (keys.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - SKETCH_BITS)
+
+
+@functools.cache
+def _sketch(table: str) -> np.ndarray | None:
+    """Which sketch entries the keys of a large table set, None for a small one."""
+    known = tables()[table]
+    if len(known) < _SKETCH_MIN:
+        return None
+    sketch = np.zeros(1 << SKETCH_BITS, dtype=bool)
+    sketch[_bit(known)] = True
+    return sketch
 
 
 def word_keys(words: Iterable[str]) -> np.ndarray:

@@ -12,7 +12,7 @@ import pytest
 from recognizers import detect, person_name
 from recognizers.arrays import code_points
 from recognizers.name_odds import GIVEN, SURNAME, VERB, log_odds, odds
-from recognizers.name_words import characters, inside_long_word, overlapping_division
+from recognizers.name_words import characters, inside_long_word, member, overlapping_division, tables
 from recognizers.patterns import overlapping, overlapping_earlier
 
 
@@ -88,12 +88,27 @@ def test_the_odds_of_characters_in_names() -> None:
 
 def test_code_points_are_the_characters_of_the_utf8_bytes() -> None:
     text = "a张伟€😀é\x00"
-    point, at, width = code_points(np.frombuffer(text.encode(), dtype=np.uint8))
+    data = np.frombuffer(text.encode(), dtype=np.uint8)
+    point, at, width = code_points(data, np.ones(len(data), dtype=bool))
     assert [chr(p) for p in point] == list(text)
     assert width.tolist() == [len(ch.encode()) for ch in text]
     assert at.tolist() == [len(text[:k].encode()) for k in range(len(text))]
+    some = np.isin(np.arange(len(data)), [4, 5, 6, 10, 11, 12, 13])  # the bytes of 伟 and 😀
+    assert [chr(p) for p in code_points(data, some)[0]] == ["伟", "😀"]
+
+
+def test_a_batch_keeps_its_characters_beyond_ascii_and_their_neighbours() -> None:
+    values = pa.array(["借款人王芳13800138000，电话", '{"name": "李四"}', "ok", None, "", "x张"])
+    text = characters(values)
+    kept = [(int(row), chr(point)) for row, point in zip(text.value, text.point, strict=True)]
+    expected = [(0, ch) for ch in "借款人王芳10，电话"] + [(1, ch) for ch in '"李四"'] + [(5, "x"), (5, "张")]
+    assert kept == expected
+    for row, start, point in zip(text.value, text.at, text.point, strict=True):  # each where it is written
+        assert values[int(row)].as_py().encode()[start - text.offsets[row]:].decode()[0] == chr(point)
+    offsets = pa.py_buffer(np.array([0, 4], np.int32))
+    invalid = pa.StringArray.from_buffers(1, offsets, pa.py_buffer(b"ok\xff\xfe"))
     with pytest.raises(UnicodeDecodeError):
-        code_points(np.frombuffer(b"ok\xff\xfe", dtype=np.uint8))
+        characters(invalid)
 
 
 def test_overlaps_agree_with_pairwise_comparison() -> None:
@@ -124,3 +139,11 @@ def test_long_words_and_division_names_are_found_around_a_span() -> None:
     size = np.array([2, 2, 3, 2])
     assert inside_long_word(text, at, size).tolist() == [True, False, False, False]
     assert overlapping_division(text, at, size).tolist() == [False, False, True, True]
+
+
+@pytest.mark.parametrize("table", ["any_words", "places", "surnames"])  # with a sketch and without
+def test_a_lookup_finds_exactly_the_words_of_its_table(table: str) -> None:
+    known = tables()[table]
+    rng = np.random.default_rng(5)
+    keys = np.concatenate([known[::7], known[::11] + 1, rng.integers(0, 2**62, 5000), [-1]])
+    assert member(keys, table).tolist() == np.isin(keys, known).tolist()
