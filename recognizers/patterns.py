@@ -1,11 +1,10 @@
 """Finding text entities in bulk: every match of a pattern in every value, spans settled by one rule.
 
-Names and addresses are found by patterns, not by digit layouts: Arrow's RE2 kernels search a whole
-batch in C, one match per value per call, so `spans` searches again after each match (a value holds few
-names or addresses) until no value has one left; `alternation` writes long word lists as tries that RE2
-compiles quickly; `first_by_priority` keeps one of overlapping spans (the engine settles numbers against
-names and addresses with it too); `TextFound` is what a text entity's finder returns. Offsets are UTF-8
-byte offsets, like the engine's.
+Names and addresses are found by patterns, not by digit layouts: `spans` finds every match in a whole
+batch with one RE2 replacement in C, which writes where each match and its named group end after it;
+`alternation` writes long word lists as tries that RE2 compiles quickly; `first_by_priority` keeps one
+of overlapping spans (the engine settles numbers against names and addresses with it too); `TextFound`
+is what a text entity's finder returns. Offsets are UTF-8 byte offsets, like the engine's.
 """
 
 from __future__ import annotations
@@ -37,8 +36,6 @@ ORGANISATION_WORDS = (
 )  # fmt: skip
 """Words that end an organisation's name: a division or a surname and what comes before them are the
 organisation's (`深圳农村商业银行`, `户名华泰通安网络有限公司`), not an address or a person."""
-MAX_MATCHES = 16
-"""The most matches taken from one value."""
 SMALL_BATCH = 256
 """Batches up to this many values are searched with Python's `re` (compiled once per process); larger
 ones with Arrow's RE2 kernels, which compile the pattern on every call but search in C."""
@@ -85,54 +82,91 @@ def without_spaces(values: pa.Array) -> pa.Array:
 def spans(values: pa.Array, pattern: str, *groups: str) -> tuple[np.ndarray, ...]:
     """Row, start and end byte of every match of `pattern` in `values`, in value order, and which of the
     named `groups` (alternatives of the pattern) it matched, by position: the span is that group's.
-    After a match the search goes on from the group's end. Nulls hold no match.
+    Matches do not overlap: after one the search goes on from its end. Nulls hold no match.
 
     `pattern` must read the same in RE2 and Python's `re` (no `\\s`, `\\b` or `\\x{…}`; both take the
-    first alternative that matches), and its negated classes must leave out `MASKED`. A large batch is
-    searched with Arrow, one match per value per call: the values that had one are searched again with
-    the text up to its end masked, so that offsets stay put and `^` still means the start of a value."""
+    first alternative that matches), hold no capturing group but the named `groups` (at most four), each
+    at the top level of its alternative, and never match an empty string. A large batch is searched with
+    Arrow's RE2 kernels in one pass for all matches (`_replaced_spans`); its few values that hold a byte
+    that pass writes (`_RECORD`) are searched as a small one."""
     if len(values) <= SMALL_BATCH:
         return _python_spans(values, pattern, groups)
-    found: list[tuple[np.ndarray, ...]] = []
-    row, current = np.arange(len(values)), values
-    for _ in range(MAX_MATCHES):
-        matched = pc.extract_regex_span(current, pattern)
-        hit = pc.fill_null(pc.is_valid(matched), False).to_numpy(zero_copy_only=False)
-        if not hit.any():
-            break
-        row, current, matched = row[hit], current.filter(pa.array(hit)), matched.filter(pa.array(hit))
-        start, size = np.zeros(len(row), np.int64), np.zeros(len(row), np.int64)
-        which = np.full(len(row), -1)
-        for number, group in enumerate(groups):
-            span = matched.field(group)
-            here = pc.is_valid(span).to_numpy(zero_copy_only=False) & (which < 0)
-            pair = pc.fill_null(span, pa.scalar([0, 0], span.type)).flatten().to_numpy(zero_copy_only=False)
-            pair = pair.reshape(-1, 2).astype(np.int64)
-            start, size, which = (np.where(here, new, old) for new, old in
-                                  ((pair[:, 0], start), (pair[:, 1], size), (number, which)))
-        found.append((row, start, start + size, which))
-        current = _masked(current, start + size)
-    if not found:
-        none = np.zeros(0, dtype=np.int64)
-        return none, none, none, none
-    row, start, end, which = (np.concatenate([f[k] for f in found]) for k in range(4))
+    data, offsets = utf8_buffer(values)
+    written = np.flatnonzero((data >= _RECORD[0]) & (data <= _RECORD[-1]))
+    odd = np.unique(np.searchsorted(offsets, written, side="right") - 1)
+    if not len(odd):
+        return _replaced_spans(values, pattern, groups)
+    usual = np.setdiff1d(np.arange(len(values)), odd)
+    found = [_replaced_spans(values.take(pa.array(usual)), pattern, groups),
+             _python_spans(values.take(pa.array(odd)), pattern, groups)]
+    row = np.concatenate([usual[found[0][0]], odd[found[1][0]]])
+    start, end, which = (np.concatenate([f[k] for f in found]) for k in (1, 2, 3))
     order = np.lexsort((start, row))
     return row[order], start[order], end[order], which[order]
 
 
-MASKED = "\x01"
-"""What `spans` writes over the text it has searched: no pattern matches it."""
+_RECORD = b"\x03\x04\x05"
+"""What `_replaced_spans` writes after each match: the end of the match, then each group's text, the end
+of the group, the text after the group within its alternative, and the end of that."""
 
 
-def _masked(values: pa.Array, upto: np.ndarray) -> pa.Array:
-    """`values` with the first `upto` bytes of each replaced by `MASKED` (they end on a character)."""
-    data, offsets = utf8_buffer(values)
-    data = data.copy()
-    total = int(upto.sum())
-    firsts = np.repeat(offsets[:-1], upto)
-    data[firsts + np.arange(total) - np.repeat(np.cumsum(upto) - upto, upto)] = ord(MASKED)
-    return pa.StringArray.from_buffers(len(values), pa.py_buffer(offsets.astype(np.int32).tobytes()),
-                                       pa.py_buffer(data))
+def _replaced_spans(values: pa.Array, pattern: str, groups: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    """`spans` by one RE2 replacement of every match (`_split_groups`): each match is kept and followed by
+    a record of each group's text and of the text after it, so that where the group ends (the match's
+    end less the text after it) and starts is read off the bytes of the result with numpy."""
+    end_mark, group_mark, after_mark = (chr(byte) for byte in _RECORD)
+    rewrite = "\\0" + end_mark + "".join(f"\\{2 * k + 1}{group_mark}\\{2 * k + 2}{after_mark}"
+                                         for k in range(len(groups)))
+    replaced = pc.replace_substring_regex(values, _split_groups(pattern, groups), rewrite)
+    data, offsets = utf8_buffer(replaced)
+    marks = np.flatnonzero((data >= _RECORD[0]) & (data <= _RECORD[-1])).reshape(-1, 1 + 2 * len(groups))
+    if not len(marks):
+        none = np.zeros(0, dtype=np.int64)
+        return none, none, none, none
+    row = np.searchsorted(offsets, marks[:, 0], side="right") - 1
+    group_length = marks[:, 1::2] - np.concatenate([marks[:, :1], marks[:, 2:-1:2]], axis=1) - 1
+    after_length = marks[:, 2::2] - marks[:, 1::2] - 1
+    which = np.argmax(group_length > 0, axis=1)  # groups never match an empty string
+    taken = np.arange(len(marks))
+    # Bytes written before each match's end in its value: the records of the matches before it.
+    record = marks[:, -1] - marks[:, 0] + 1
+    written = np.cumsum(record) - record
+    first = np.searchsorted(row, row)  # the first match of each one's value (rows are ascending)
+    end = marks[:, 0] - offsets[row] - (written - written[first]) - after_length[taken, which]
+    return row, end - group_length[taken, which], end, which
+
+
+def _split_groups(pattern: str, groups: tuple[str, ...]) -> str:
+    """`pattern` with each named group of `groups` made two numbered ones: the group's body, and the text
+    after it up to the end of the group that holds it (or of the pattern)."""
+    opened: list[int] = []  # where the groups open that hold the current position
+    closing: dict[int, int] = {}
+    position = 0
+    while position < len(pattern):
+        ch = pattern[position]
+        if ch == "\\":
+            position += 1
+        elif ch == "[":  # a class: its brackets and parentheses are characters
+            position += 2 if pattern[position + 1] == "^" else 1
+            while pattern[position] != "]":
+                position += 2 if pattern[position] == "\\" else 1
+        elif ch == "(":
+            if pattern[position + 1] != "?":
+                raise ValueError("spans: a pattern holds no capturing group but the named ones")
+            opened.append(position)
+        elif ch == ")":
+            closing[opened.pop()] = position
+        position += 1
+    cuts: list[tuple[int, int, int, int]] = []  # a group's start, its body's, its close, its holder's close
+    for group in groups:
+        begin = pattern.index(f"(?P<{group}>")
+        holders = [o for o, c in closing.items() if o < begin and closing[begin] < c]
+        holder = closing[max(holders)] if holders else len(pattern)
+        cuts.append((begin, begin + len(f"(?P<{group}>"), closing[begin], holder))
+    for begin, body, close, holder in sorted(cuts, reverse=True):
+        pattern = (pattern[:begin] + "(" + pattern[body:close] + ")(" + pattern[close + 1 : holder] + ")"
+                   + pattern[holder:])
+    return pattern
 
 
 @functools.lru_cache(maxsize=64)
@@ -147,15 +181,10 @@ def _python_spans(values: pa.Array, pattern: str, groups: tuple[str, ...]) -> tu
     for row, text in enumerate(values.to_pylist()):
         if text is None:
             continue
-        position = 0
-        for _ in range(MAX_MATCHES):
-            match = compiled.search(text, position)
-            if match is None:
-                break
+        for match in compiled.finditer(text):
             which = next(k for k, group in enumerate(groups) if match.start(group) >= 0)
             begin, finish = match.span(groups[which])
             found.append((row, len(text[:begin].encode()), len(text[:finish].encode()), which))
-            position = max(finish, match.start() + 1)
     if not found:
         none = np.zeros(0, dtype=np.int64)
         return none, none, none, none

@@ -56,7 +56,6 @@ from recognizers.name_words import (
 )
 from recognizers.patterns import (
     HAN,
-    MASKED,
     ORGANISATION_WORDS,
     SPACE,
     SPACE_CHARS,
@@ -203,7 +202,7 @@ def _patterns() -> dict[str, str]:
     name = f"(?P<name>{surname}{han}{{1,2}}|{part})"
     ends = f"(?:[，,、;；|｜/。（({SPACE_CHARS}]|$)"  # what ends a field
     strong = alternation(STRONG_LABELS)
-    english = f"(?:^|[^{MASKED}A-Za-z0-9_])(?i:{alternation(ENGLISH_LABELS)}){_KEY_VALUE}"
+    english = f"(?:^|[^A-Za-z0-9_])(?i:{alternation(ENGLISH_LABELS)}){_KEY_VALUE}"
     dot = "[" + re.escape(_DOTS) + "]"
     pinyin = r"[A-Z][a-zA-Z]{0,11}(?:[ \-][A-Z][a-zA-Z]{0,11}){1,2}"
     kin = "(?:姨|舅|叔|伯|姑|哥|姐|弟|妹|爸|妈|嫂|婶)"
@@ -223,7 +222,7 @@ def _patterns() -> dict[str, str]:
         "english_han": f"{english}{name}",
         # Any word for a person: `…人` (`还款责任人张三`, `债务人：`), a relative with a colon (`二姨：`);
         # any label with a colon when the name fills the field (`催收员：李明，`); a name alone in brackets.
-        "person_colon": f"(?:[^{MASKED}无有他某每别个众各些的家]人[:：]?|{kin}[:：]){SPACE}*{name}",
+        "person_colon": f"(?:[^无有他某每别个众各些的家]人[:：]?|{kin}[:：]){SPACE}*{name}",
         "colon_field": f"[:：]{SPACE}*{name}{ends}",
         # In brackets: a three-character name, or any right after an address (`…1502室（沈芳）`).
         "bracketed": f"[（(](?P<name>{surname}{han}{{2}})[）)]",
@@ -235,7 +234,7 @@ def _patterns() -> dict[str, str]:
         "dotted": f"(?P<name>{han}{{1,10}}(?:{dot}{han}{{1,10}})+)",
         "english": f"{english}(?P<name>{pinyin})",
         # A pinyin surname and a given name in either order, capitalized or in capitals, among other words.
-        "pinyin_text": f"(?:^|[^{MASKED}A-Za-z])(?P<name>{romanized} [A-Z][A-Za-z]{{0,11}}"
+        "pinyin_text": f"(?:^|[^A-Za-z])(?P<name>{romanized} [A-Z][A-Za-z]{{0,11}}"
                        f"|[A-Z][a-z]{{0,11}} {romanized_title})(?:$|[^A-Za-z])",
         "pinyin_name": f"^{SPACE}*(?P<name>(?i:{_SYLLABLE}{{1,2}}(?: {_SYLLABLE}{{1,2}}){{1,2}})){SPACE}*$",
         # Whole values of a name column.

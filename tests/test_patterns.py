@@ -1,0 +1,58 @@
+"""`patterns.spans`: every match of a pattern in a batch, found by one RE2 replacement for a large batch and
+by Python's `re` for a small one, with the same spans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from recognizers import address, person_name
+from recognizers.evaluation import load
+from recognizers.patterns import SMALL_BATCH, _python_spans, _split_groups, spans
+
+CORPORA = Path(__file__).parent / "corpora"
+
+
+def _texts() -> pa.Array:
+    texts = [record.text for name in ("text_entities_tuning.jsonl", "text_entities_dev.jsonl")
+             for record in load(CORPORA / name)]
+    # Values that hold the bytes the replacement writes, a null and an empty value among them.
+    odd = ["借款人王芳\x03，联系人李四\x04", None, "", "\x05配偶：欧阳娜娜说"]
+    return pa.array(texts[:300] + odd + texts[300:])
+
+
+SEARCHES = [(person_name._search(kinds), kinds) for kinds in person_name._SEARCHES] + [
+    (person_name._patterns()["listed"], ("name",)),
+    (address._patterns()["address"], ("address",)),
+]
+
+
+@pytest.mark.parametrize(("pattern", "groups"), SEARCHES, ids=[g[0] for _, g in SEARCHES])
+def test_a_large_batch_has_the_spans_python_finds(pattern: str, groups: tuple[str, ...]) -> None:
+    values = _texts()
+    assert len(values) > SMALL_BATCH
+    found = spans(values, pattern, *groups)
+    expected = _python_spans(values, pattern, groups)
+    assert [column.tolist() for column in found] == [column.tolist() for column in expected]
+
+
+def test_several_matches_in_a_value_and_their_groups() -> None:
+    kinds = ("labelled", "person_colon", "weakly_labelled")
+    values = pa.array(["借款人王芳，联系人李四、张三；转账给赵六", "客户张伟说", "无"] * 100)
+    row, start, end, which = spans(values, person_name._search(kinds), *kinds)
+    first = [(s, e, kinds[w]) for r, s, e, w in zip(row, start, end, which, strict=True) if r == 0]
+    assert first == [(9, 15, "labelled"), (27, 33, "labelled"), (54, 60, "labelled")]
+    assert [(s, e, kinds[w]) for r, s, e, w in zip(row, start, end, which, strict=True) if r == 1] == [
+        (6, 15, "weakly_labelled")]  # the finder decides how many characters are the name
+    assert not np.isin(2, row)
+
+
+def test_groups_split_into_body_and_what_follows() -> None:
+    pattern = "(?:[（(](?P<a>x+)[）)])|(?:y(?P<b>z)w)"
+    assert _split_groups(pattern, ("a", "b")) == "(?:[（(](x+)([）)]))|(?:y(z)(w))"
+    assert _split_groups("k(?P<a>v)", ("a",)) == "k(v)()"
+    with pytest.raises(ValueError, match="capturing"):
+        _split_groups("(k)(?P<a>v)", ("a",))
