@@ -291,14 +291,15 @@ def _in_text(values: pa.Array) -> TextFound:
     text = characters(values)
     # Han names need a surname character, pinyin ones a Latin letter, and each kind its cue: a kind's
     # pattern searches only the values that can hold it.
-    subsets = {"han": np.flatnonzero(matches(values, patterns["opening"])),
-               "latin": np.flatnonzero(matches(values, "[A-Za-z]")),
-               "dotted": np.flatnonzero(matches(values, "[" + re.escape(_DOTS) + "]"))}
+    han = np.flatnonzero(matches(values, patterns["opening"]))
+    searched = {"han": han, "latin": np.flatnonzero(matches(values, "[A-Za-z]")),
+                "dotted": np.flatnonzero(matches(values, "[" + re.escape(_DOTS) + "]"))}
+    with_han = values.take(pa.array(han))  # one pass for each cue, however many kinds share it
+    cued = {cue: han[matches(with_han, cue)] for cue in dict.fromkeys(_CUES.values())} if len(han) else {}
     found: list[tuple[np.ndarray, ...]] = []  # row, start, end, subtype
     for kinds in _SEARCHES:
-        subset = subsets[_SEARCHED.get(kinds[0], "han")]
-        if kinds[0] in _CUES and len(subset):
-            subset = subset[matches(values.take(pa.array(subset)), _CUES[kinds[0]])]
+        first = kinds[0]
+        subset = cued.get(_CUES[first], han) if first in _CUES else searched[_SEARCHED.get(first, "han")]
         if not len(subset):
             continue
         row, start, end, which = spans(values.take(pa.array(subset)), _search(kinds), *kinds)
