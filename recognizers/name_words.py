@@ -308,6 +308,18 @@ def relation_or_place(chars: np.ndarray, surname: np.ndarray, size: np.ndarray) 
 LONG_WORD_LENGTHS = (4, 5)
 """Lengths of the dictionary words (idioms, transliterated places: `万无一失`, `阿姆斯特丹`) that a name is
 never inside."""
+BRANDS = (
+    # Lenders' apps and products, named in collection notes.
+    "花呗", "借呗", "安逸花", "微粒贷", "平安普惠", "宜人贷", "拍拍贷", "招联金融", "马上消费",
+    "分期乐", "来分期", "京东白条", "度小满", "有钱花", "洋钱罐", "小赢卡贷", "中银消费", "苏宁金融",
+    "你我贷", "信而富",
+    # Shops and brands named like a person.
+    "周大福", "周生生", "周六福", "王老吉", "张小泉", "马应龙", "陈李济", "谢馥春", "王致和", "杨国福",
+    "李锦记", "徐福记", "谭木匠", "雷允上", "胡庆余堂", "王守义", "黄振龙", "邓老凉茶", "刘一手", "钱大妈",
+    "周黑鸭", "陶陶居", "鲍师傅",
+)  # fmt: skip
+"""Brands and products that read like a name (`在周大福买的`, `花呗利息`): a bare name is never inside one.
+Brands that are as often a person's name (`李宁`) are not listed."""
 _HASH_FACTOR = np.uint64(1_000_003)
 
 
@@ -337,10 +349,11 @@ def _by_length(words: Iterable[str]) -> dict[int, np.ndarray]:
 
 @functools.cache
 def _long_words() -> dict[int, np.ndarray]:
-    """Hashes of the ordinary words of jieba's dictionary of `LONG_WORD_LENGTHS`, by length."""
+    """Hashes of the ordinary words of jieba's dictionary of `LONG_WORD_LENGTHS`, and of the `BRANDS`, by
+    length."""
     words = dictionary()
-    return _by_length(words.words[i] for i in np.flatnonzero(np.isin(words.length, LONG_WORD_LENGTHS)
-                                                              & ~words.name))
+    chosen = np.flatnonzero(np.isin(words.length, LONG_WORD_LENGTHS) & ~words.name)
+    return _by_length([words.words[i] for i in chosen] + list(BRANDS))
 
 
 @functools.cache
@@ -364,8 +377,8 @@ def _occurring(text: Characters, first: np.ndarray, at: np.ndarray, length: int,
 
 
 def inside_long_word(text: Characters, at: np.ndarray, size: np.ndarray) -> np.ndarray:
-    """Whether the `size` characters from each of `at` lie within a word of `LONG_WORD_LENGTHS` in their
-    value (`马到成功`, `阿姆斯特丹`)."""
+    """Whether the `size` characters from each of `at` lie within a word of `LONG_WORD_LENGTHS` or a brand
+    in their value (`马到成功`, `阿姆斯特丹`, `周大福`)."""
     inside = np.zeros(len(at), dtype=bool)
     for length, hashes in _long_words().items():
         for shift in range(length):  # the word starts `shift` characters before `at`

@@ -136,6 +136,7 @@ def _replaced_spans(values: pa.Array, pattern: str, groups: tuple[str, ...]) -> 
     return row, end - group_length[taken, which], end, which
 
 
+@functools.lru_cache(maxsize=64)
 def _split_groups(pattern: str, groups: tuple[str, ...]) -> str:
     """`pattern` with each named group of `groups` made two numbered ones: the group's body, and the text
     after it up to the end of the group that holds it (or of the pattern)."""
@@ -151,7 +152,9 @@ def _split_groups(pattern: str, groups: tuple[str, ...]) -> str:
             while pattern[position] != "]":
                 position += 2 if pattern[position] == "\\" else 1
         elif ch == "(":
-            if pattern[position + 1] != "?":
+            named = pattern.startswith("(?P<", position)
+            if pattern[position + 1] != "?" or (named and pattern[position + 4 : pattern.index(">", position)]
+                                                not in groups):
                 raise ValueError("spans: a pattern holds no capturing group but the named ones")
             opened.append(position)
         elif ch == ")":

@@ -47,6 +47,7 @@ from recognizers.name_words import (
     TITLES,
     Characters,
     characters,
+    inside_long_word,
     keys_at,
     member,
     ordinary_words,
@@ -339,15 +340,20 @@ def _in_text(values: pa.Array) -> TextFound:
                       np.full(len(keep), Context.FOR))
 
 
+_ORGANISATION_BREAKS = STOP - set("电联总")
+"""What ends the run of characters after a name that may finish an organisation's name: what ends a name,
+but for the characters that start words inside organisations' names (`华星电子分公司`, `联通`, `总公司`)."""
+
+
 def _starts_organisation(values: pa.Array, row: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Whether each name found is the start of an organisation's name: the Han characters after it, up to
-    one that ends a name (`STOP`), end in an organisation word (`户名华泰通安网络有限公司`)."""
+    one of `_ORGANISATION_BREAKS`, end in an organisation word (`户名华泰通安网络有限公司`)."""
     starts = np.zeros(len(row), dtype=bool)
     holding = np.flatnonzero(matches(values, alternation(ORGANISATION_WORDS)))
     for i in np.flatnonzero(np.isin(row, holding)).tolist():
         after = values[int(row[i])].as_py().encode()[end[i] :].decode()
         run = re.match(f"[{HAN}]*", after).group()
-        run = run[: next((k for k, ch in enumerate(run) if ch in STOP), len(run))]
+        run = run[: next((k for k, ch in enumerate(run) if ch in _ORGANISATION_BREAKS), len(run))]
         starts[i] = any(word in run for word in ORGANISATION_WORDS)
     return starts
 
@@ -369,10 +375,14 @@ def _named_one_by_one(kind: str, values: pa.Array, row: np.ndarray, start: np.nd
 
 def _decided(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray, strong: np.ndarray
              ) -> tuple[np.ndarray, ...]:
-    """The Han names that candidates (a surname and up to three more characters) hold, as spans."""
+    """The Han names that candidates (a surname and up to three more characters) hold, as spans. After
+    weak evidence a name never lies inside an idiom or a brand (`称花呗利息`)."""
     chars, widths, length, before = window(text, row, start, end)
     size = _han_names(chars, length, strong, before)
     named = size > 0
+    weak = np.flatnonzero(named & ~strong)
+    named[weak] = ~inside_long_word(text, np.searchsorted(text.at, text.offsets[row[weak]] + start[weak]),
+                                    size[weak])
     taken = np.take_along_axis(np.cumsum(widths, axis=1), np.maximum(size - 1, 0)[:, None], axis=1)[:, 0]
     return row[named], start[named], start[named] + taken[named], np.full(int(named.sum()), "han")
 

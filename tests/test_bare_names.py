@@ -36,6 +36,8 @@ def _names(text: str) -> list[str]:
     ("包·巴特尔和李强都说不知道", ["包·巴特尔", "李强"]),  # the dotted name whole, not its 巴特尔
     ("收款人：图雅，开户行呼和浩特分行", ["图雅"]),  # one part of a Tibetan name after a label
     ("外访后向陈婷发送律师函", ["陈婷"]),  # 向 is a surname too, but 陈婷 reads better than 向陈婷
+    ("王芳去银行办理还款", ["王芳"]),  # 去 ends the run an organisation's name would be
+    ("收款人：周大福，开户行建设银行", ["周大福"]),  # a brand's name after a strong label is a person's
     ("今借到祖力皮亚·托合提人民币2万元", ["祖力皮亚·托合提"]),
     ("5号上午MA JIANHUA到柜台办理", ["MA JIANHUA"]),
     ("She lives with Lin Wei in Hangzhou", ["Lin Wei"]),
@@ -55,6 +57,10 @@ def test_names_without_a_cue(text: str, names: list[str]) -> None:
     "胡姐接待，已登记",  # a surname and a form of address
     "邓工、谢哥均表示不认识借款人",  # 哥 is no given name's first character
     "经乌兰察布市转运",  # a part of a Mongolian name that starts a place
+    "上周在周大福买的金项链",  # brands and lenders' products named like a person
+    "用户称花呗利息太高",
+    "平安普惠、宜人贷均有逾期",
+    "东莞华星电子分公司来函",  # a company, though 电 ends a name (`张三电话`)
     "杨阿姨来电询问进度",
     "Hong Kong branch",
     "邓某已还款",

@@ -54,5 +54,6 @@ def test_groups_split_into_body_and_what_follows() -> None:
     pattern = "(?:[（(](?P<a>x+)[）)])|(?:y(?P<b>z)w)"
     assert _split_groups(pattern, ("a", "b")) == "(?:[（(](x+)([）)]))|(?:y(z)(w))"
     assert _split_groups("k(?P<a>v)", ("a",)) == "k(v)()"
-    with pytest.raises(ValueError, match="capturing"):
-        _split_groups("(k)(?P<a>v)", ("a",))
+    for pattern in ("(k)(?P<a>v)", "(?P<b>k)(?P<a>v)"):
+        with pytest.raises(ValueError, match="capturing"):
+            _split_groups(pattern, ("a",))
