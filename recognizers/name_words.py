@@ -219,38 +219,50 @@ def keys_at(chars: np.ndarray, start: np.ndarray | int, size: np.ndarray | int) 
 
 
 def member(keys: np.ndarray, table: str) -> np.ndarray:
-    """Whether each key is in one of `tables` (sorted: a binary search, no set built per call). Most keys
-    looked up are no word: a large table first rules them out by a bit of its `_sketch` each."""
-    known = tables()[table]
-    sketch = _sketch(table)
-    if sketch is None:
-        return in_sorted(keys, known)
-    found = sketch[_bit(keys)]
-    found[found] = in_sorted(keys[found], known)
-    return found
+    """Whether each key is in one of `tables` (sorted: a binary search, no set built per call)."""
+    return _sorted_table(table).contains(keys)
+
+
+@functools.cache
+def _sorted_table(table: str) -> Sorted:
+    return Sorted.of(tables()[table])
 
 
 SKETCH_BITS = 20
-"""A table's sketch has 2 ** this many entries (1 MiB): the 63,000 words of the largest set about one in
+"""A sketch has 2 ** this many entries (1 MiB): the 63,000 words of the largest table set about one in
 sixteen."""
 _SKETCH_MIN = 4096
-"""Tables smaller than this are searched without a sketch (the search stays in the cache)."""
+"""Fewer keys than this are searched without a sketch (the search stays in the cache)."""
+
+
+@dataclass(frozen=True)
+class Sorted:
+    """Sorted integer keys (words, or hashes of longer words) and, for many of them, a sketch: most keys
+    looked up are no word, and one entry of the sketch each rules them out before the binary search."""
+
+    keys: np.ndarray
+    sketch: np.ndarray | None
+
+    @classmethod
+    def of(cls, keys: np.ndarray) -> Sorted:
+        if len(keys) < _SKETCH_MIN:
+            return cls(keys, None)
+        sketch = np.zeros(1 << SKETCH_BITS, dtype=bool)
+        sketch[_bit(keys)] = True
+        return cls(keys, sketch)
+
+    def contains(self, keys: np.ndarray) -> np.ndarray:
+        """Whether each of `keys` is one of these."""
+        if self.sketch is None:
+            return in_sorted(keys, self.keys)
+        found = self.sketch[_bit(keys)]
+        found[found] = in_sorted(keys[found], self.keys)
+        return found
 
 
 def _bit(keys: np.ndarray) -> np.ndarray:
     """The sketch entry of each key: the top bits of the key times a large odd number (wrapping)."""
     return (keys.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - SKETCH_BITS)
-
-
-@functools.cache
-def _sketch(table: str) -> np.ndarray | None:
-    """Which sketch entries the keys of a large table set, None for a small one."""
-    known = tables()[table]
-    if len(known) < _SKETCH_MIN:
-        return None
-    sketch = np.zeros(1 << SKETCH_BITS, dtype=bool)
-    sketch[_bit(known)] = True
-    return sketch
 
 
 def word_keys(words: Iterable[str]) -> np.ndarray:
@@ -338,17 +350,17 @@ def _hashes(text: Characters, first: np.ndarray, length: int) -> np.ndarray:
     return _hashed(text.point[np.minimum(first + k, last)] for k in range(length))
 
 
-def _by_length(words: Iterable[str]) -> dict[int, np.ndarray]:
-    """The sorted hashes of `words`, by length."""
+def _by_length(words: Iterable[str]) -> dict[int, Sorted]:
+    """The hashes of `words`, by length."""
     grouped: dict[int, list[str]] = {}
     for word in words:
         grouped.setdefault(len(word), []).append(word)
-    return {length: np.unique(_hashed(code_points_of(same)[0].reshape(-1, length).T))
+    return {length: Sorted.of(np.unique(_hashed(code_points_of(same)[0].reshape(-1, length).T)))
             for length, same in grouped.items()}
 
 
 @functools.cache
-def _long_words() -> dict[int, np.ndarray]:
+def _long_words() -> dict[int, Sorted]:
     """Hashes of the ordinary words of jieba's dictionary of `LONG_WORD_LENGTHS`, and of the `BRANDS`, by
     length."""
     words = dictionary()
@@ -357,23 +369,23 @@ def _long_words() -> dict[int, np.ndarray]:
 
 
 @functools.cache
-def _full_divisions() -> dict[int, np.ndarray]:
+def _full_divisions() -> dict[int, Sorted]:
     """Hashes of the division names written in full (`石家庄市`, `红河哈尼族彝族自治州`), by length."""
     return _by_length(name for name in division_names()
                       if len(name) >= 3 and name.endswith(DIVISION_SUFFIXES))
 
 
-def _occurring(text: Characters, first: np.ndarray, at: np.ndarray, length: int, hashes: np.ndarray
+def _occurring(text: Characters, first: np.ndarray, at: np.ndarray, length: int, words: Sorted
                ) -> np.ndarray:
     """Whether the `length` characters from each of `first` lie in the value of `at` and are one of
-    `hashes`."""
+    `words`."""
     if length > len(text.point):
         return np.zeros(len(first), dtype=bool)
     fits = (first >= 0) & (first + length <= len(text.point))
     first = np.clip(first, 0, max(len(text.point) - length, 0))
     fits &= (text.value[first] == text.value[at]) & (text.value[first + length - 1] == text.value[at])
     hashed = _hashes(text, first, length)
-    return fits & (hashes[np.minimum(np.searchsorted(hashes, hashed), len(hashes) - 1)] == hashed)
+    return fits & words.contains(hashed)
 
 
 def inside_long_word(text: Characters, at: np.ndarray, size: np.ndarray) -> np.ndarray:
@@ -398,7 +410,7 @@ def listed_minority_names(text: Characters) -> tuple[np.ndarray, np.ndarray]:
 
 
 @functools.cache
-def _minority_names() -> dict[int, np.ndarray]:
+def _minority_names() -> dict[int, Sorted]:
     return _by_length(MINORITY_NAMES)
 
 

@@ -166,7 +166,7 @@ _CUES = {
 """What a value must hold for a kind's pattern to be worth running on it (a cheap search first)."""
 _LIST_SEPARATOR = "^(?:[、；;，,/ ]){1,2}$"
 """What stands between two names of a list."""
-_STRONG_KINDS = frozenset(("labelled", "titled", "memo", "proxy", "followed", "person_colon"))
+_STRONG_KINDS = frozenset(("labelled", "titled", "memo", "proxy", "followed", "person_colon", "english_han"))
 """Patterns whose evidence is as strong as a strong label's."""
 NAME_COLUMN_SHARE = 0.8
 """A column without a name header is a name column when at least this share of its distinct values (and
@@ -198,9 +198,12 @@ def _patterns() -> dict[str, str]:
     singles = "[" + "".join(s for s in surnames() if len(s) == 1) + "]"
     surname = f"(?:{alternation(COMPOUND_SURNAMES)}|{singles})"
     han = f"[{HAN}]"
-    part = alternation(MINORITY_NAME_PARTS)  # a Tibetan or Mongolian name of one part, after a cue
-    # The finder decides how many given characters belong to a name.
-    name = f"(?P<name>{surname}{han}{{1,2}}|{part})"
+    # A name in text starts with a surname or the first character of a Tibetan or Mongolian name's part
+    # (`借款人：卓玛`), as one class (a small program for RE2); the finder tells which, and decides how
+    # many given characters belong to a name.
+    firsts = sorted({s for s in surnames() if len(s) == 1} | {part[0] for part in MINORITY_NAME_PARTS})
+    opening = f"(?:{alternation(COMPOUND_SURNAMES)}|[{''.join(firsts)}]){han}"
+    name = f"(?P<name>{opening}{han}?)"
     ends = f"(?:[，,、;；|｜/。（({SPACE_CHARS}]|$)"  # what ends a field
     strong = alternation(STRONG_LABELS)
     english = f"(?:^|[^A-Za-z0-9_])(?i:{alternation(ENGLISH_LABELS)}){_KEY_VALUE}"
@@ -210,12 +213,11 @@ def _patterns() -> dict[str, str]:
     romanized_title = alternation(romanized_surnames())
     romanized = alternation(romanized_surnames() + tuple(name.upper() for name in romanized_surnames()))
     return {
-        "surname": surname,
-        "opening": f"{surname}{han}|{part}",  # what a Han name in free text starts with
+        "opening": opening,  # what a Han name in free text starts with
         # In free text: a label, then the surname and up to three more Han characters.
-        "labelled": f"{strong}[:：{SPACE_CHARS}]{{0,2}}(?P<name>{surname}{han}{{1,3}}|{part})",
+        "labelled": f"{strong}[:：{SPACE_CHARS}]{{0,2}}(?P<name>{opening}{han}{{0,2}})",
         "weakly_labelled": f"{alternation(WEAK_LABELS)}[:：{SPACE_CHARS}]{{0,2}}"
-                           f"(?P<name>{surname}{han}{{1,3}}|{part})",
+                           f"(?P<name>{opening}{han}{{0,2}})",
         "titled": f"{name}{alternation(TITLES)}",
         "followed": f"{name}(?:收{ends}|家住|的{strong}|[（(]{strong}[）)])",
         # A field of its own: at the start of a value, or between delimiters (`…,张三,…`).
@@ -230,7 +232,7 @@ def _patterns() -> dict[str, str]:
         "after_address": f"(?:[0-9室号楼栋幢座层户]|^)[（(]{name}[）)]",
         "clause": f"(?:^|[，。；：:,;、{SPACE_CHARS}（(]){name}{alternation(SUBJECT_VERBS)}",
         "memo": f"^{SPACE}*{name}{alternation(VALUE_VERBS)}",
-        "listed": f"[、；;，,/ ]{{1,2}}(?P<name>{surname}{han}{{1,3}}|{part})",
+        "listed": f"[、；;，,/ ]{{1,2}}(?P<name>{opening}{han}{{0,2}})",
         "proxy": f"(?:代|替|帮){name}{alternation(VALUE_VERBS)}",
         "dotted": f"(?P<name>{han}{{1,10}}(?:{dot}{han}{{1,10}})+)",
         "english": f"{english}(?P<name>{pinyin})",
@@ -428,7 +430,8 @@ def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray, before
     surname = 1 + member(keys_at(chars, 0, 2), "compound")
     first, second = chars[rows, surname], chars[rows, surname + 1]
     has_second = surname + 1 < length
-    keep = ~member(first, "stop") & (surname < length)
+    keep = (surname == 2) | member(chars[:, 0], "surnames")  # else perhaps a minority name's part
+    keep &= ~member(first, "stop") & (surname < length)
     keep &= strong | ~member(before | (chars[:, 0] << 21), "any_words")  # `由于西南`: 由于 is a word
     keep &= ~(has_second & member(keys_at(chars, surname, 2), "titles"))
     # The second given character ends the name where it starts a word with the character after it,
