@@ -55,8 +55,10 @@ STOP = frozenset(
 """Characters that end a name rather than continue it: function words and the first characters of the
 words that follow names in notes (`电话`, `已还款`, `表示`, `称`)."""
 
-PLACE_ENDS = frozenset("市省区县镇乡村路街道号楼室店司局行院厂部科处所站校园馆城")
-"""Last characters of places and organisations, never of a given name."""
+PLACE_ENDS = frozenset("市省区县镇乡村路街道号楼室店司局行院厂部科处所站校园馆城"
+                       "坪湾沟坡坝塘寨屯铺洼峪垭岙浜埠堡窑集巷弄埔墩")
+"""Last characters of places and organisations, never of a given name: villages and neighbourhoods
+below the divisions too (`杨家坪`, `刘家湾`, `王家坝`)."""
 
 NON_NAME_TAGS = frozenset(("d", "v", "a", "c", "p", "r", "t", "m", "q", "u", "f", "s", "vn", "ad", "an", "b",
                             "z", "y", "e", "o", "vd", "mq", "l", "i"))

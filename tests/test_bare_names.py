@@ -62,6 +62,7 @@ def test_names_without_a_cue(text: str, names: list[str]) -> None:
     "用户称花呗利息太高",
     "平安普惠、宜人贷均有逾期",
     "东莞华星电子分公司来函",  # a company, though 电 ends a name (`张三电话`)
+    "送货到杨家坪步行街",  # a neighbourhood below the divisions
     "杨阿姨来电询问进度",
     "Hong Kong branch",
     "邓某已还款",
