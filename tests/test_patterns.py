@@ -3,6 +3,7 @@ by Python's `re` for a small one, with the same spans."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,27 @@ SEARCHES = [(person_name._search(kinds), kinds) for kinds in person_name._SEARCH
 def test_a_large_batch_has_the_spans_python_finds(pattern: str, groups: tuple[str, ...]) -> None:
     values = _texts()
     assert len(values) > SMALL_BATCH
+    found = spans(values, pattern, *groups)
+    expected = _python_spans(values, pattern, groups)
+    assert [column.tolist() for column in found] == [column.tolist() for column in expected]
+
+
+_PIECES = (
+    "借款人", "联系人：", "王", "芳", "张", "伟", "欧阳", "娜", "，", "、", "；", "先生", "（", "）",
+    "(", ")", ":", "：", " ", "\t", "\x03", "\x04", "\x05", "name: ", "Name=", "ZHANG WEI", "Li Na", "😀",
+    "a", "1",
+    "号", "路", "88", "杭州市", "西湖区", "文三路", "称", "同意", "还款", "代", "收", "的", "配偶", "扎西",
+    "卓玛", "·", "买买提", "室", "楼", "北京市朝阳区",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(("pattern", "groups"), SEARCHES, ids=[g[0] for _, g in SEARCHES])
+def test_random_pieces_of_cues_names_and_record_bytes_have_the_same_spans(
+    pattern: str, groups: tuple[str, ...]
+) -> None:
+    rng = random.Random(7)
+    texts = ["".join(rng.choice(_PIECES) for _ in range(rng.randrange(14))) for _ in range(600)]
+    values = pa.array([*texts, None])
     found = spans(values, pattern, *groups)
     expected = _python_spans(values, pattern, groups)
     assert [column.tolist() for column in found] == [column.tolist() for column in expected]
