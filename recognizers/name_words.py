@@ -19,7 +19,7 @@ import pyarrow as pa
 from recognizers.address import DIVISION_SUFFIXES
 from recognizers.arrays import code_points, in_sorted, utf8_buffer
 from recognizers.divisions import division_names
-from recognizers.name_odds import code_points_of, dictionary
+from recognizers.name_odds import GIVEN, code_points_of, dictionary, odds
 from recognizers.patterns import overlapping
 
 COMPOUND_SURNAMES = (
@@ -307,6 +307,13 @@ def tables() -> dict[str, np.ndarray]:
         "place_ends": word_keys(PLACE_ENDS),
         "places": word_keys(place_starts()),
     }
+
+
+def form_of_address(first: np.ndarray, given: np.ndarray) -> np.ndarray:
+    """Whether a surname and `given` characters, the first of them `first`, are a surname and a form of
+    address (`王工`, `胡姐`, `谢哥均表示`), not a name: `first` is a title's, and alone or unlikely in a
+    given name (`刘伯承`: 伯 is likely)."""
+    return member(first, "titles") & ((given == 1) | (odds(first, GIVEN) < 0))
 
 
 def relation_or_place(chars: np.ndarray, surname: np.ndarray, size: np.ndarray) -> np.ndarray:

@@ -47,6 +47,7 @@ from recognizers.name_words import (
     TITLES,
     Characters,
     characters,
+    form_of_address,
     inside_long_word,
     keys_at,
     member,
@@ -440,8 +441,7 @@ def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray, before
                                      & ~member(keys_at(chars, surname + 2, 2), "words"))
     cut |= odds(second, VERB) - odds(second, GIVEN) > VERB_MARGIN  # `周利未接通`: 未 starts what follows
     given = np.where(has_second & ~cut, 2, 1)
-    # `王工`, `吴姐均表示`: a surname and a form of address (`刘伯承`: 伯 is likely in a given name too).
-    keep &= ~(member(first, "titles") & ((given == 1) | (odds(first, GIVEN) < 0)))
+    keep &= ~form_of_address(first, given)
     size = surname + given
     for word in (keys_at(chars, 0, size), keys_at(chars, 0, surname + 1)):
         keep &= ~np.where(strong, member(word, "not_after_strong"), member(word, "words"))

@@ -38,7 +38,8 @@ def _names(text: str) -> list[str]:
     ("外访后向陈婷发送律师函", ["陈婷"]),  # 向 is a surname too, but 陈婷 reads better than 向陈婷
     ("王芳去银行办理还款", ["王芳"]),  # 去 ends the run an organisation's name would be
     ("收款人：周大福，开户行建设银行", ["周大福"]),  # a brand's name after a strong label is a person's
-    ("Holder Name: 方军 / Tel 021-61234567", ["方军"]),  # an English label is a strong one: 方军 is a word
+    ("Holder Name: 方军 / Tel 021-61234567", ["方军"]),
+    ("那一年刘伯承主持军事工作", ["刘伯承"]),  # 伯 is a form of address, and likely in a given name  # an English label is a strong one: 方军 is a word
     ("今借到祖力皮亚·托合提人民币2万元", ["祖力皮亚·托合提"]),
     ("5号上午MA JIANHUA到柜台办理", ["MA JIANHUA"]),
     ("She lives with Lin Wei in Hangzhou", ["Lin Wei"]),
