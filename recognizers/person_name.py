@@ -343,9 +343,10 @@ def _in_text(values: pa.Array) -> TextFound:
                       np.full(len(keep), Context.FOR))
 
 
-_ORGANISATION_BREAKS = STOP - set("电联总")
+_ORGANISATION_BREAKS = (STOP - set("电联总")) | {"一"}
 """What ends the run of characters after a name that may finish an organisation's name: what ends a name,
-but for the characters that start words inside organisations' names (`华星电子分公司`, `联通`, `总公司`)."""
+but for the characters that start words inside organisations' names (`华星电子分公司`, `联通`, `总公司`),
+and a count (`李明经营一家公司`: 李明 is a person)."""
 
 
 def _starts_organisation(values: pa.Array, row: np.ndarray, end: np.ndarray) -> np.ndarray:
