@@ -36,11 +36,11 @@ def _names(text: str) -> list[str]:
     ("包·巴特尔和李强都说不知道", ["包·巴特尔", "李强"]),  # the dotted name whole, not its 巴特尔
     ("收款人：图雅，开户行呼和浩特分行", ["图雅"]),  # one part of a Tibetan name after a label
     ("外访后向陈婷发送律师函", ["陈婷"]),  # 向 is a surname too, but 陈婷 reads better than 向陈婷
-    ("王芳去银行办理还款", ["王芳"]),
-    ("借款人李明经营一家公司，月收入2万", ["李明"]),  # a count ends that run too  # 去 ends the run an organisation's name would be
+    ("王芳去银行办理还款", ["王芳"]),  # 去 ends the run an organisation's name would be
+    ("借款人李明经营一家公司，月收入2万", ["李明"]),  # a count ends that run too
     ("收款人：周大福，开户行建设银行", ["周大福"]),  # a brand's name after a strong label is a person's
-    ("Holder Name: 方军 / Tel 021-61234567", ["方军"]),
-    ("那一年刘伯承主持军事工作", ["刘伯承"]),  # 伯 is a form of address, and likely in a given name  # an English label is a strong one: 方军 is a word
+    ("Holder Name: 方军 / Tel 021-61234567", ["方军"]),  # an English label is a strong one: 方军 is a word
+    ("那一年刘伯承主持军事工作", ["刘伯承"]),  # 伯 is a form of address, and likely in a given name
     ("今借到祖力皮亚·托合提人民币2万元", ["祖力皮亚·托合提"]),
     ("5号上午MA JIANHUA到柜台办理", ["MA JIANHUA"]),
     ("She lives with Lin Wei in Hangzhou", ["Lin Wei"]),
