@@ -90,11 +90,11 @@ a name wherever they stand, one alone is a name where a cue says a name stands (
 
 MINORITY_NAMES = (
     "其其格", "宝音图", "阿拉坦仓", "阿拉坦", "巴特尔", "额尔敦", "毕力格", "毕力格图", "格日勒图",
-    "格日乐图",
-    "吉日木图", "吉日嘎拉", "乌日娜", "苏日娜", "萨日娜", "娜仁花", "满都拉", "特木尔", "朝鲁门", "巴雅尔",
-    "乌力吉", "哈斯巴根", "阿古拉", "宝力道", "其木格", "敖其尔", "德力格尔", "额尔德尼", "朝克图", "陶格斯",
-    "萨其拉", "乌云其木格", "敖日格乐", "那顺乌日图", "布仁巴雅尔", "呼和巴特尔", "孟和巴雅尔", "额尔敦巴根",
-    "哈斯其其格", "乌兰其其格", "萨仁图雅", "苏伦高娃", "阿木尔", "乌兰托娅", "巴图孟和",
+    "格日乐图", "吉日木图", "吉日嘎拉", "乌日娜", "苏日娜", "萨日娜", "娜仁花", "满都拉", "特木尔",
+    "朝鲁门", "巴雅尔", "乌力吉", "哈斯巴根", "阿古拉", "宝力道", "其木格", "敖其尔", "德力格尔", "额尔德尼",
+    "朝克图", "陶格斯", "萨其拉", "乌云其木格", "敖日格乐", "那顺乌日图", "布仁巴雅尔", "呼和巴特尔",
+    "孟和巴雅尔", "额尔敦巴根", "哈斯其其格", "乌兰其其格", "萨仁图雅", "苏伦高娃", "阿木尔", "乌兰托娅",
+    "巴图孟和",
 )  # fmt: skip
 """Mongolian names of one word, three characters or more: each is a name wherever it stands."""
 
@@ -339,8 +339,9 @@ BRANDS = (
     "李锦记", "徐福记", "谭木匠", "雷允上", "胡庆余堂", "王守义", "黄振龙", "邓老凉茶", "刘一手", "钱大妈",
     "周黑鸭", "陶陶居", "鲍师傅",
 )  # fmt: skip
-"""Brands and products that read like a name (`在周大福买的`, `花呗利息`): a bare name is never inside one.
-Brands that are as often a person's name (`李宁`) are not listed."""
+"""Brands and products that read like a name (`在周大福买的`, `称花呗利息`): a name found by its characters
+alone or after weak evidence is never inside one. Brands that are as often a person's name (`李宁`) are
+not listed."""
 _HASH_FACTOR = np.uint64(1_000_003)
 
 

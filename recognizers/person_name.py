@@ -17,8 +17,9 @@ alone make one far likelier than ordinary words:
   that starts with a surname character (`客户马上还款`, `联系人方便时`), a word for a relation (`岳父`),
   a place (`玉树市`) or a surname with a title alone (`王先生`, `王工`) is not a name. After weak evidence
   (`由`, a delimiter) the characters must also be likely in a name (`name_odds`: `由于长江` is none);
-- **nothing around it** (`张建国在会上说`): `bare_names`, by the odds of its characters, and four-character
-  Tibetan and Mongolian names (`扎西顿珠`); a cue's name comes first where they overlap;
+- **nothing around it** (`张建国在会上说`): `bare_names`, by the odds of its characters (never a brand's or
+  a lender's product's: `周大福`, `花呗`), and Tibetan and Mongolian names without a dot (`扎西顿珠`,
+  `其其格`; one part alone after a cue: `收款人：图雅`); a cue's name comes first where they overlap;
 - **a middle dot between Han characters** (`买买提·艾力`): how transliterated names are written; **a pinyin
   surname and given name** among other words (`MA JIANHUA到柜台`, `with Lin Wei`).
 
