@@ -14,7 +14,7 @@ from pipeline import api
 from pipeline.actions.base import ActionConfigError, Target, build_action
 from pipeline.keys import Keyring, KeySource
 from pipeline.policy import PolicyError, parse_policy
-from recognizers import bank_card, detect, engine
+from recognizers import address, bank_card, detect, engine
 from recognizers.divisions import division_names
 from recognizers.evaluation import evaluate, load
 
@@ -134,6 +134,19 @@ def test_a_large_batch_finds_what_small_ones_find() -> None:
               for row, s, e, n in zip(part.row, part.start, part.end, part.entity, strict=True)]
     assert len(pieces) > 700
     assert list(zip(whole.row, whole.start, whole.end, whole.entity, strict=True)) == pieces
+
+
+def test_a_batch_reads_the_same_divisions_as_a_few_addresses() -> None:
+    """A large batch finds where each run of divisions ends with one RE2 pass, a few addresses with
+    Python's `re`: the runs are the same (leading whitespace left out, nulls and values without any)."""
+    texts = [record.text for record in load(CORPORA / "text_entities_tuning.jsonl")]
+    odd = ["  广东省深圳市南山区科技园", None, "", "北京市", " \t上海市浦东新区张江路1号"]
+    values = pa.array([*texts, *odd])
+    whole = address._division_runs(values).to_pylist()
+    assert len(values) > address.SMALL_BATCH
+    assert whole == [run for i in range(0, len(values), 100)
+                     for run in address._division_runs(values[i : i + 100]).to_pylist()]
+    assert whole[-5:] == ["广东省深圳市南山区", "", "", "北京市", "上海市浦东新区"]
 
 
 def test_mask_keeps_a_surname_or_the_divisions() -> None:
