@@ -140,6 +140,8 @@ def _replaced_spans(values: pa.Array, pattern: str, groups: tuple[str, ...]) -> 
 def _split_groups(pattern: str, groups: tuple[str, ...]) -> str:
     """`pattern` with each named group of `groups` made two numbered ones: the group's body, and the text
     after it up to the end of the group that holds it (or of the pattern)."""
+    if len(groups) > 4:  # a rewrite names groups 1 to 9 only, two for each
+        raise ValueError("spans: at most four named groups")
     opened: list[int] = []  # where the groups open that hold the current position
     closing: dict[int, int] = {}
     position = 0

@@ -79,3 +79,5 @@ def test_groups_split_into_body_and_what_follows() -> None:
     for pattern in ("(k)(?P<a>v)", "(?P<b>k)(?P<a>v)"):
         with pytest.raises(ValueError, match="capturing"):
             _split_groups(pattern, ("a",))
+    with pytest.raises(ValueError, match="four"):
+        _split_groups("|".join(f"(?:(?P<g{k}>x{k}))" for k in range(5)), tuple(f"g{k}" for k in range(5)))
