@@ -222,12 +222,7 @@ def keys_at(chars: np.ndarray, start: np.ndarray | int, size: np.ndarray | int) 
 
 def member(keys: np.ndarray, table: str) -> np.ndarray:
     """Whether each key is in one of `tables` (sorted: a binary search, no set built per call)."""
-    return _sorted_table(table).contains(keys)
-
-
-@functools.cache
-def _sorted_table(table: str) -> Sorted:
-    return Sorted.of(tables()[table])
+    return tables()[table].contains(keys)
 
 
 SKETCH_BITS = 20
@@ -278,7 +273,7 @@ def word_keys(words: Iterable[str]) -> np.ndarray:
 
 
 @functools.cache
-def tables() -> dict[str, np.ndarray]:
+def tables() -> dict[str, Sorted]:
     """The word lists `_han_names` looks characters and words up in, as sorted integer keys."""
     words = dictionary()
     short = _short_words()
@@ -288,7 +283,7 @@ def tables() -> dict[str, np.ndarray]:
     def entries(chosen: np.ndarray) -> np.ndarray:
         return word_keys(words.words[i] for i in np.flatnonzero(chosen))
 
-    return {
+    keys = {
         "compound": word_keys(COMPOUND_SURNAMES),
         "surnames": word_keys(name for name in surnames() if len(name) == 1),
         "stop": word_keys(STOP),
@@ -307,6 +302,7 @@ def tables() -> dict[str, np.ndarray]:
         "place_ends": word_keys(PLACE_ENDS),
         "places": word_keys(place_starts()),
     }
+    return {table: Sorted.of(known) for table, known in keys.items()}
 
 
 def form_of_address(first: np.ndarray, given: np.ndarray) -> np.ndarray:
@@ -461,7 +457,7 @@ def starts(point: np.ndarray, table: str) -> np.ndarray:
 @functools.cache
 def _first_characters(table: str) -> np.ndarray:
     first = np.zeros(0x110000, dtype=bool)  # every code point
-    first[tables()[table] & ((1 << 21) - 1)] = True
+    first[tables()[table].keys & ((1 << 21) - 1)] = True
     return first
 
 

@@ -197,13 +197,13 @@ def _search(kinds: tuple[str, ...]) -> str:
 
 @functools.cache
 def _patterns() -> dict[str, str]:
-    singles = "[" + "".join(s for s in surnames() if len(s) == 1) + "]"
-    surname = f"(?:{alternation(COMPOUND_SURNAMES)}|{singles})"
+    singles = sorted(s for s in surnames() if len(s) == 1)
+    surname = f"(?:{alternation(COMPOUND_SURNAMES)}|[{''.join(singles)}])"
     han = f"[{HAN}]"
     # A name in text starts with a surname or the first character of a Tibetan or Mongolian name's part
     # (`借款人：卓玛`), as one class (a small program for RE2); the finder tells which, and decides how
     # many given characters belong to a name.
-    firsts = sorted({s for s in surnames() if len(s) == 1} | {part[0] for part in MINORITY_NAME_PARTS})
+    firsts = sorted(set(singles) | {part[0] for part in MINORITY_NAME_PARTS})
     opening = f"(?:{alternation(COMPOUND_SURNAMES)}|[{''.join(firsts)}]){han}"
     name = f"(?P<name>{opening}{han}?)"
     ends = f"(?:[，,、;；|｜/。（({SPACE_CHARS}]|$)"  # what ends a field
