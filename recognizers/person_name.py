@@ -29,6 +29,7 @@ ordinary words are jieba's dictionary (MIT), read from the installed package, wi
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 
@@ -289,7 +290,23 @@ def _column_values(values: pa.Array) -> TextFound:
     return text_found(shaped, start, end, subtype, normalize(stripped), np.full(len(shaped), Context.FOR))
 
 
+_MAY_NAME = "[^\\x00-\\x7f]|[A-Za-z][^A-Za-z]*[A-Za-z]"
+"""What a value holds if free text in it can name a person: a character beyond ASCII (a Han or dotted
+name) or two Latin letters (a pinyin name is two words). A column of numbers or codes holds neither."""
+
+
 def _in_text(values: pa.Array) -> TextFound:
+    """Names in free text (`_cued_and_bare`) among the values that can hold one."""
+    held = np.flatnonzero(matches(values, _MAY_NAME))
+    if len(held) == len(values):
+        return _cued_and_bare(values)
+    if not len(held):
+        return no_text_found()
+    found = _cued_and_bare(values.take(pa.array(held)))
+    return dataclasses.replace(found, row=held[found.row])
+
+
+def _cued_and_bare(values: pa.Array) -> TextFound:
     """Names in free text, found by every kind of cue (`_SEARCHES`) and decided in bulk, and names with no
     cue (`bare_names`, `minority_names`)."""
     patterns = _patterns()

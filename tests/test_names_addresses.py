@@ -136,6 +136,16 @@ def test_a_large_batch_finds_what_small_ones_find() -> None:
     assert list(zip(whole.row, whole.start, whole.end, whole.entity, strict=True)) == pieces
 
 
+def test_names_among_numbers_and_codes_keep_their_rows() -> None:
+    """Free text with no character beyond ASCII and fewer than two Latin letters is not searched for names:
+    the names of the other values are reported at their own rows."""
+    texts = ["13800138000", "借款人张三", "11010519491231002X", "A1", "Beneficiary: ZHANG WEI", "",
+             "联系人：李四"]
+    found = engine.find(pa.array(texts), ["CN_PERSON_NAME"])
+    assert list(zip(found.row.tolist(), found.value.to_pylist(), strict=True)) == [
+        (1, "张三"), (4, "ZHANG WEI"), (6, "李四")]
+
+
 def test_a_batch_reads_the_same_divisions_as_a_few_addresses() -> None:
     """A large batch finds where each run of divisions ends with one RE2 pass, a few addresses with
     Python's `re`: the runs are the same (leading whitespace left out, nulls and values without any)."""
