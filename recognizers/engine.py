@@ -353,10 +353,8 @@ def _judge(data: np.ndarray, run_shape: np.ndarray, shapes: list[str], digit_sta
     for batches in pending.values():
         layout = batches[0][1].layout
         runs = np.concatenate([members for members, _ in batches])
-        index = np.concatenate([
-            run_body_start[members][:, None] + np.array(reading.positions)[None, :]
-            for members, reading in batches
-        ])
+        digits = np.concatenate([_at(data, run_body_start[members], reading.positions)
+                                 for members, reading in batches])
         spans = np.concatenate([
             np.stack([np.full(len(members), reading.start), np.full(len(members), reading.end)], axis=1)
             for members, reading in batches
@@ -366,14 +364,14 @@ def _judge(data: np.ndarray, run_shape: np.ndarray, shapes: list[str], digit_sta
         same_parts = all(r.parts == batches[0][1].parts for _, r in batches)
         judged = []
         if same_parts:
-            judged = [(np.arange(len(runs)), layout.judge(layout, data[index], parts))]
+            judged = [(np.arange(len(runs)), layout.judge(layout, digits, parts))]
         else:  # one call per reading whose named parts sit elsewhere
             at = 0
             for members, reading in batches:
                 rows = np.arange(at, at + len(members))
                 at += len(members)
                 parts = {name: slice(a, b) for name, a, b in reading.parts}
-                judged.append((rows, layout.judge(layout, data[index[rows]], parts)))
+                judged.append((rows, layout.judge(layout, digits[rows], parts)))
         for rows, (strength, subtype, value) in judged:
             # Digits inside a number written like a card are that card's, not a phone's (a run starting
             # with 0 is a landline and its extension, never a card).
@@ -388,6 +386,14 @@ def _judge(data: np.ndarray, run_shape: np.ndarray, shapes: list[str], digit_sta
             columns["value"].append(value.take(pa.array(chosen, pa.int64())))
             columns["layout"].append(np.full(len(chosen), layout.whole_value_suffices))
     return columns
+
+
+def _at(data: np.ndarray, start: np.ndarray, positions: tuple[int, ...]) -> np.ndarray:
+    """The bytes at `positions` (ascending) after each of `start`, as a matrix: rows of a sliding window
+    over `data`, so that no index is built for each byte."""
+    first, span = positions[0], positions[-1] - positions[0] + 1
+    window = np.lib.stride_tricks.sliding_window_view(data, span)[start + first]
+    return window if span == len(positions) else window[:, np.array(positions) - first]
 
 
 _RANKS = {name: rank for rank, name in enumerate(REGISTRY)}
