@@ -136,6 +136,18 @@ def test_a_large_batch_finds_what_small_ones_find() -> None:
     assert list(zip(whole.row, whole.start, whole.end, whole.entity, strict=True)) == pieces
 
 
+def test_a_name_starting_an_organisation_is_told_in_a_batch() -> None:
+    """A name is no person's where the Han characters after it, up to a break, hold an organisation word;
+    the run after a name never reaches into the next value or across a space or a count."""
+    texts = ["户名华泰通安网络有限公司", "收款人王建国", "科技有限公司", "收款人王建国 科技有限公司",
+             "借款人李明经营一家公司", "Beneficiary: ZHANG WEI 科技有限公司",
+             "收款人凌云科技有限公司；转账给刘洋"]
+    found = engine.find(pa.array(texts * 100), ["CN_PERSON_NAME"])  # a batch searched by RE2
+    assert sorted(set(zip(found.row.tolist(), found.value.to_pylist(), strict=True)))[:6] == [
+        (1, "王建国"), (3, "王建国"), (4, "李明"), (5, "ZHANG WEI"), (6, "刘洋"), (8, "王建国")]
+    assert len(found) == 500
+
+
 def test_names_among_numbers_and_codes_keep_their_rows() -> None:
     """Free text with no character beyond ASCII and fewer than two Latin letters is not searched for names:
     the names of the other values are reported at their own rows."""
