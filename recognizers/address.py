@@ -107,7 +107,7 @@ def _patterns() -> dict[str, str]:
         "divisions": f"^{SPACE}*{divisions}+",
         "chain": chain,
         "without_divisions": f"(?:{road}|{place}|{building}){number}{more}*",
-        "address": f"(?P<address>(?:{chain}{part}|(?:{road}|{place}|{building}){number}){more}*)",
+        "address": f"(?:{chain}{part}|(?:{road}|{place}|{building}){number}){more}*",
         "part": part,
         # What every address holds (a number and its marker, a named road or place, or unit-room digits):
         # cheap to search, so that the large pattern only runs on the few values that have it.
@@ -125,7 +125,7 @@ def find(values: pa.Array, column: str | None) -> TextFound:
     marked = np.flatnonzero(matches(values, _patterns()["marker"]))
     if not len(marked):
         return no_text_found()
-    row, start, end, _ = spans(values.take(pa.array(marked)), _patterns()["address"], "address")
+    row, start, end, _ = spans(values.take(pa.array(marked)), _patterns()["address"])
     if not len(row):
         return no_text_found()
     row = marked[row]

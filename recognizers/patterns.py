@@ -81,7 +81,8 @@ def without_spaces(values: pa.Array) -> pa.Array:
 
 def spans(values: pa.Array, pattern: str, *groups: str) -> tuple[np.ndarray, ...]:
     """Row, start and end byte of every match of `pattern` in `values`, in value order, and which of the
-    named `groups` (alternatives of the pattern) it matched, by position: the span is that group's.
+    named `groups` (alternatives of the pattern) it matched, by position: the span is that group's. With
+    no `groups` the span is the whole match (which is 0), and RE2 extracts no group: its cheapest search.
     Matches do not overlap: after one the search goes on from its end. Nulls hold no match.
 
     `pattern` must read the same in RE2 and Python's `re` (no `\\s`, `\\b` or `\\x{…}`; both take the
@@ -107,7 +108,8 @@ def spans(values: pa.Array, pattern: str, *groups: str) -> tuple[np.ndarray, ...
 
 _RECORD = b"\x03\x04\x05"
 """What `_replaced_spans` writes after each match: the end of the match, then each group's text, the end
-of the group, the text after the group within its alternative, and the end of that."""
+of the group, the text after the group within its alternative, and the end of that (for a pattern without
+groups, the whole match is that group)."""
 
 
 def _replaced_spans(values: pa.Array, pattern: str, groups: tuple[str, ...]) -> tuple[np.ndarray, ...]:
@@ -117,9 +119,12 @@ def _replaced_spans(values: pa.Array, pattern: str, groups: tuple[str, ...]) -> 
     end_mark, group_mark, after_mark = (chr(byte) for byte in _RECORD)
     rewrite = "\\0" + end_mark + "".join(f"\\{2 * k + 1}{group_mark}\\{2 * k + 2}{after_mark}"
                                          for k in range(len(groups)))
+    if not groups:  # the whole match, recorded as a group that is all of it with nothing after it
+        rewrite += "\\0" + group_mark + after_mark
     replaced = pc.replace_substring_regex(values, _split_groups(pattern, groups), rewrite)
     data, offsets = utf8_buffer(replaced)
-    marks = np.flatnonzero((data >= _RECORD[0]) & (data <= _RECORD[-1])).reshape(-1, 1 + 2 * len(groups))
+    recorded = 1 + 2 * max(len(groups), 1)  # bytes written after each match
+    marks = np.flatnonzero((data >= _RECORD[0]) & (data <= _RECORD[-1])).reshape(-1, recorded)
     if not len(marks):
         none = np.zeros(0, dtype=np.int64)
         return none, none, none, none
@@ -187,8 +192,8 @@ def _python_spans(values: pa.Array, pattern: str, groups: tuple[str, ...]) -> tu
         if text is None:
             continue
         for match in compiled.finditer(text):
-            which = next(k for k, group in enumerate(groups) if match.start(group) >= 0)
-            begin, finish = match.span(groups[which])
+            which = next((k for k, group in enumerate(groups) if match.start(group) >= 0), 0)
+            begin, finish = match.span(groups[which] if groups else 0)
             found.append((row, len(text[:begin].encode()), len(text[:finish].encode()), which))
     if not found:
         none = np.zeros(0, dtype=np.int64)

@@ -151,14 +151,15 @@ _NOT_NAMES = frozenset((
 """Placeholders that name columns hold instead of a name."""
 _SEARCHES = (
     ("labelled", "person_colon", "weakly_labelled"), ("titled",), ("followed",), ("field",), ("colon_field",),
-    ("bracketed",), ("after_address",), ("clause",), ("english", "english_han"), ("memo",), ("proxy",),
+    ("bracketed",), ("after_address",), ("clause",), ("english",), ("english_han",), ("memo",), ("proxy",),
     ("dotted",), ("pinyin_name",), ("pinyin_text",),
 )
 """The kinds of evidence that a name stands in free text, each a pattern, searched together where they
 share a cue (one pass over the text, the earlier kind first where two match at one place)."""
 _SUBTYPES = {"english": "pinyin", "pinyin_name": "pinyin", "pinyin_text": "pinyin", "dotted": "minority"}
 """The subtype of the names each kind finds (`han` for the others)."""
-_SEARCHED = {"english": "latin", "pinyin_name": "latin", "pinyin_text": "latin", "dotted": "dotted"}
+_SEARCHED = {"english": "latin", "english_han": "latin", "pinyin_name": "latin", "pinyin_text": "latin",
+             "dotted": "dotted"}
 """Which values a search (by its first kind) looks at: those with a Latin letter, a dot, or (the others) a
 surname character."""
 _CUES = {
@@ -170,6 +171,9 @@ _CUES = {
 """What a value must hold for a kind's pattern to be worth running on it (a cheap search first)."""
 _LIST_SEPARATOR = "^(?:[、；;，,/ ]){1,2}$"
 """What stands between two names of a list."""
+_HAN_TAILS = frozenset(("english_han",))
+"""Kinds whose pattern holds no group: their cue holds no Han character right before the name, so the name
+is the Han characters a match ends with (`_han_tails`), found without RE2 extracting a group."""
 _STRONG_KINDS = frozenset(("labelled", "titled", "memo", "proxy", "followed", "person_colon", "english_han"))
 """Patterns whose evidence is as strong as a strong label's."""
 NAME_COLUMN_SHARE = 0.8
@@ -226,7 +230,8 @@ def _patterns() -> dict[str, str]:
         "followed": f"{name}(?:收{ends}|家住|的{strong}|[（(]{strong}[）)])",
         # A field of its own: at the start of a value, or between delimiters (`…,张三,…`).
         "field": f"(?:^|[,，|｜\\t;；]){SPACE}*{name}{ends}",
-        "english_han": f"{english}{name}",
+        # No group: the name is the Han characters a match ends with (`_han_tails`), its cue holding none.
+        "english_han": f"{english}{opening}{han}?",
         # Any word for a person: `…人` (`还款责任人张三`, `债务人：`), a relative with a colon (`二姨：`);
         # any label with a colon when the name fills the field (`催收员：李明，`); a name alone in brackets.
         "person_colon": f"(?:[^无有他某每别个众各些的家]人[:：]?|{kin}[:：]){SPACE}*{name}",
@@ -236,7 +241,7 @@ def _patterns() -> dict[str, str]:
         "after_address": f"(?:[0-9室号楼栋幢座层户]|^)[（(]{name}[）)]",
         "clause": f"(?:^|[，。；：:,;、{SPACE_CHARS}（(]){name}{alternation(SUBJECT_VERBS)}",
         "memo": f"^{SPACE}*{name}{alternation(VALUE_VERBS)}",
-        "listed": f"[、；;，,/ ]{{1,2}}(?P<name>{opening}{han}{{0,2}})",
+        "listed": f"[、；;，,/ ]{{1,2}}{opening}{han}{{0,2}}",  # no group, as `english_han`
         "proxy": f"(?:代|替|帮){name}{alternation(VALUE_VERBS)}",
         "dotted": f"(?P<name>{han}{{1,10}}(?:{dot}{han}{{1,10}})+)",
         "english": f"{english}(?P<name>{pinyin})",
@@ -325,8 +330,12 @@ def _cued_and_bare(values: pa.Array) -> TextFound:
         subset = cued.get(_CUES[first], han) if first in _CUES else searched[_SEARCHED.get(first, "han")]
         if not len(subset):
             continue
-        row, start, end, which = spans(values.take(pa.array(subset)), _search(kinds), *kinds)
+        tails = first in _HAN_TAILS
+        groups = () if tails else kinds
+        row, start, end, which = spans(values.take(pa.array(subset)), _search(kinds), *groups)
         row = subset[row]
+        if tails:
+            start = _han_tails(text, row, end)
         for number, kind in enumerate(kinds):
             mine = which == number
             if kind in _SUBTYPES:  # pinyin and dotted names, few: one by one
@@ -432,7 +441,8 @@ def _listed(values: pa.Array, text: Characters, row: np.ndarray, end: np.ndarray
     """The names that follow a found name in a list (`陈英绫、贾丽娟；东方军`), up to `LIST_LENGTH` down:
     candidates whose separator starts where a found name ends."""
     none = np.zeros(0, dtype=np.int64)
-    following_row, following_start, following_end, _ = spans(values, _patterns()["listed"], "name")
+    following_row, _, following_end, _ = spans(values, _patterns()["listed"])
+    following_start = _han_tails(text, following_row, following_end)
     found: list[tuple[np.ndarray, ...]] = [(none, none, none)]
     ends = np.unique((row.astype(np.int64) << 32) | end)
     for _ in range(LIST_LENGTH):
@@ -451,6 +461,20 @@ def _listed(values: pa.Array, text: Characters, row: np.ndarray, end: np.ndarray
         found.append((r, s, e))
         ends = np.unique((r.astype(np.int64) << 32) | e)
     return tuple(np.concatenate([f[k] for f in found]) for k in range(3))  # type: ignore[return-value]
+
+
+def _han_tails(text: Characters, row: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Where the run of Han characters that ends at byte `end` of each value `row` starts, as a byte offset
+    into the value: the name a match of a kind without a group (`_HAN_TAILS`, `listed`) ends with. The runs
+    are a name's few characters long: each is walked back a character at a time, all at once."""
+    last = np.searchsorted(text.at, text.offsets[row] + end) - 1
+    first = last
+    while True:
+        prior = np.maximum(first - 1, 0)
+        extend = (first > 0) & is_han(text.point[prior]) & (text.value[prior] == row)
+        if not extend.any():
+            return text.at[first] - text.offsets[row]
+        first = np.where(extend, prior, first)
 
 
 def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray, before: np.ndarray) -> np.ndarray:

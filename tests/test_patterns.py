@@ -12,6 +12,7 @@ import pytest
 
 from recognizers import address, person_name
 from recognizers.evaluation import load
+from recognizers.name_words import characters
 from recognizers.patterns import SMALL_BATCH, _python_spans, _split_groups, spans
 
 CORPORA = Path(__file__).parent / "corpora"
@@ -25,14 +26,17 @@ def _texts() -> pa.Array:
     return pa.array(texts[:300] + odd + texts[300:])
 
 
-SEARCHES = [(person_name._search(kinds), kinds) for kinds in person_name._SEARCHES] + [
-    (person_name._patterns()["listed"], ("name",)),
-    (address._patterns()["address"], ("address",)),
-]
+SEARCHES = {  # every search the finders make, with the groups they ask for (none: whole matches)
+    **{kinds[0]: (person_name._search(kinds), () if kinds[0] in person_name._HAN_TAILS else kinds)
+       for kinds in person_name._SEARCHES},
+    "listed": (person_name._patterns()["listed"], ()),
+    "address": (address._patterns()["address"], ()),
+}
 
 
-@pytest.mark.parametrize(("pattern", "groups"), SEARCHES, ids=[g[0] for _, g in SEARCHES])
-def test_a_large_batch_has_the_spans_python_finds(pattern: str, groups: tuple[str, ...]) -> None:
+@pytest.mark.parametrize("search", SEARCHES)
+def test_a_large_batch_has_the_spans_python_finds(search: str) -> None:
+    pattern, groups = SEARCHES[search]
     values = _texts()
     assert len(values) > SMALL_BATCH
     found = spans(values, pattern, *groups)
@@ -49,10 +53,9 @@ _PIECES = (
 )  # fmt: skip
 
 
-@pytest.mark.parametrize(("pattern", "groups"), SEARCHES, ids=[g[0] for _, g in SEARCHES])
-def test_random_pieces_of_cues_names_and_record_bytes_have_the_same_spans(
-    pattern: str, groups: tuple[str, ...]
-) -> None:
+@pytest.mark.parametrize("search", SEARCHES)
+def test_random_pieces_of_cues_names_and_record_bytes_have_the_same_spans(search: str) -> None:
+    pattern, groups = SEARCHES[search]
     rng = random.Random(7)
     texts = ["".join(rng.choice(_PIECES) for _ in range(rng.randrange(14))) for _ in range(600)]
     values = pa.array([*texts, None])
@@ -81,3 +84,20 @@ def test_groups_split_into_body_and_what_follows() -> None:
             _split_groups(pattern, ("a",))
     with pytest.raises(ValueError, match="four"):
         _split_groups("|".join(f"(?:(?P<g{k}>x{k}))" for k in range(5)), tuple(f"g{k}" for k in range(5)))
+
+
+def test_a_han_tail_is_the_name_a_group_would_hold() -> None:
+    """Searches without a group (an English label, a list): the Han characters each match ends with are
+    what a group around the end of the pattern (a surname and what follows it) would hold."""
+    rng = random.Random(11)
+    texts = ["".join(rng.choice(_PIECES) for _ in range(rng.randrange(14))) for _ in range(600)]
+    values = pa.array([*texts, None, "name: 王芳、张伟伟"] * 2)
+    opening = person_name._patterns()["opening"]
+    for kind in ("english_han", "listed"):
+        pattern = person_name._patterns()[kind]
+        at = pattern.rindex(opening)
+        row, _, end, _ = spans(values, pattern)
+        grouped = _python_spans(values, f"{pattern[:at]}(?P<name>{pattern[at:]})", ("name",))
+        assert len(row) > 30
+        start = person_name._han_tails(characters(values), row, end)
+        assert [row.tolist(), start.tolist(), end.tolist()] == [column.tolist() for column in grouped[:3]]
