@@ -174,12 +174,13 @@ def _compiled() -> dict[str, re.Pattern[str]]:
 def _column_values(values: pa.Array) -> TextFound:
     """Whole values of an address column that hold a street part after their divisions."""
     shown = division_prefix(values)
-    held = []
-    for count in np.unique(shown).tolist():
-        rows = np.flatnonzero(shown == count)
-        below = pc.utf8_slice_codeunits(values.take(pa.array(rows)), count)
-        held.append(rows[matches(below, _patterns()["part"])])
-    held = np.sort(np.concatenate(held)) if held else np.zeros(0, dtype=np.int64)
+    grouped = [np.flatnonzero(shown == count) for count in np.unique(shown).tolist()]
+    if not grouped:
+        return no_text_found()
+    rows = np.concatenate(grouped)
+    below = pa.concat_arrays([pc.utf8_slice_codeunits(values.take(pa.array(same)), count)
+                              for count, same in zip(np.unique(shown).tolist(), grouped, strict=True)])
+    held = np.sort(rows[matches(below, _patterns()["part"])])  # one search, however many prefix lengths
     if not len(held):
         return no_text_found()
     start, end, stripped = whole_spans(values.take(pa.array(held)))
@@ -191,7 +192,7 @@ def division_prefix(addresses: pa.Array) -> np.ndarray:
     """How many characters at the start of each address are its divisions (0: none found)."""
     found = _division_runs(addresses)
     encoded = pc.dictionary_encode(found)  # few distinct runs of divisions: each is read once
-    sizes = np.array([sum(map(len, _divisions(run))) for run in encoded.dictionary.to_pylist()] or [0])
+    sizes = np.array([_divisions_size(run) for run in encoded.dictionary.to_pylist()] or [0])
     counted = sizes[encoded.indices.to_numpy(zero_copy_only=False)]
     lead = pc.utf8_length(addresses).to_numpy(zero_copy_only=False) - pc.utf8_length(
         pc.utf8_ltrim_whitespace(addresses)).to_numpy(zero_copy_only=False)
@@ -216,6 +217,13 @@ def _division_runs(addresses: pa.Array) -> pa.Array:
     matched = left(pc.replace_substring_regex(addresses, _patterns()["divisions"], ""))
     lead = left(pc.utf8_ltrim(addresses, SPACE_CHARS))
     return gather(data, offsets[:-1] + lead, np.where(matched > 0, matched - lead, 0))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _divisions_size(run: str) -> int:
+    """How many characters of a run of division names are divisions (`_divisions`): a dataset's addresses
+    name the same few thousand runs, each read once a process."""
+    return sum(map(len, _divisions(run)))
 
 
 def _divisions(run: str) -> list[str]:

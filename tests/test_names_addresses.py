@@ -125,6 +125,16 @@ def test_an_address_column_reports_whole_values_below_the_divisions() -> None:
     assert _found("河北省石家庄市长安区", "CN_ADDRESS", column="address") == []  # divisions alone
 
 
+def test_an_address_column_of_many_division_lengths_reports_the_right_rows() -> None:
+    """Addresses whose divisions are of different lengths are searched below them in one pass: each value
+    is reported at its own row, and divisions alone are not."""
+    values = ["广东省深圳市南山区科技园南区高新南一道9号", "河北省石家庄市长安区", "北京市朝阳区建国路88号",
+              "浙江省杭州市", "杭州市西湖区文三路90号东部软件园3号楼", "四川省成都市武侯区"] * 60
+    found = engine.find(pa.array(values), ["CN_ADDRESS"], column="address")
+    assert sorted(set(found.row.tolist()) - set(range(6, len(values)))) == [0, 2, 4]
+    assert len(found) == 180
+
+
 def test_a_large_batch_finds_what_small_ones_find() -> None:
     """Large batches search with Arrow's RE2, small ones with Python's `re`: the findings agree."""
     texts = [record.text for record in load(CORPORA / "text_entities_tuning.jsonl")]
