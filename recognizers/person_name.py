@@ -257,17 +257,26 @@ def _patterns() -> dict[str, str]:
     }
 
 
+_MAY_NAME = "[^\\x00-\\x7f]|[A-Za-z][^A-Za-z]*[A-Za-z]"
+"""What a value holds if free text in it can name a person: a character beyond ASCII (a Han or dotted
+name) or two Latin letters (a pinyin name is two words). A column of numbers or codes holds neither."""
+
+
 def find(values: pa.Array, column: str | None) -> TextFound:
     """The names in a batch of distinct values: whole values of a name column, and names in free text."""
-    if column_supports(column, COLUMN_HINTS) or _named_by_content(values):
+    if column_supports(column, COLUMN_HINTS):
         return _column_values(values)
-    return _in_text(values)
+    held = np.flatnonzero(matches(values, _MAY_NAME))
+    if _named_by_content(values, len(held)):
+        return _column_values(values)
+    return _in_text(values, held)
 
 
-def _named_by_content(values: pa.Array) -> bool:
-    """Whether most distinct values are a surname and a given name (a name column under another header)."""
+def _named_by_content(values: pa.Array, may_name: int) -> bool:
+    """Whether most distinct values are a surname and a given name (a name column under another header),
+    `may_name` of them holding what a name needs (`_MAY_NAME`)."""
     present = values.filter(pc.is_valid(values))
-    if len(present) < MIN_COLUMN_VALUES:
+    if len(present) < MIN_COLUMN_VALUES or may_name < NAME_COLUMN_SHARE * len(present):
         return False
     shaped = present.filter(pa.array(matches(present, _patterns()["strict_value"])))
     if len(shaped) < NAME_COLUMN_SHARE * len(present):
@@ -296,14 +305,8 @@ def _column_values(values: pa.Array) -> TextFound:
     return text_found(shaped, start, end, subtype, normalize(stripped), np.full(len(shaped), Context.FOR))
 
 
-_MAY_NAME = "[^\\x00-\\x7f]|[A-Za-z][^A-Za-z]*[A-Za-z]"
-"""What a value holds if free text in it can name a person: a character beyond ASCII (a Han or dotted
-name) or two Latin letters (a pinyin name is two words). A column of numbers or codes holds neither."""
-
-
-def _in_text(values: pa.Array) -> TextFound:
-    """Names in free text (`_cued_and_bare`) among the values that can hold one."""
-    held = np.flatnonzero(matches(values, _MAY_NAME))
+def _in_text(values: pa.Array, held: np.ndarray) -> TextFound:
+    """Names in free text (`_cued_and_bare`) among the values that can hold one (`held`)."""
     if len(held) == len(values):
         return _cued_and_bare(values)
     if not len(held):
