@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recognizers.arrays import gather
+from recognizers.arrays import gather, utf8_buffer
 from recognizers.bare_names import bare_names, minority_names
 from recognizers.context import Context, column_supports
 from recognizers.name_odds import GIVEN, SURNAME, VERB, VERB_MARGIN, odds
@@ -341,8 +341,8 @@ def _cued_and_bare(values: pa.Array) -> TextFound:
             start = _han_tails(text, row, end)
         for number, kind in enumerate(kinds):
             mine = which == number
-            if kind in _SUBTYPES:  # pinyin and dotted names, few: one by one
-                found.append(_named_one_by_one(kind, values, row[mine], start[mine], end[mine]))
+            if kind in _SUBTYPES:  # pinyin and dotted names: as found, or trimmed
+                found.append(_named_as_found(kind, values, row[mine], start[mine], end[mine]))
             else:
                 found.append(_decided(text, row[mine], start[mine], end[mine],
                                       np.full(int(mine.sum()), kind in _STRONG_KINDS)))
@@ -410,19 +410,23 @@ def _breaks() -> np.ndarray:
     return table
 
 
-def _named_one_by_one(kind: str, values: pa.Array, row: np.ndarray, start: np.ndarray, end: np.ndarray
-                      ) -> tuple[np.ndarray, ...]:
-    """Pinyin names as found, and dotted names without a label before or words after them."""
-    kept = []
-    for r, s, e in zip(row.tolist(), start.tolist(), end.tolist(), strict=True):
-        text = values[r].as_py().encode()[s:e].decode()
-        if kind == "pinyin_text" and not _pinyin_words(text):
-            continue
-        name = _dotted_end(text) if kind == "dotted" else text
-        begin = s + len(text[: text.find(name)].encode())  # past a label a dotted match began with
-        kept.append((r, begin, begin + len(name.encode())))
-    row, start, end = (np.array([k[i] for k in kept], dtype=np.int64) for i in range(3))
-    return row, start, end, np.full(len(kept), _SUBTYPES[kind])
+def _named_as_found(kind: str, values: pa.Array, row: np.ndarray, start: np.ndarray, end: np.ndarray
+                    ) -> tuple[np.ndarray, ...]:
+    """Pinyin names as found (in free text, those whose words are pinyin: `_pinyin_words`), and dotted
+    names without a label before or words after them (few: one by one)."""
+    if kind == "pinyin_text":
+        data, offsets = utf8_buffer(values)
+        pinyin = _pinyin_words(gather(data, offsets[row] + start, end - start))
+        row, start, end = row[pinyin], start[pinyin], end[pinyin]
+    elif kind == "dotted":
+        kept = []
+        for r, s, e in zip(row.tolist(), start.tolist(), end.tolist(), strict=True):
+            text = values[r].as_py().encode()[s:e].decode()
+            name = _dotted_end(text)
+            begin = s + len(text[: text.find(name)].encode())  # past a label the match began with
+            kept.append((r, begin, begin + len(name.encode())))
+        row, start, end = (np.array([k[i] for k in kept], dtype=np.int64) for i in range(3))
+    return row, start, end, np.full(len(row), _SUBTYPES[kind])
 
 
 def _decided(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray, strong: np.ndarray
@@ -521,11 +525,12 @@ def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray, before
     return np.where(keep, size, np.where(part, 2, 0))
 
 
-def _pinyin_words(text: str) -> bool:
-    """Whether every word of `text` is one or two pinyin syllables and the words are no known pair of
-    ordinary words (`Hong Kong`)."""
-    syllables = re.compile(f"(?i:{_SYLLABLE}{{1,2}})")
-    return text.lower() not in ROMANIZED_NOT_NAMES and all(syllables.fullmatch(w) for w in text.split())
+def _pinyin_words(texts: pa.Array) -> np.ndarray:
+    """Whether each of `texts` (words a space apart) is words of one or two pinyin syllables each, and no
+    known pair of ordinary words (`Hong Kong`)."""
+    word = f"(?i:{_SYLLABLE}{{1,2}})"
+    listed = pc.is_in(pc.utf8_lower(texts), value_set=pa.array(sorted(ROMANIZED_NOT_NAMES)))
+    return matches(texts, f"^{word}(?: {word})*$") & ~listed.to_numpy(zero_copy_only=False)
 
 
 def _dotted_end(text: str) -> str:

@@ -158,6 +158,19 @@ def test_a_name_starting_an_organisation_is_told_in_a_batch() -> None:
     assert len(found) == 500
 
 
+def test_pinyin_names_in_free_text_are_told_from_other_words_in_a_batch() -> None:
+    """Capitalized words in free text are a name when each is pinyin and they are no known pair of
+    ordinary words; a batch decides it in one pass (rows and values as one value at a time finds them)."""
+    texts = ["已联系 Zhang Wei 本人", "途经 Hong Kong 转账", "told by Wang Said yesterday", "和 Li Na 通话",
+             "met Chen Xiaoming today"]
+    found = engine.find(pa.array(texts * 100), ["CN_PERSON_NAME"])
+    alone = [engine.find(pa.array([text]), ["CN_PERSON_NAME"]).value.to_pylist() for text in texts]
+    assert alone == [["ZHANG WEI"], [], [], ["LI NA"], ["CHEN XIAOMING"]]
+    assert list(zip(found.row.tolist(), found.value.to_pylist(), strict=True))[:3] == [
+        (0, "ZHANG WEI"), (3, "LI NA"), (4, "CHEN XIAOMING")]
+    assert len(found) == 300
+
+
 def test_names_among_numbers_and_codes_keep_their_rows() -> None:
     """Free text with no character beyond ASCII and fewer than two Latin letters is not searched for names:
     the names of the other values are reported at their own rows."""
