@@ -126,49 +126,91 @@ def find(values: pa.Array, column: str | None) -> TextFound:
     if not len(marked):
         return no_text_found()
     row, start, end, _ = spans(values.take(pa.array(marked)), _patterns()["address"])
-    if not len(row):
-        return no_text_found()
     row = marked[row]
-    encoded = {r: values[r].as_py().encode() for r in set(row.tolist())}
-    kept: list[tuple[int, int, int, str]] = []
-    for r, s, e in zip(row.tolist(), start.tolist(), end.tolist(), strict=True):
-        text = encoded[r][s:e].decode()
-        if encoded[r][e:].decode().startswith(ORGANISATION_WORDS):
-            continue  # an organisation's name (`深圳农村商业银行`, `…科技园管理委员会`)
-        skip = _before_divisions(text)
-        if skip is None:
-            continue
-        s += len(text[:skip].encode())
-        kept.append((r, s, e, text[skip:]))
-    if not kept:
+    data, offsets = utf8_buffer(values)
+    # What follows an organisation's name's divisions is an organisation word (`深圳农村商业银行`).
+    following = _prefix_bytes(data, offsets[row] + end, offsets[row + 1], _ORGANISATION_BYTES)
+    kept = np.flatnonzero(~matches(following, f"^{alternation(ORGANISATION_WORDS)}"))
+    row, start, end = row[kept], start[kept], end[kept]
+    matched = gather(data, offsets[row] + start, end - start)
+    skip = _before_divisions(matched)
+    address = np.flatnonzero(skip >= 0)
+    if not len(address):
         return no_text_found()
-    row, start, end = (np.array([k[i] for k in kept], dtype=np.int64) for i in range(3))
+    row, end = row[address], end[address]
+    start = start[address] + _char_bytes(matched.take(pa.array(address)), skip[address])
     # The grammar is the evidence: divisions and a street part, or a road or place and a number.
-    texts = pa.array([k[3] for k in kept], pa.string())
-    return text_found(row, start, end, np.full(len(kept), "address"), without_spaces(texts),
-                      np.full(len(kept), Context.FOR))
+    texts = gather(data, offsets[row] + start, end - start)
+    return text_found(row, start, end, np.full(len(row), "address"), without_spaces(texts),
+                      np.full(len(row), Context.FOR))
 
 
-def _before_divisions(text: str) -> int | None:
-    """How many leading characters of a match are not its address: an address found by its
+_ORGANISATION_BYTES = 3 * max(map(len, ORGANISATION_WORDS))
+"""Bytes after an address that can hold the organisation word that makes it an organisation's name."""
+
+
+def _prefix_bytes(data: np.ndarray, start: np.ndarray, limit: np.ndarray, size: int) -> pa.Array:
+    """At most `size` bytes of `data` from each of `start` and before `limit`, ending on a character."""
+    end = np.minimum(start + size, limit)
+    for _ in range(3):  # off the continuation bytes of a character cut in two
+        end = end - ((end < limit) & ((data[np.minimum(end, len(data) - 1)] & 0xC0) == 0x80))
+    return gather(data, start, end - start)
+
+
+def _char_bytes(texts: pa.Array, count: np.ndarray) -> np.ndarray:
+    """How many bytes the first `count` characters of each of `texts` take."""
+    data, offsets = utf8_buffer(texts)
+    leads = np.append(np.flatnonzero((data & 0xC0) != 0x80), len(data))  # where each character starts
+    return leads[np.searchsorted(leads, offsets[:-1]) + count] - offsets[:-1]
+
+
+def _before_divisions(texts: pa.Array) -> np.ndarray:
+    """How many leading characters of each match are not its address: an address found by its
     division-shaped words starts at the first word the gazetteer knows (`客户家深圳市…` is `深圳市…`); one
     whose division-shaped words the gazetteer does not know at all is an address only if it is one without
-    divisions (`阳光小区5号楼`), and otherwise (None) not one."""
-    compiled = _compiled()
-    chain = compiled["chain"].match(text)
-    if chain is None:
-        return 0
-    names = division_names()
-    for begin in range(chain.end()):
-        if any(text[begin : begin + size] in names for size in range(2, min(12, chain.end() - begin) + 1)):
-            return begin
-    found = compiled["without_divisions"].search(text)
-    return found.start() if found and found.end() == len(text) else None
+    divisions (`阳光小区5号楼`), and otherwise (-1) not one."""
+    chain = pc.utf8_length(texts).to_numpy(zero_copy_only=False) - pc.utf8_length(
+        pc.replace_substring_regex(texts, f"^(?:{_patterns()['chain']})", "", max_replacements=1)
+    ).to_numpy(zero_copy_only=False)
+    skip = np.where(chain > 0, -1, 0)
+    names, starts = _division_name_arrays()
+    undecided = np.flatnonzero(chain >= 2)  # a division name has two characters at least
+    for begin in range(int(chain.max(initial=0)) - 1):
+        undecided = undecided[chain[undecided] - begin >= 2]
+        within = texts.take(pa.array(undecided))
+        # Only where a division name's first two characters stand can one start.
+        may = pc.is_in(pc.utf8_slice_codeunits(within, begin, begin + 2), value_set=starts)
+        may = np.flatnonzero(may.to_numpy(zero_copy_only=False))
+        known = np.zeros(len(may), dtype=bool)
+        for size in range(2, 13):
+            piece = pc.utf8_slice_codeunits(within.take(pa.array(may)), begin, begin + size)
+            known |= (chain[undecided[may]] - begin >= size) & pc.is_in(piece, value_set=names).to_numpy(
+                zero_copy_only=False)
+        skip[undecided[may[known]]] = begin
+        undecided = np.delete(undecided, may[known])
+    unknown = np.flatnonzero(skip < 0)
+    if len(unknown):
+        row, start, end, _ = spans(texts.take(pa.array(unknown)), _patterns()["without_divisions"])
+        first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]]) if len(row) else row
+        row, start, end = row[first], start[first], end[first]
+        searched = texts.take(pa.array(unknown[row]))
+        whole = end == pc.binary_length(searched).to_numpy(zero_copy_only=False)
+        data, offsets = utf8_buffer(searched)
+        heads = gather(data, offsets[:-1][whole], start[whole])  # what precedes the match, in characters
+        skip[unknown[row[whole]]] = pc.utf8_length(heads).to_numpy(zero_copy_only=False)
+    return skip
 
 
 @functools.cache
-def _compiled() -> dict[str, re.Pattern[str]]:
-    return {name: re.compile(_patterns()[name]) for name in ("chain", "without_divisions", "divisions")}
+def _division_name_arrays() -> tuple[pa.Array, pa.Array]:
+    """The division names, and their first two characters."""
+    names = sorted(division_names())
+    return pa.array(names, pa.string()), pa.array(sorted({name[:2] for name in names}), pa.string())
+
+
+@functools.cache
+def _compiled_divisions() -> re.Pattern[str]:
+    return re.compile(_patterns()["divisions"])
 
 
 def _column_values(values: pa.Array) -> TextFound:
@@ -204,7 +246,7 @@ def _division_runs(addresses: pa.Array) -> pa.Array:
     addresses (a report's example), with one RE2 pass for a batch that only finds where each run ends
     (RE2 compiles the gazetteer on every call, and extracting a group of it costs several times more)."""
     if len(addresses) <= SMALL_BATCH:
-        compiled = _compiled()["divisions"]
+        compiled = _compiled_divisions()
         runs = [(found.group().lstrip(SPACE_CHARS) if (found := compiled.match(a or "")) else "")
                 for a in addresses.to_pylist()]
         return pa.array(runs, pa.string())

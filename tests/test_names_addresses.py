@@ -4,6 +4,8 @@ actions that fit them."""
 from __future__ import annotations
 
 import json
+import random
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -192,6 +194,36 @@ def test_a_batch_reads_the_same_divisions_as_a_few_addresses() -> None:
     assert whole == [run for i in range(0, len(values), 100)
                      for run in address._division_runs(values[i : i + 100]).to_pylist()]
     assert whole[-5:] == ["广东省深圳市南山区", "", "", "北京市", "上海市浦东新区"]
+
+
+def _before_divisions_one(text: str) -> int:
+    """The rule `address._before_divisions` applies to a batch, read off one text at a time: within the
+    division-shaped start, where the first known division name begins; else, where an address without
+    divisions that runs to the end begins; else -1."""
+    chain = re.match(address._patterns()["chain"], text)
+    if chain is None:
+        return 0
+    names = division_names()
+    for begin in range(chain.end()):
+        if any(text[begin : begin + size] in names for size in range(2, min(12, chain.end() - begin) + 1)):
+            return begin
+    found = re.search(address._patterns()["without_divisions"], text)
+    return found.start() if found and found.end() == len(text) else -1
+
+
+def test_a_batch_finds_where_addresses_start_as_one_text_at_a_time_does() -> None:
+    """Where an address match's address starts is decided for a batch at once (Arrow slices and look-ups,
+    one character position at a time); it is where the rule read off each text alone says."""
+    rng = random.Random(5)
+    pieces = ["客户", "家住", "新地址为", "广东省", "深圳市", "南山区", "深圳", "阳光小区", "李楼村",
+              "宜路镇", "科技园路", "88号", "5号楼", "1203室", "三组", "某某区", "北京市朝阳区",
+              "红河哈尼族彝族自治州"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 7))) for _ in range(800)]
+    texts += [record.text for record in load(CORPORA / "text_entities_dev.jsonl")]
+    found = address._before_divisions(pa.array(texts)).tolist()
+    expected = [_before_divisions_one(text) for text in texts]
+    assert found == expected
+    assert {-1, 0} < set(expected) and max(expected) > 3
 
 
 def test_mask_keeps_a_surname_or_the_divisions() -> None:
