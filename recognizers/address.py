@@ -109,6 +109,7 @@ def _patterns() -> dict[str, str]:
         "without_divisions": f"(?:{road}|{place}|{building}){number}{more}*",
         "address": f"(?:{chain}{part}|(?:{road}|{place}|{building}){number}){more}*",
         "part": part,
+        "organisation": f"^{alternation(ORGANISATION_WORDS)}",  # what follows an organisation's divisions
         # What every address holds (a number and its marker, a named road or place, or unit-room digits):
         # cheap to search, so that the large pattern only runs on the few values that have it.
         "marker": f"[0-9０-９一二三四五六七八九十百千零〇两A-Za-z]{alternation(NUMBER_MARKS)}"
@@ -130,7 +131,7 @@ def find(values: pa.Array, column: str | None) -> TextFound:
     data, offsets = utf8_buffer(values)
     # What follows an organisation's name's divisions is an organisation word (`深圳农村商业银行`).
     following = _prefix_bytes(data, offsets[row] + end, offsets[row + 1], _ORGANISATION_BYTES)
-    kept = np.flatnonzero(~matches(following, f"^{alternation(ORGANISATION_WORDS)}"))
+    kept = np.flatnonzero(~matches(following, _patterns()["organisation"]))
     row, start, end = row[kept], start[kept], end[kept]
     matched = gather(data, offsets[row] + start, end - start)
     skip = _before_divisions(matched)
@@ -173,19 +174,19 @@ def _before_divisions(texts: pa.Array) -> np.ndarray:
         pc.replace_substring_regex(texts, f"^(?:{_patterns()['chain']})", "", max_replacements=1)
     ).to_numpy(zero_copy_only=False)
     skip = np.where(chain > 0, -1, 0)
-    names, starts = _division_name_arrays()
+    names, starts = _division_words()
     undecided = np.flatnonzero(chain >= 2)  # a division name has two characters at least
     for begin in range(int(chain.max(initial=0)) - 1):
         undecided = undecided[chain[undecided] - begin >= 2]
+        if not len(undecided):
+            break
         within = texts.take(pa.array(undecided))
         # Only where a division name's first two characters stand can one start.
-        may = pc.is_in(pc.utf8_slice_codeunits(within, begin, begin + 2), value_set=starts)
-        may = np.flatnonzero(may.to_numpy(zero_copy_only=False))
+        may = np.flatnonzero(_among(pc.utf8_slice_codeunits(within, begin, begin + 2), starts))
         known = np.zeros(len(may), dtype=bool)
         for size in range(2, 13):
             piece = pc.utf8_slice_codeunits(within.take(pa.array(may)), begin, begin + size)
-            known |= (chain[undecided[may]] - begin >= size) & pc.is_in(piece, value_set=names).to_numpy(
-                zero_copy_only=False)
+            known |= (chain[undecided[may]] - begin >= size) & _among(piece, names)
         skip[undecided[may[known]]] = begin
         undecided = np.delete(undecided, may[known])
     unknown = np.flatnonzero(skip < 0)
@@ -201,11 +202,25 @@ def _before_divisions(texts: pa.Array) -> np.ndarray:
     return skip
 
 
+_Words = tuple[frozenset[str], pa.Array]
+"""Words as a set and as an Arrow array (`_among`)."""
+
+
 @functools.cache
-def _division_name_arrays() -> tuple[pa.Array, pa.Array]:
+def _division_words() -> tuple[_Words, _Words]:
     """The division names, and their first two characters."""
-    names = sorted(division_names())
-    return pa.array(names, pa.string()), pa.array(sorted({name[:2] for name in names}), pa.string())
+    names = frozenset(division_names())
+    starts = frozenset(name[:2] for name in names)
+    return (names, pa.array(sorted(names), pa.string())), (starts, pa.array(sorted(starts), pa.string()))
+
+
+def _among(pieces: pa.Array, words: _Words) -> np.ndarray:
+    """Whether each of `pieces` is one of `words`: Arrow hashes the words on every call, so a few pieces
+    are looked up in the set instead."""
+    listed, array = words
+    if len(pieces) <= SMALL_BATCH:
+        return np.array([piece in listed for piece in pieces.to_pylist()], dtype=bool)
+    return pc.is_in(pieces, value_set=array).to_numpy(zero_copy_only=False)
 
 
 @functools.cache
