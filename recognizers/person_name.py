@@ -413,19 +413,19 @@ def _breaks() -> np.ndarray:
 def _named_as_found(kind: str, values: pa.Array, row: np.ndarray, start: np.ndarray, end: np.ndarray
                     ) -> tuple[np.ndarray, ...]:
     """Pinyin names as found (in free text, those whose words are pinyin: `_pinyin_words`), and dotted
-    names without a label before or words after them (few: one by one)."""
+    names without a label before or words after them (`_dotted_end`, each distinct match once)."""
+    data, offsets = utf8_buffer(values)
+    matched = gather(data, offsets[row] + start, end - start)
     if kind == "pinyin_text":
-        data, offsets = utf8_buffer(values)
-        pinyin = _pinyin_words(gather(data, offsets[row] + start, end - start))
+        pinyin = _pinyin_words(matched)
         row, start, end = row[pinyin], start[pinyin], end[pinyin]
     elif kind == "dotted":
-        kept = []
-        for r, s, e in zip(row.tolist(), start.tolist(), end.tolist(), strict=True):
-            text = values[r].as_py().encode()[s:e].decode()
-            name = _dotted_end(text)
-            begin = s + len(text[: text.find(name)].encode())  # past a label the match began with
-            kept.append((r, begin, begin + len(name.encode())))
-        row, start, end = (np.array([k[i] for k in kept], dtype=np.int64) for i in range(3))
+        texts = matched.to_pylist()
+        names = [_dotted_end(text) for text in texts]
+        # Past a label the match began with.
+        start = start + np.array([len(t[: t.find(n)].encode()) for t, n in zip(texts, names, strict=True)],
+                                 dtype=np.int64)
+        end = start + np.array([len(name.encode()) for name in names], dtype=np.int64)
     return row, start, end, np.full(len(row), _SUBTYPES[kind])
 
 
@@ -533,11 +533,19 @@ def _pinyin_words(texts: pa.Array) -> np.ndarray:
     return matches(texts, f"^{word}(?: {word})*$") & ~listed.to_numpy(zero_copy_only=False)
 
 
+@functools.cache
+def _labels_anywhere() -> re.Pattern[str]:
+    """Every label of `CONTEXT` at every position, overlapping ones too (a lookahead), the longest first:
+    where the last one to end before a dotted name ends is where the name may start."""
+    return re.compile(f"(?=({'|'.join(map(re.escape, sorted(set(CONTEXT), key=len, reverse=True)))}))")
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def _dotted_end(text: str) -> str:
     """A dotted name without a label before it or the words after its last part (`借款人买买提·艾力来电`
     is `买买提·艾力`)."""
     first = min(text.find(d) for d in _DOTS if d in text)
-    cut = max((text.rfind(w, 0, first) + len(w) for w in CONTEXT if text.rfind(w, 0, first) >= 0), default=0)
+    cut = max((found.end(1) for found in _labels_anywhere().finditer(text, 0, first)), default=0)
     # The first part starts after the last word it does not belong to (`议长萨阿东·哈马迪`: 议长).
     words = ordinary_words()
     begin = first - 1

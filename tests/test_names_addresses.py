@@ -173,6 +173,27 @@ def test_pinyin_names_in_free_text_are_told_from_other_words_in_a_batch() -> Non
     assert len(found) == 300
 
 
+def test_dotted_names_in_a_batch_start_after_the_last_label() -> None:
+    """A dotted name starts after the last label that ends before its dot, overlapping labels included
+    (read once by a lookahead, as the latest end of any label found by `str.rfind` would be); a batch
+    reports each at its own row."""
+    from recognizers.person_name import CONTEXT, _labels_anywhere
+
+    rng = random.Random(9)
+    pieces = [*CONTEXT[:40], "张", "阿依", "·", "买", "，", "人", "款", "客户名", "之妻子", "催收员工"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 8)))
+        first = rng.randrange(len(text) + 1)
+        latest = max((text.rfind(w, 0, first) + len(w) for w in CONTEXT if text.rfind(w, 0, first) >= 0),
+                     default=0)
+        assert max((m.end(1) for m in _labels_anywhere().finditer(text, 0, first)), default=0) == latest
+    texts = ["借款人阿依古丽·买买提来电", "经查，收款人艾力·吐尔逊已还款", "无"]
+    found = engine.find(pa.array(texts * 100), ["CN_PERSON_NAME"])
+    assert list(zip(found.row.tolist(), found.value.to_pylist(), strict=True))[:2] == [
+        (0, "阿依古丽·买买提"), (1, "艾力·吐尔逊")]
+    assert len(found) == 200
+
+
 def test_names_among_numbers_and_codes_keep_their_rows() -> None:
     """Free text with no character beyond ASCII and fewer than two Latin letters is not searched for names:
     the names of the other values are reported at their own rows."""
