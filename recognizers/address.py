@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recognizers.arrays import gather, utf8_buffer
+from recognizers.arrays import byte_offsets, gather, utf8_buffer
 from recognizers.context import Context, column_supports
 from recognizers.divisions import Division, division_names
 from recognizers.patterns import (
@@ -139,7 +139,7 @@ def find(values: pa.Array, column: str | None) -> TextFound:
     if not len(address):
         return no_text_found()
     row, end = row[address], end[address]
-    start = start[address] + _char_bytes(matched.take(pa.array(address)), skip[address])
+    start = start[address] + byte_offsets(matched, address, skip[address])
     # The grammar is the evidence: divisions and a street part, or a road or place and a number.
     texts = gather(data, offsets[row] + start, end - start)
     return text_found(row, start, end, np.full(len(row), "address"), without_spaces(texts),
@@ -156,13 +156,6 @@ def _prefix_bytes(data: np.ndarray, start: np.ndarray, limit: np.ndarray, size: 
     for _ in range(3):  # off the continuation bytes of a character cut in two
         end = end - ((end < limit) & ((data[np.minimum(end, len(data) - 1)] & 0xC0) == 0x80))
     return gather(data, start, end - start)
-
-
-def _char_bytes(texts: pa.Array, count: np.ndarray) -> np.ndarray:
-    """How many bytes the first `count` characters of each of `texts` take."""
-    data, offsets = utf8_buffer(texts)
-    leads = np.append(np.flatnonzero((data & 0xC0) != 0x80), len(data))  # where each character starts
-    return leads[np.searchsorted(leads, offsets[:-1]) + count] - offsets[:-1]
 
 
 def _before_divisions(texts: pa.Array) -> np.ndarray:

@@ -79,6 +79,13 @@ def _ascending(values: np.ndarray) -> bool:
     return bool(np.all(values[1:] >= values[:-1]))
 
 
+def byte_offsets(values: pa.Array, row: np.ndarray, char: np.ndarray) -> np.ndarray:
+    """The byte offset of character `char` of value `row` of `values` (`char` at most the value's length)."""
+    data, offsets = utf8_buffer(values)
+    lead = np.append(np.flatnonzero((data & 0xC0) != 0x80), len(data))  # where each character starts
+    return lead[np.searchsorted(lead, offsets[row]) + char] - offsets[row]
+
+
 def code_points(data: np.ndarray, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The characters of valid UTF-8 `data` whose bytes `kept` marks (whole characters): code point, the
     byte each starts at and its width in bytes (the code points by Python's codec, in C)."""

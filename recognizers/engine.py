@@ -35,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recognizers.arrays import gather, utf8_buffer
+from recognizers.arrays import byte_offsets, gather, utf8_buffer
 from recognizers.context import DEFAULT_THRESHOLD, LABEL_GAP, NEGATIVE_WORDS, WINDOW, Context, score_table
 from recognizers.findings import Strength
 from recognizers.known import KnownValues
@@ -626,7 +626,7 @@ def _unfold(found: Found, folding: _Folding) -> Found:
     if len(hit):
         for offsets in (start, end):
             chars = _char_index(folding.folded, at[hit], offsets[hit])
-            offsets[hit] = _byte_offset(folding.original, at[hit], chars)
+            offsets[hit] = byte_offsets(folding.original, at[hit], chars)
     for i in np.flatnonzero(np.isin(found.row, list(folding.maps))).tolist():
         original, folded, origin = folding.maps[int(found.row[i])]
         encoded = folded.encode()
@@ -642,14 +642,6 @@ def _char_index(values: pa.Array, row: np.ndarray, byte: np.ndarray) -> np.ndarr
     data, offsets = utf8_buffer(values)
     leads = np.concatenate([[0], np.cumsum((data & 0xC0) != 0x80)])
     return leads[offsets[row] + byte] - leads[offsets[row]]
-
-
-def _byte_offset(values: pa.Array, row: np.ndarray, char: np.ndarray) -> np.ndarray:
-    """The byte offset of character `char` of value `row` of `values`."""
-    data, offsets = utf8_buffer(values)
-    lead = np.append(np.flatnonzero((data & 0xC0) != 0x80), len(data))
-    before = np.searchsorted(lead, offsets[row])
-    return lead[before + char] - offsets[row]
 
 
 def _empty() -> Found:

@@ -414,19 +414,22 @@ def _named_as_found(kind: str, values: pa.Array, row: np.ndarray, start: np.ndar
                     ) -> tuple[np.ndarray, ...]:
     """Pinyin names as found (in free text, those whose words are pinyin: `_pinyin_words`), and dotted
     names without a label before or words after them (`_dotted_end`, each distinct match once)."""
+    subtype = _SUBTYPES[kind]
+    if kind not in ("pinyin_text", "dotted"):  # the match is the name
+        return row, start, end, np.full(len(row), subtype)
     data, offsets = utf8_buffer(values)
     matched = gather(data, offsets[row] + start, end - start)
     if kind == "pinyin_text":
         pinyin = _pinyin_words(matched)
         row, start, end = row[pinyin], start[pinyin], end[pinyin]
-    elif kind == "dotted":
+    else:
         texts = matched.to_pylist()
         names = [_dotted_end(text) for text in texts]
         # Past a label the match began with.
         start = start + np.array([len(t[: t.find(n)].encode()) for t, n in zip(texts, names, strict=True)],
                                  dtype=np.int64)
         end = start + np.array([len(name.encode()) for name in names], dtype=np.int64)
-    return row, start, end, np.full(len(row), _SUBTYPES[kind])
+    return row, start, end, np.full(len(row), subtype)
 
 
 def _decided(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray, strong: np.ndarray
