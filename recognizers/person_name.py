@@ -183,6 +183,10 @@ MIN_COLUMN_VALUES = 8
 WEAK_ODDS = -1.0
 """A name after weak evidence (a weak label, a delimiter, a verb after it) needs its characters' mean log
 odds of being a name's (`name_odds`) to reach this: `由于长江` is no name after `由`."""
+STOP_GIVEN_ODDS = -1.0
+"""The log odds of being a given name's character (`name_odds`) from which a stop character (`向`, `承`,
+`其`) may start a given name after strong evidence: one that only starts the words after a name (`已`,
+`说`) never does."""
 LIST_LENGTH = 5
 """How many names down a list (`联系人：陈英绫、贾丽娟`) the first one's label reaches."""
 
@@ -503,7 +507,12 @@ def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray, before
     first, second = chars[rows, surname], chars[rows, surname + 1]
     has_second = surname + 1 < length
     keep = (surname == 2) | member(chars[:, 0], "surnames")  # else perhaps a minority name's part
-    keep &= ~member(first, "stop") & (surname < length)
+    # A stop character ends a name before its given name, unless strong evidence stands before it and the
+    # character is as common in given names as `STOP_GIVEN_ODDS` says (`联系人：施向东`, `户名：刘承志`).
+    stop_first = member(first, "stop")
+    keep &= ~stop_first | (strong & (odds(first, GIVEN) >= STOP_GIVEN_ODDS)
+                           & ~member(keys_at(chars, surname, 2), "words"))  # `联系人：王其他`: 其他 is a word
+    keep &= surname < length
     keep &= strong | ~member(before | (chars[:, 0] << 21), "any_words")  # `由于西南`: 由于 is a word
     keep &= ~(has_second & member(keys_at(chars, surname, 2), "titles"))
     # The second given character ends the name where it starts a word with the character after it,

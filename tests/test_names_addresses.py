@@ -52,6 +52,8 @@ def _found(text: str, entity: str, column: str | None = None) -> list[str]:
     ("客户徐晓东来电，手机号未变", ["徐晓东"]),
     ("经查，李强系借款人之子", ["李强"]),
     ("借款人之妻李娜到场签字", ["李娜"]),
+    ("联系人：施向东，电话未接", ["施向东"]),  # a given name that starts with a stop character
+    ("name=施向东|id_tail=6324", ["施向东"]),
 ])  # fmt: skip
 def test_names_in_text(text: str, names: list[str]) -> None:
     assert _found(text, "CN_PERSON_NAME") == names
@@ -62,7 +64,7 @@ def test_names_in_text(text: str, names: list[str]) -> None:
     "申请人未填写联系人信息。", "借款人称岳父会帮忙还一部分。", "余额不足，扣款失败，请于本月底前补足。",
     "客户申请延期3个月", "骑手反馈无人应门", "客户高兴地表示已找到新工作", "工作单位为玉树藏族自治州人民法院",
     "请回电 0769-379-8670，谢谢", "对公付款：户名华泰通安网络有限公司，开户行招商银行",
-    "收款人凌云科技有限公司",
+    "收款人凌云科技有限公司", "联系人：王其他", "借款人张已还款",
 ])  # fmt: skip
 def test_ordinary_words_after_labels_are_not_names(text: str) -> None:
     assert _found(text, "CN_PERSON_NAME") == []
