@@ -50,7 +50,7 @@ SHORTER_MARGIN = 4.0
 taken when its log odds summed exceed the other's by more than this."""
 JOINED_PENALTY = 2.0
 """Log odds taken off a bare name whose last character makes a frequent word with the next one
-(`张明天` before `天气`)."""
+(`张明天` before `天气`); where the name with one given character fewer is a name too, that one is taken."""
 
 
 def bare_names(text: Characters) -> tuple[np.ndarray, ...]:
@@ -66,8 +66,10 @@ def bare_names(text: Characters) -> tuple[np.ndarray, ...]:
     at, surname = at[best >= BARE_ODDS], surname[best >= BARE_ODDS]
     chars = np.stack([_around(text, at, shift) for shift in range(WIDTH + 1)], axis=1)
     judged = _judged(chars, _around(text, at, -1), surname)
-    # Both readings names: the shorter wins when its odds add up to clearly more (`陈婷发送`: 陈婷).
-    shorter = judged.long & judged.short & (judged.short_odds > judged.long_odds + SHORTER_MARGIN)
+    # Both readings names: the shorter wins when its odds add up to clearly more (`陈婷发送`: 陈婷), or when
+    # the second given character makes a frequent word with the next (`潘悦金融`: 潘悦).
+    shorter = judged.long & judged.short & (
+        (judged.short_odds > judged.long_odds + SHORTER_MARGIN) | judged.joined)
     two = judged.two_given & ~shorter
     size = np.where(two, judged.long * (surname + 2), judged.short * (surname + 1))
     named = np.flatnonzero(size > 0)
@@ -102,11 +104,12 @@ def _around(text: Characters, at: np.ndarray, shift: int | np.ndarray) -> np.nda
 
 @dataclass(frozen=True)
 class _Judged:
-    """What `_judged` says of candidates: whether a second given character is read (`two_given`), whether
-    the name with two given characters (`long`) and with one (`short`) is a name, and their log odds
-    summed."""
+    """What `_judged` says of candidates: whether a second given character is read (`two_given`) and
+    whether it makes a frequent word with the next (`joined`), whether the name with two given characters
+    (`long`) and with one (`short`) is a name, and their log odds summed."""
 
     two_given: np.ndarray
+    joined: np.ndarray
     long: np.ndarray
     short: np.ndarray
     long_odds: np.ndarray
@@ -151,7 +154,7 @@ def _judged(chars: np.ndarray, before: np.ndarray, surname: np.ndarray) -> _Judg
         keep &= ~((before == ord(SIGNATURE[0])) & (following == ord(SIGNATURE[1])))  # `【安逸花】`: a sender
         return keep & ~member(before | (keys_at(chars, 0, 2) << 21), "places")  # in a place: `呼和浩特`
 
-    return _Judged(two, named(surname + 2, mean_two, two), named(surname + 1, mean_one, one),
+    return _Judged(two, joined_two > 0, named(surname + 2, mean_two, two), named(surname + 1, mean_one, one),
                    3 * mean_two, 2 * mean_one)
 
 

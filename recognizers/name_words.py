@@ -107,6 +107,16 @@ COMMON_WORD_FREQUENCY = 500
 FREQUENT_WORD_FREQUENCY = 100
 """Words at least this frequent, whatever their tag, end a bare name before them (`张明天气`)."""
 
+LENDING_WORDS = (
+    "征信", "催收", "催告", "停催", "外访", "失联", "结清", "代扣", "划扣", "扣款", "代偿", "代还", "垫付",
+    "展期", "续贷", "授信", "提额", "放款", "网贷", "罚息", "滞纳金", "服务费", "月供", "首付", "欠款",
+    "欠费", "账单", "到账", "转账", "入账", "止付", "挂失", "补办", "办卡", "开户", "销户", "回访", "回电",
+    "停机", "空号", "拒接", "挂断", "占线", "微信", "支付宝",
+)  # fmt: skip
+"""Words of lending and collection notes that jieba's dictionary lists rarely or not at all: ordinary and
+frequent words to the name finder, so a name ends where one starts (`张伟结清贷款`: 张伟, not 张伟结) and
+none is read as a surname and a given name."""
+
 FAMOUS_WORD_FREQUENCY = 300
 """A bare surname and given character that make a word this frequent are that word, whatever its tag (the
 dictionary tags `高峰`, `智慧` as names)."""
@@ -280,8 +290,8 @@ def tables() -> dict[str, Sorted]:
     ordinary = short & ~words.name
     non_name_tag = np.array([tag in NON_NAME_TAGS for tag in words.tags])
 
-    def entries(chosen: np.ndarray) -> np.ndarray:
-        return word_keys(words.words[i] for i in np.flatnonzero(chosen))
+    def entries(chosen: np.ndarray) -> np.ndarray:  # the chosen dictionary words and the lending words
+        return word_keys([words.words[i] for i in np.flatnonzero(chosen)] + list(LENDING_WORDS))
 
     keys = {
         "compound": word_keys(COMPOUND_SURNAMES),

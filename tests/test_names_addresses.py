@@ -54,6 +54,8 @@ def _found(text: str, entity: str, column: str | None = None) -> list[str]:
     ("借款人之妻李娜到场签字", ["李娜"]),
     ("联系人：施向东，电话未接", ["施向东"]),  # a given name that starts with a stop character
     ("name=施向东|id_tail=6324", ["施向东"]),
+    ("被告潘悦金融借款合同纠纷", ["潘悦"]),  # 金融 is a frequent word: 金 is not the name's
+    ("张伟结清贷款", ["张伟"]),  # 结清, a word of lending notes
 ])  # fmt: skip
 def test_names_in_text(text: str, names: list[str]) -> None:
     assert _found(text, "CN_PERSON_NAME") == names
