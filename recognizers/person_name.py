@@ -138,6 +138,29 @@ COMPOUND_ROMANIZED = ("Ouyang", "Sima", "Shangguan", "Zhuge", "Dongfang", "Huang
 must have (`ZHANG Wei`, `Xiaoming Liu`)."""
 ROMANIZED_NOT_NAMES = frozenset(("hong kong", "tai ping", "he is", "he has", "he said"))
 """Pairs of pinyin-shaped capitalized words that are not a name."""
+ENGLISH_TITLES = ("mr", "mrs", "ms", "miss", "dr", "sir", "madam")
+"""Titles before a name after an English label (`Dear Mr Zhang Wei`): not the name's; one with a single
+word after it is a title and a surname (`Dear Mr Wang`), as `王先生` is."""
+ENGLISH_NOT_NAME_WORDS = (
+    # Organisations.
+    "co", "ltd", "limited", "inc", "llc", "corp", "corporation", "company", "bank", "group", "holdings",
+    "technology", "technologies", "tech", "services", "service", "systems", "solutions", "software",
+    "network", "networks", "web", "computer", "electronics", "motors", "trading", "industrial",
+    "industries", "insurance", "finance", "financial", "securities", "capital", "investment",
+    "investments", "partners", "store", "stores", "shop", "mall", "market", "supermarket", "hospital",
+    "clinic", "university", "college", "school", "airlines", "airways", "logistics", "express",
+    "pharmaceutical", "foods", "hotel", "restaurant", "agency", "association", "foundation",
+    "government", "bureau", "department", "office", "center", "centre", "platform", "payments",
+    "wallet", "international", "global",
+    # A reader who is no one in particular.
+    "customer", "customers", "client", "user", "member", "valued", "team", "support",
+)  # fmt: skip
+"""Words that make the capitalized words after an English label an organisation's name or a form of
+address (`Payee: Tesla Motors`, `Shenzhen Tencent Computer Systems Co., Ltd.`, `Dear Valued Customer`):
+none is a pinyin syllable, so no Chinese name holds one."""
+ENGLISH_TAIL_BYTES = 48
+"""How far past a name after an English label its capitalized words are read for `ENGLISH_NOT_NAME_WORDS`
+(the label's pattern takes three words at most: `… Computer` of `… Computer Systems Co., Ltd.`)."""
 _DOTS = "·•・．."
 _KEY_VALUE = f"[\"']?{SPACE}*[:：=]?{SPACE}*[\"']?{SPACE}*"
 """Between an English label and its value: `Name: `, `name = `, `"name": "` in JSON."""
@@ -419,6 +442,8 @@ def _named_as_found(kind: str, values: pa.Array, row: np.ndarray, start: np.ndar
     """Pinyin names as found (in free text, those whose words are pinyin: `_pinyin_words`), and dotted
     names without a label before or words after them (`_dotted_end`, each distinct match once)."""
     subtype = _SUBTYPES[kind]
+    if kind == "english":
+        row, start, end = _english_named(values, row, start, end)
     if kind not in ("pinyin_text", "dotted"):  # the match is the name
         return row, start, end, np.full(len(row), subtype)
     data, offsets = utf8_buffer(values)
@@ -434,6 +459,25 @@ def _named_as_found(kind: str, values: pa.Array, row: np.ndarray, start: np.ndar
                                  dtype=np.int64)
         end = start + np.array([len(name.encode()) for name in names], dtype=np.int64)
     return row, start, end, np.full(len(row), subtype)
+
+
+def _english_named(values: pa.Array, row: np.ndarray, start: np.ndarray, end: np.ndarray
+                   ) -> tuple[np.ndarray, ...]:
+    """The names among the capitalized words after English labels: none where they, and the capitalized
+    words right after them, hold one of `ENGLISH_NOT_NAME_WORDS`; a title before them left out, and none
+    where one word is left."""
+    data, offsets = utf8_buffer(values)
+    tail = np.minimum(end + ENGLISH_TAIL_BYTES, offsets[row + 1] - offsets[row])
+    words = gather(data, offsets[row] + start, tail - start)
+    not_name = f"(?i:{alternation(ENGLISH_NOT_NAME_WORDS)})"
+    keep = ~matches(words, f"^(?:[A-Z][A-Za-z&.'-]* +)*{not_name}(?:$|[^A-Za-z])")
+    matched = gather(data, offsets[row] + start, end - start)
+    titles = f"^(?i:{alternation(ENGLISH_TITLES)})\\.?[ -]"
+    titled = matches(matched, titles)
+    keep &= ~(titled & ~matches(matched, f"{titles}[^ -]+[ -]"))  # `Mr Wang`: a title and a surname
+    shift = pc.find_substring_regex(matched, "[ -]").to_numpy(zero_copy_only=False) + 1
+    start = np.where(titled, start + shift, start)
+    return row[keep], start[keep], end[keep]
 
 
 def _decided(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray, strong: np.ndarray
