@@ -3,7 +3,8 @@
 An address runs from its divisions (province → prefecture → county, by their GB/T 2260 names, current or
 abolished, full or short: `广东省深圳市南山区`, `深圳南山区`) through the parts that find a door: roads and
 their numbers (`文三路90号`), estates and buildings (`东部软件园`, `SOHO现代城5号楼`), units and rooms
-(`3单元1203室`), towns, villages and groups (`宜路镇李楼村三组`). It is reported when
+(`3单元1203室`), towns, villages and groups (`宜路镇李楼村三组`), one space between them or none. It is
+reported when
 
 - divisions are followed by at least one such part, or
 - with no division, a road or place is followed by a number (`魏星路169弄47号楼844室`), or
@@ -77,6 +78,8 @@ _NAME_CHAR = f"[^{_NOT_NAME}{_LEADING}]"
 """A character of a road's, estate's or building's name: a Han character, a Latin letter or a digit."""
 _NAME_FIRST = f"[^{_NOT_NAME}{_LEADING}{_NOT_FIRST}]"
 """The first character of such a name."""
+_GAP = "[ \u3000]?"
+"""What may stand between an address's divisions and parts: one space (`湖北省 宜昌市 西陵区 东山大道1号`)."""
 _NUMBER = "[0-9０-９一二三四五六七八九十百千零〇两]{1,6}(?:[-－][0-9]{1,5}){0,2}"
 
 
@@ -93,7 +96,8 @@ def _patterns() -> dict[str, str]:
     divisions = alternation(name for name in division_names() if len(name) >= 2)
     # Any Han characters before a division's last word: what leads into the address (`家住`) is cut off
     # by the gazetteer afterwards, and division names may hold characters that lead elsewhere (`达州`).
-    chain = f"(?:[{HAN}]{{1,9}}?{alternation(DIVISION_SUFFIXES)})+"
+    division = f"[{HAN}]{{1,9}}?{alternation(DIVISION_SUFFIXES)}"
+    chain = f"{division}(?:{_GAP}{division})*"
     road = f"{_NAME_FIRST}{_NAME_CHAR}{{0,7}}?{alternation(ROAD_MARKS)}"
     place = f"{_NAME_FIRST}{_NAME_CHAR}{{0,7}}?{alternation(PLACE_MARKS)}+"
     number = (f"(?:[A-Za-z]?{_NUMBER}[A-Za-z]?{alternation(NUMBER_MARKS)}|[A-Za-z]{{1,2}}(?:座|栋|幢|区)"
@@ -101,13 +105,13 @@ def _patterns() -> dict[str, str]:
     building = f"{_NAME_FIRST}{_NAME_CHAR}{{1,7}}?{number}"  # an estate or building, no marker: 数码港三号楼
     room = "[0-9]{1,5}(?:[-－][0-9]{1,5}){0,2}"  # a room or unit written as bare numbers: 2804, 9-6-404
     part = f"(?:{number}|{road}|{place}|{building})"
-    more = f"(?:{part}|{room})"
+    more = f"(?:{_GAP}{part}|{room})"  # a room's bare digits never after a space (`5号 13800138000`)
     return {
         # Anchored, the gazetteer is cheap: the run of division names an address starts with.
         "divisions": f"^{SPACE}*{divisions}+",
         "chain": chain,
         "without_divisions": f"(?:{road}|{place}|{building}){number}{more}*",
-        "address": f"(?:{chain}{part}|(?:{road}|{place}|{building}){number}){more}*",
+        "address": f"(?:{chain}{_GAP}{part}|(?:{road}|{place}|{building}){number}){more}*",
         "part": part,
         "organisation": f"^{alternation(ORGANISATION_WORDS)}",  # what follows an organisation's divisions
         # What every address holds (a number and its marker, a named road or place, or unit-room digits):
