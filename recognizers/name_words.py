@@ -31,6 +31,13 @@ COMPOUND_SURNAMES = (
 COMMON_VARIANTS = ("肖", "付", "闫")
 """Common surnames in the spelling most people register under, which Faker's list only has as 萧, 傅, 阎."""
 
+RARE_SURNAMES = tuple(
+    "酆贲钮荀於羿汲邴糜隗宓郗钭韶莘逄郦郤璩濮郏宦暨殳夔厍訾乜巢竺桓谯笪眭禚庹郇仉佴缑"
+)
+"""Rare single surnames that Faker's list lacks (of the Hundred Family Surnames, and a few more): only
+characters that start at most three words of jieba's dictionary, so that none reads an ordinary word as a
+name."""
+
 TITLES = ("先生", "女士", "小姐", "老师", "师傅", "同志", "律师", "医生", "经理", "总监")
 """Titles after a full name (`张伟先生`)."""
 
@@ -124,12 +131,12 @@ dictionary tags `高峰`, `智慧` as names)."""
 
 @functools.cache
 def surnames() -> tuple[str, ...]:
-    """Single surnames (Faker's zh_CN list, the most common first, and `COMMON_VARIANTS`) and the compound
-    ones."""
+    """Single surnames (Faker's zh_CN list, the most common first, `COMMON_VARIANTS` and `RARE_SURNAMES`)
+    and the compound ones."""
     from faker.providers.person.zh_CN import Provider
 
     singles = tuple(s for s in Provider.last_names if len(s) == 1)
-    return singles + COMMON_VARIANTS + COMPOUND_SURNAMES
+    return singles + COMMON_VARIANTS + RARE_SURNAMES + COMPOUND_SURNAMES
 
 
 def _short_words() -> np.ndarray:

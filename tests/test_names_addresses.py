@@ -16,7 +16,7 @@ from pipeline import api
 from pipeline.actions.base import ActionConfigError, Target, build_action
 from pipeline.keys import Keyring, KeySource
 from pipeline.policy import PolicyError, parse_policy
-from recognizers import address, bank_card, detect, engine
+from recognizers import address, bank_card, detect, engine, name_odds, name_words
 from recognizers.divisions import division_names
 from recognizers.evaluation import evaluate, load
 
@@ -104,6 +104,18 @@ def test_addresses_in_text(text: str, addresses: list[str]) -> None:
 ])  # fmt: skip
 def test_places_and_organisations_are_not_addresses(text: str) -> None:
     assert _found(text, "CN_ADDRESS") == []
+
+
+def test_rare_surnames_start_no_ordinary_words() -> None:
+    words = name_odds.dictionary()
+    starting = {c: 0 for c in name_words.RARE_SURNAMES}
+    for word, frequency in zip(words.words, words.frequency, strict=True):
+        if len(word) >= 2 and frequency >= name_words.MIN_WORD_FREQUENCY and word[0] in starting:
+            starting[word[0]] += 1
+    assert max(starting.values()) <= 3
+    singles = [surname for surname in name_words.surnames() if len(surname) == 1]
+    assert len(set(singles)) == len(singles)  # none listed twice
+    assert _found("申请人眭建军，现住址不详", "CN_PERSON_NAME") == ["眭建军"]
 
 
 def test_bank_names_are_neither_addresses_nor_names() -> None:
