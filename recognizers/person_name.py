@@ -113,7 +113,8 @@ ENGLISH_LABELS = (
     "payee", "payer", "customer", "customer name", "borrower", "contact", "contact name", "applicant",
     "recipient", "receiver", "sender", "guarantor", "spouse", "mr", "mr.", "ms", "ms.", "mrs", "mrs.", "miss",
     "dear", "deliver to", "attn", "attention", "payer name", "payee name", "transfer to", "transferred to",
-    "paid to", "pay to", "sent to",
+    "paid to", "pay to", "sent to", "debtor", "agent", "collector", "operator", "handler", "caller",
+    "employee", "relative", "emergency contact", "witness", "signatory", "legal representative",
 )  # fmt: skip
 
 COLUMN_HINTS: dict[str, tuple[str, ...]] = {

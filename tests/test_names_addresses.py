@@ -58,6 +58,7 @@ def _found(text: str, entity: str, column: str | None = None) -> list[str]:
     ("张伟结清贷款", ["张伟"]),  # 结清, a word of lending notes
     ("Dear Mr Zhang Wei, your loan is overdue", ["Zhang Wei"]),  # the title left out
     ("Payee: John Smith, Bank: ICBC", ["John Smith"]),
+    ('{"debtor":"夏侯艳红","agent":"皇甫子涵"}', ["夏侯艳红", "皇甫子涵"]),  # a collector is a person too
 ])  # fmt: skip
 def test_names_in_text(text: str, names: list[str]) -> None:
     assert _found(text, "CN_PERSON_NAME") == names
