@@ -41,6 +41,15 @@ name."""
 TITLES = ("先生", "女士", "小姐", "老师", "师傅", "同志", "律师", "医生", "经理", "总监")
 """Titles after a full name (`张伟先生`)."""
 
+RANKS = (
+    "主任", "主管", "行长", "科长", "处长", "局长", "院长", "校长", "所长", "部长", "厂长", "组长", "队长",
+    "店长", "老板", "老总", "董事长", "总经理", "警官", "法官", "会计", "护士", "教授", "博士", "大夫",
+    "书记", "专员",
+)  # fmt: skip
+"""Ranks and occupations that make a form of address after a surname alone (`曹主任`, `李行长`), not a name;
+unlike `TITLES` no evidence that a name stands before them, as an organisation's name as often does
+(`中央党校副校长`)."""
+
 SHORT_TITLES = ("某", "总", "工", "姐", "哥", "叔", "姨", "伯", "婶", "嫂")
 """One-character titles and forms of address after a surname (`邓某`, `徐总`, `王工`, `胡姐`): a surname
 and a title, not a name (in a name column, `张哥` is the nickname a borrower saved)."""
@@ -304,7 +313,7 @@ def tables() -> dict[str, Sorted]:
         "compound": word_keys(COMPOUND_SURNAMES),
         "surnames": word_keys(name for name in surnames() if len(name) == 1),
         "stop": word_keys(STOP),
-        "titles": word_keys(TITLES + SHORT_TITLES),
+        "titles": word_keys(TITLES + RANKS + SHORT_TITLES),
         "words": entries(ordinary),
         "not_after_strong": entries(ordinary & (non_name_tag | (words.frequency >= COMMON_WORD_FREQUENCY))),
         # Bare names: any dictionary word (names of places or people the dictionary tags `nr` included).

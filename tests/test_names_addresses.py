@@ -69,7 +69,7 @@ def test_names_in_text(text: str, names: list[str]) -> None:
     "申请人未填写联系人信息。", "借款人称岳父会帮忙还一部分。", "余额不足，扣款失败，请于本月底前补足。",
     "客户申请延期3个月", "骑手反馈无人应门", "客户高兴地表示已找到新工作", "工作单位为玉树藏族自治州人民法院",
     "请回电 0769-379-8670，谢谢", "对公付款：户名华泰通安网络有限公司，开户行招商银行",
-    "收款人凌云科技有限公司", "联系人：王其他", "借款人张已还款",
+    "收款人凌云科技有限公司", "联系人：王其他", "借款人张已还款", "曹主任说马上付款", "李行长同意展期",
     "Payee: Tesla Motors", "Dear Valued Customer", "Dear Mr Wang, your loan is overdue",
     "Account name: Shenzhen Tencent Computer Systems Co., Ltd.",
 ])  # fmt: skip
