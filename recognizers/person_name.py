@@ -387,19 +387,104 @@ def _cued_and_bare(values: pa.Array) -> TextFound:
     priority = np.concatenate([minority_start, start, bare_start])
     row, start, end = (np.concatenate(spans_of) for spans_of in (
         (minority_row, row, bare_row), (minority_start, start, bare_start), (minority_end, end, bare_end)))
+    cued = np.concatenate([np.zeros(len(minority_row), dtype=bool), np.ones(len(subtype), dtype=bool),
+                           np.zeros(len(bare_row), dtype=bool)])
     subtype = np.concatenate([np.full(len(minority_row), "minority"), subtype, np.full(len(bare_row), "han")])
     listed = _listed(values, text, row, end)
     row, start, end = (np.concatenate([a, b]) for a, b in zip((row, start, end), listed, strict=True))
     subtype = np.concatenate([subtype, np.full(len(listed[0]), "han")])
     priority = np.concatenate([priority, listed[1]])
+    cued = np.concatenate([cued, np.ones(len(listed[0]), dtype=bool)])
     named = ~_starts_organisation(values, text, row, end)
-    row, start, end, subtype, priority = row[named], start[named], end[named], subtype[named], priority[named]
+    row, start, end, subtype, priority, cued = (
+        row[named], start[named], end[named], subtype[named], priority[named], cued[named])
     if not len(row):
         return no_text_found()
     keep = first_by_priority(row, start, end, priority)
-    names = gather(text.data, text.offsets[row[keep]] + start[keep], end[keep] - start[keep])
-    return text_found(row[keep], start[keep], end[keep], subtype[keep], normalize(names),
-                      np.full(len(keep), Context.FOR))
+    row, start, end, subtype, cued = row[keep], start[keep], end[keep], subtype[keep], cued[keep]
+    spread = cued & (subtype == "han")
+    again = _repeated(text, row[spread], start[spread], end[spread], (row, start, end))
+    row, start, end = (np.concatenate([a, b]) for a, b in zip((row, start, end), again, strict=True))
+    subtype = np.concatenate([subtype, np.full(len(again[0]), "han")])
+    order = np.lexsort((start, row))
+    row, start, end, subtype = row[order], start[order], end[order], subtype[order]
+    names = gather(text.data, text.offsets[row] + start, end - start)
+    return text_found(row, start, end, subtype, normalize(names), np.full(len(row), Context.FOR))
+
+
+def _repeated(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray,
+              taken: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the Han names of two or three characters (of three bytes each) found by a cue in a value
+    (`row`, `start`, `end`) stand again in it, apart from the names found (`taken`) and never inside a word:
+    `找到罗宇本人后，罗宇表示`, the first 罗宇, found by the second's cue. A name found by its cue in a value
+    is that name wherever it stands there; one found by its characters alone is not spread (a misread
+    place would be, `阿拉伯`). Row, start and end byte of each, the longer names first where two would
+    overlap; every place is looked up at once by its characters and value."""
+    none = np.zeros(0, dtype=np.int64)
+    named = np.flatnonzero((end - start == 6) | (end - start == 9))  # two or three characters of 3 bytes
+    if not len(named):
+        return none, none, none
+    first = np.zeros(len(row), dtype=np.int64)
+    first[named] = np.searchsorted(text.at, text.offsets[row[named]] + start[named])
+    size = (end - start) // 3
+    opening = np.zeros(0x110000, dtype=bool)
+    opening[text.point[first[named]]] = True
+    holding = np.zeros(len(text.offsets), dtype=bool)
+    holding[row[named]] = True
+    places = np.flatnonzero(opening[text.point])
+    places = places[holding[text.value[places]]]
+    found: list[tuple[np.ndarray, ...]] = []
+    for length in (3, 2):
+        names = named[size[named] == length]
+        at = places[places + length - 1 < len(text.point)]
+        at = at[text.value[at + length - 1] == text.value[at]]
+        if not len(names) or not len(at):
+            continue
+        # A name's characters and its value, looked up as one integer and then checked one by one.
+        key, key_row = _keyed(text.point, first[names], length), row[names].astype(np.int64)
+        mixed = key ^ (key_row << 43)
+        order = np.argsort(mixed, kind="stable")
+        mixed, key, key_row = mixed[order], key[order], key_row[order]
+        at_key, at_row = _keyed(text.point, at, length), text.value[at].astype(np.int64)
+        hit = np.minimum(np.searchsorted(mixed, at_key ^ (at_row << 43)), len(mixed) - 1)
+        same = (key[hit] == at_key) & (key_row[hit] == at_row)
+        at, at_key = at[same], at_key[same]
+        r = text.value[at]
+        s = text.at[at] - text.offsets[r]
+        e = text.at[at + length - 1] + text.width[at + length - 1] - text.offsets[r]
+        alone = ~overlapping(r, s, e, *taken)
+        at, at_key, r, s, e = at[alone], at_key[alone], r[alone], s[alone], e[alone]
+        alone = ~_inside_word(text, at, length, at_key)
+        alone &= ~inside_long_word(text, at, np.full(len(at), length))
+        found.append((r[alone], s[alone], e[alone]))
+        taken = tuple(np.concatenate([t, f]) for t, f in zip(taken, found[-1], strict=True))
+    return tuple(np.concatenate([none] + [f[k] for f in found]) for k in range(3))  # type: ignore[return-value]
+
+
+def _inside_word(text: Characters, at: np.ndarray, length: int, key: np.ndarray) -> np.ndarray:
+    """Whether the `length` characters from each of `at` (`key`, as `_keyed` makes it) are an ordinary or
+    a frequent word (`顾客`) or stand inside a word: their first makes a dictionary word with the character
+    before (`这位领导` for 位领), their last a frequent one with the character after (`文明史`), or two of
+    them a dictionary word with the character after (`周恩来`)."""
+    point, value, last = text.point, text.value, at + length - 1
+    prior, following = np.maximum(at - 1, 0), np.minimum(last + 1, len(point) - 1)
+    before = np.where((at > 0) & (value[prior] == value[at]), point[prior], 0).astype(np.int64)
+    after = np.where((last + 1 < len(point)) & (value[following] == value[at]), point[following], 0)
+    after = after.astype(np.int64)
+    inside = member(key, "words") | member(key, "famous_words")  # `顾客`, which jieba tags as a name
+    inside |= member(before | (point[at].astype(np.int64) << 21), "any_words")
+    inside |= member(point[last].astype(np.int64) | (after << 21), "frequent_words")
+    if length == 2:
+        inside |= (after > 0) & member(key | (after << 42), "any_words")
+    return inside
+
+
+def _keyed(point: np.ndarray, at: np.ndarray, length: int) -> np.ndarray:
+    """The `length` code points from each of `at` as one integer, 21 bits a character (the first lowest)."""
+    key = np.zeros(len(at), dtype=np.int64)
+    for k in range(length):
+        key |= point[at + k].astype(np.int64) << (21 * k)
+    return key
 
 
 _ORGANISATION_BREAKS = (STOP - set("电联总")) | {"一"}

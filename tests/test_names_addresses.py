@@ -172,6 +172,18 @@ def test_a_large_batch_finds_what_small_ones_find() -> None:
     assert list(zip(whole.row, whole.start, whole.end, whole.entity, strict=True)) == pieces
 
 
+def test_a_name_found_by_its_cue_is_found_wherever_it_stands_again_in_its_value() -> None:
+    texts = ["找到罗宇本人后，罗宇表示愿意分期", "罗宇航来电，罗宇表示会还", "联系人高峰，高峰期不接电话",
+             "请转告罗宇航尽快回电"]
+    assert _found(texts[0], "CN_PERSON_NAME") == ["罗宇", "罗宇"]  # the first has no cue of its own
+    assert _found(texts[1], "CN_PERSON_NAME") == ["罗宇航", "罗宇"]  # the longer name stays whole
+    assert _found(texts[2], "CN_PERSON_NAME") == ["高峰"]  # never inside a word: 高峰期
+    whole = engine.find(pa.array(texts), ["CN_PERSON_NAME"])
+    alone = [engine.find(pa.array([t]), ["CN_PERSON_NAME"]) for t in texts]
+    assert list(zip(whole.row, whole.start, whole.end, strict=True)) == [
+        (i, s, e) for i, part in enumerate(alone) for s, e in zip(part.start, part.end, strict=True)]
+
+
 def test_a_name_starting_an_organisation_is_told_in_a_batch() -> None:
     """A name is no person's where the Han characters after it, up to a break, hold an organisation word;
     the run after a name never reaches into the next value or across a space or a count."""
