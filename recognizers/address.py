@@ -78,6 +78,10 @@ _NAME_CHAR = f"[^{_NOT_NAME}{_LEADING}]"
 """A character of a road's, estate's or building's name: a Han character, a Latin letter or a digit."""
 _NAME_FIRST = f"[^{_NOT_NAME}{_LEADING}{_NOT_FIRST}]"
 """The first character of such a name."""
+_NAME_NEXT = f"[^{_NOT_NAME}{_LEADING.replace('于', '').replace('向', '')}]"
+"""The first character of a name right after another part of the address: 于 and 向 too, surnames that
+start villages' names (`…镇于家湾村`, `向阳村`) and, there, lead into nothing (`从A搬到B`: 搬 and 到 still
+end the first address)."""
 _GAP = "[ \u3000]?"
 """What may stand between an address's divisions and parts: one space (`湖北省 宜昌市 西陵区 东山大道1号`)."""
 _NUMBER = "[0-9０-９一二三四五六七八九十百千零〇两]{1,6}(?:[-－][0-9]{1,5}){0,2}"
@@ -96,27 +100,34 @@ def _patterns() -> dict[str, str]:
     divisions = alternation(name for name in division_names() if len(name) >= 2)
     # Any Han characters before a division's last word: what leads into the address (`家住`) is cut off
     # by the gazetteer afterwards, and division names may hold characters that lead elsewhere (`达州`).
-    division = f"[{HAN}]{{1,9}}?{alternation(DIVISION_SUFFIXES)}"
+    # Short names may stand a space apart before the last division's word (`湖北 武汉 武昌区`).
+    division = f"[{HAN}][{HAN}{_GAP[1:-2]}]{{0,9}}?{alternation(DIVISION_SUFFIXES)}"
     chain = f"{division}(?:{_GAP}{division})*"
-    road = f"{_NAME_FIRST}{_NAME_CHAR}{{0,7}}?{alternation(ROAD_MARKS)}"
-    place = f"{_NAME_FIRST}{_NAME_CHAR}{{0,7}}?{alternation(PLACE_MARKS)}+"
-    number = (f"(?:[A-Za-z]?{_NUMBER}[A-Za-z]?{alternation(NUMBER_MARKS)}|[A-Za-z]{{1,2}}(?:座|栋|幢|区)"
+    number = (f"(?:[A-Za-z]?{_NUMBER}[A-Za-z#]?{alternation(NUMBER_MARKS)}"  # `8#楼`: building 8
+              f"|(?:[A-Za-z]{{1,2}}|[东南西北中])(?:座|栋|幢|区)"  # `B座`, `东区`
               "|[0-9]{1,3}[-－][0-9]{1,3}[-－][0-9]{3,5})")  # building-unit-room: 9-4-2607
-    building = f"{_NAME_FIRST}{_NAME_CHAR}{{1,7}}?{number}"  # an estate or building, no marker: 数码港三号楼
     room = "[0-9]{1,5}(?:[-－][0-9]{1,5}){0,2}"  # a room or unit written as bare numbers: 2804, 9-6-404
+
+    def parts(first: str) -> tuple[str, str, str]:  # a road, a place, a building with no marker
+        return (f"{first}{_NAME_CHAR}{{0,7}}?{alternation(ROAD_MARKS)}",
+                f"{first}{_NAME_CHAR}{{0,7}}?{alternation(PLACE_MARKS)}+",
+                f"{first}{_NAME_CHAR}{{1,7}}?{number}")  # 数码港三号楼
+
+    road, place, building = parts(_NAME_FIRST)
     part = f"(?:{number}|{road}|{place}|{building})"
-    more = f"(?:{_GAP}{part}|{room})"  # a room's bare digits never after a space (`5号 13800138000`)
+    # After a part, a village's name may start with 于 or 向 (`…镇于家湾村`, `向阳村`).
+    more = f"(?:{_GAP}(?:{number}|{'|'.join(parts(_NAME_NEXT))})|{room})"  # no bare digits after a space
     return {
         # Anchored, the gazetteer is cheap: the run of division names an address starts with.
         "divisions": f"^{SPACE}*{divisions}+",
         "chain": chain,
-        "without_divisions": f"(?:{road}|{place}|{building}){number}{more}*",
-        "address": f"(?:{chain}{_GAP}{part}|(?:{road}|{place}|{building}){number}){more}*",
+        "without_divisions": f"(?:{road}|{place}|{building}){_GAP}{number}{more}*",
+        "address": f"(?:{chain}{_GAP}{part}|(?:{road}|{place}|{building}){_GAP}{number}){more}*",
         "part": part,
         "organisation": f"^{alternation(ORGANISATION_WORDS)}",  # what follows an organisation's divisions
         # What every address holds (a number and its marker, a named road or place, or unit-room digits):
         # cheap to search, so that the large pattern only runs on the few values that have it.
-        "marker": f"[0-9０-９一二三四五六七八九十百千零〇两A-Za-z]{alternation(NUMBER_MARKS)}"
+        "marker": f"[0-9０-９一二三四五六七八九十百千零〇两A-Za-z#]{alternation(NUMBER_MARKS)}"
                   f"|[{HAN}A-Za-z0-9]{alternation(ROAD_MARKS + PLACE_MARKS)}|[0-9][-－][0-9]",
     }
 
