@@ -147,7 +147,7 @@ def _judged(chars: np.ndarray, before: np.ndarray, surname: np.ndarray) -> _Judg
 
     def named(size: np.ndarray, mean: np.ndarray, possible: np.ndarray) -> np.ndarray:
         keep = possible & (mean >= BARE_ODDS) & ~word & ~relation_or_place(chars, surname, size)
-        keep &= ~member(keys_at(chars, surname, 2), "titles") & ~form_of_address(first, size - surname)
+        keep &= ~member(keys_at(chars, surname, 2), "titles") & ~form_of_address(head, first, size - surname)
         keep &= ~member(keys_at(chars, 0, size), "places")
         following = chars[rows, np.minimum(size, WIDTH)]
         keep &= following != ord(BRAND)  # `李宁牌运动鞋`

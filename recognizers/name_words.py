@@ -66,7 +66,7 @@ never a name."""
 
 STOP = frozenset(
     "的了在是和与及或等说称已于向给把被让对从到将会要也都还又就才再很不没无有这那其此各每号卡账款电手"
-    "身先女共今昨前后上下里外来去回打拨联系表示同意承诺表并但而且则即系为因所以及代签收住总某本"
+    "身先女共今昨前后上下里外来去回打拨联系表示同意承诺表并但而且则即系为因所以及代签收住总某本欠"
 )
 """Characters that end a name rather than continue it: function words and the first characters of the
 words that follow names in notes (`电话`, `已还款`, `表示`, `称`)."""
@@ -83,9 +83,10 @@ rarer noun or place name there is somebody's name (`转给黎阳`, `代苏宁还
 
 FUNCTION_CHARACTERS = (
     "的了在是与及或等说称已给把被让对从到将会要也都还又就才再很不没无有这那此各每"
-    "并但而且则即为因所以之着过们个地得"
+    "并但而且则即为因所以之着过们个地得欠"
 )
-"""Characters that are never part of a bare name: function words."""
+"""Characters that are never part of a bare name: function words, and 欠 (owes), which follows a debtor's
+name in collection notes (`汤平欠的钱`)."""
 
 MINORITY_NAME_PARTS = (
     # Tibetan
@@ -127,7 +128,7 @@ LENDING_WORDS = (
     "征信", "催收", "催告", "停催", "外访", "失联", "结清", "代扣", "划扣", "扣款", "代偿", "代还", "垫付",
     "展期", "续贷", "授信", "提额", "放款", "网贷", "罚息", "滞纳金", "服务费", "月供", "首付", "欠款",
     "欠费", "账单", "到账", "转账", "入账", "止付", "挂失", "补办", "办卡", "开户", "销户", "回访", "回电",
-    "停机", "空号", "拒接", "挂断", "占线", "微信", "支付宝",
+    "停机", "空号", "拒接", "挂断", "占线", "微信", "支付宝", "盖章", "签章", "用印",
 )  # fmt: skip
 """Words of lending and collection notes that jieba's dictionary lists rarely or not at all: ordinary and
 frequent words to the name finder, so a name ends where one starts (`张伟结清贷款`: 张伟, not 张伟结) and
@@ -331,11 +332,18 @@ def tables() -> dict[str, Sorted]:
     return {table: Sorted.of(known) for table, known in keys.items()}
 
 
-def form_of_address(first: np.ndarray, given: np.ndarray) -> np.ndarray:
-    """Whether a surname and `given` characters, the first of them `first`, are a surname and a form of
-    address (`王工`, `胡姐`, `谢哥均表示`), not a name: `first` is a title's, and alone or unlikely in a
-    given name (`刘伯承`: 伯 is likely)."""
-    return member(first, "titles") & ((given == 1) | (odds(first, GIVEN) < 0))
+BEFORE_A_SURNAME = "阿和与及同跟"
+"""Characters, surnames too, that stand before a surname used alone: `阿刘` is a form of address (as 老刘
+is), `和朱律师` a conjunction and a surname with a title."""
+
+
+def form_of_address(head: np.ndarray, first: np.ndarray, given: np.ndarray) -> np.ndarray:
+    """Whether a surname (its first character `head`) and `given` characters, the first of them `first`,
+    are a surname and a form of address (`王工`, `胡姐`, `谢哥均表示`), not a name: `first` is a title's,
+    and alone or unlikely in a given name (`刘伯承`: 伯 is likely); or `head` is one of `BEFORE_A_SURNAME`
+    and `first`, alone, a surname (`阿刘`, `和朱`)."""
+    alone = (given == 1) & member(first, "surnames") & np.isin(head, [ord(c) for c in BEFORE_A_SURNAME])
+    return (member(first, "titles") & ((given == 1) | (odds(first, GIVEN) < 0))) | alone
 
 
 def relation_or_place(chars: np.ndarray, surname: np.ndarray, size: np.ndarray) -> np.ndarray:

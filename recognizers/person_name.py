@@ -643,6 +643,9 @@ def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray, before
     keep &= ~stop_first | (strong & (odds(first, GIVEN) >= STOP_GIVEN_ODDS)
                            & ~member(keys_at(chars, surname, 2), "words"))  # `联系人：王其他`: 其他 is a word
     keep &= surname < length
+    # A surname that is a stop character before a verb is no name (`同事都看见了`: 都 is `all`).
+    verb_after = odds(first, VERB) - odds(first, GIVEN) > VERB_MARGIN
+    keep &= ~((surname == 1) & member(chars[:, 0], "stop") & verb_after)
     keep &= strong | ~member(before | (chars[:, 0] << 21), "any_words")  # `由于西南`: 由于 is a word
     keep &= ~(has_second & member(keys_at(chars, surname, 2), "titles"))
     # The second given character ends the name where it starts a word with the character after it,
@@ -651,7 +654,7 @@ def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray, before
                                      & ~member(keys_at(chars, surname + 2, 2), "words"))
     cut |= odds(second, VERB) - odds(second, GIVEN) > VERB_MARGIN  # `周利未接通`: 未 starts what follows
     given = np.where(has_second & ~cut, 2, 1)
-    keep &= ~form_of_address(first, given)
+    keep &= ~form_of_address(chars[:, 0], first, given)
     size = surname + given
     for word in (keys_at(chars, 0, size), keys_at(chars, 0, surname + 1)):
         keep &= ~np.where(strong, member(word, "not_after_strong"), member(word, "words"))

@@ -56,6 +56,8 @@ def _found(text: str, entity: str, column: str | None = None) -> list[str]:
     ("name=施向东|id_tail=6324", ["施向东"]),
     ("被告潘悦金融借款合同纠纷", ["潘悦"]),  # 金融 is a frequent word: 金 is not the name's
     ("张伟结清贷款", ["张伟"]),  # 结清, a word of lending notes
+    ("女儿称：“汤平欠的钱跟我们家没关系。”", ["汤平"]),  # 欠 follows a debtor
+    ("联系人于文华", ["于文华"]),  # a surname that is a stop character, before a name
     ("Dear Mr Zhang Wei, your loan is overdue", ["Zhang Wei"]),  # the title left out
     ("Payee: John Smith, Bank: ICBC", ["John Smith"]),
     ('{"debtor":"夏侯艳红","agent":"皇甫子涵"}', ["夏侯艳红", "皇甫子涵"]),  # a collector is a person too
@@ -70,6 +72,7 @@ def test_names_in_text(text: str, names: list[str]) -> None:
     "客户申请延期3个月", "骑手反馈无人应门", "客户高兴地表示已找到新工作", "工作单位为玉树藏族自治州人民法院",
     "请回电 0769-379-8670，谢谢", "对公付款：户名华泰通安网络有限公司，开户行招商银行",
     "收款人凌云科技有限公司", "联系人：王其他", "借款人张已还款", "曹主任说马上付款", "李行长同意展期",
+    "经理说合同已经盖章了", "律师函寄到公司，同事都看见了", "门卫阿周已签收", "林女士和朱律师都说不清楚",
     "Payee: Tesla Motors", "Dear Valued Customer", "Dear Mr Wang, your loan is overdue",
     "Account name: Shenzhen Tencent Computer Systems Co., Ltd.",
 ])  # fmt: skip
