@@ -66,7 +66,7 @@ PLACE_MARKS = (
 )  # fmt: skip
 NUMBER_MARKS = (
     "号院", "号楼", "号", "栋", "幢", "座", "单元", "层", "楼", "室", "户", "组", "弄", "巷", "排", "期",
-    "区", "队", "社", "门", "铺", "房",
+    "区", "队", "社", "门", "铺", "房", "段",
 )  # fmt: skip
 _LEADING = "住在于到往至是的了与及或把从向寄送搬址位近旁边对面附请将给为由也还就可要能已去来个这"
 """Characters that lead into an address or follow it, never part of a road's or estate's name."""
@@ -84,6 +84,8 @@ start villages' names (`…镇于家湾村`, `向阳村`) and, there, lead into 
 end the first address)."""
 _GAP = "[ \u3000]?"
 """What may stand between an address's divisions and parts: one space (`湖北省 宜昌市 西陵区 东山大道1号`)."""
+_ENDS = "，,。；;）)|、 \u3000\t\n"
+"""What ends a field after an address."""
 _NUMBER = "[0-9０-９一二三四五六七八九十百千零〇两]{1,6}(?:[-－][0-9]{1,5}){0,2}"
 
 
@@ -108,21 +110,25 @@ def _patterns() -> dict[str, str]:
               "|[0-9]{1,3}[-－][0-9]{1,3}[-－][0-9]{3,5})")  # building-unit-room: 9-4-2607
     room = "[0-9]{1,5}(?:[-－][0-9]{1,5}){0,2}"  # a room or unit written as bare numbers: 2804, 9-6-404
 
-    def parts(first: str) -> tuple[str, str, str]:  # a road, a place, a building with no marker
+    def parts(first: str, gap: str) -> tuple[str, str, str]:  # a road, a place, a building with no marker
         return (f"{first}{_NAME_CHAR}{{0,7}}?{alternation(ROAD_MARKS)}",
                 f"{first}{_NAME_CHAR}{{0,7}}?{alternation(PLACE_MARKS)}+",
-                f"{first}{_NAME_CHAR}{{1,7}}?{number}")  # 数码港三号楼
+                f"{first}{_NAME_CHAR}{{1,7}}?{gap}{number}")  # 数码港三号楼
 
-    road, place, building = parts(_NAME_FIRST)
-    part = f"(?:{number}|{road}|{place}|{building})"
-    # After a part, a village's name may start with 于 or 向 (`…镇于家湾村`, `向阳村`).
-    more = f"(?:{_GAP}(?:{number}|{'|'.join(parts(_NAME_NEXT))})|{room})"  # no bare digits after a space
+    road, place, building = parts(_NAME_FIRST, "")
+    part = f"(?:{number}|{road}|{place}|{building}|{parts(_NAME_FIRST, _GAP)[2]})"
+    # After divisions or a part a building's name may stand a space before its number (`金水区 山水华府
+    # 5-2-2902`, `… 金融港 A座312室`); after a part, a village's name start with 于 or 向 (`…镇于家湾村`).
+    more = f"(?:{_GAP}(?:{number}|{'|'.join(parts(_NAME_NEXT, _GAP))})|{room})"
+    # A room's bare digits after a space only where a field ends after them (`3单元 1308`, never the
+    # first digits of `5号 13800138000`): the character that ends it is trimmed off the address.
+    last_room = f"(?:[ \u3000]{room}(?:$|[{_ENDS}]))?"
     return {
         # Anchored, the gazetteer is cheap: the run of division names an address starts with.
         "divisions": f"^{SPACE}*{divisions}+",
         "chain": chain,
-        "without_divisions": f"(?:{road}|{place}|{building}){_GAP}{number}{more}*",
-        "address": f"(?:{chain}{_GAP}{part}|(?:{road}|{place}|{building}){_GAP}{number}){more}*",
+        "without_divisions": f"(?:{road}|{place}|{building}){_GAP}{number}{more}*{last_room}",
+        "address": f"(?:{chain}{_GAP}{part}|(?:{road}|{place}|{building}){_GAP}{number}){more}*{last_room}",
         "part": part,
         "organisation": f"^{alternation(ORGANISATION_WORDS)}",  # what follows an organisation's divisions
         # What every address holds (a number and its marker, a named road or place, or unit-room digits):
@@ -144,6 +150,8 @@ def find(values: pa.Array, column: str | None) -> TextFound:
     row, start, end, _ = spans(values.take(pa.array(marked)), _patterns()["address"])
     row = marked[row]
     data, offsets = utf8_buffer(values)
+    end = start + pc.binary_length(pc.utf8_rtrim(gather(data, offsets[row] + start, end - start), _ENDS)
+                                   ).to_numpy(zero_copy_only=False)
     # What follows an organisation's name's divisions is an organisation word (`深圳农村商业银行`).
     following = _prefix_bytes(data, offsets[row] + end, offsets[row + 1], _ORGANISATION_BYTES)
     kept = np.flatnonzero(~matches(following, _patterns()["organisation"]))
