@@ -67,9 +67,10 @@ never a name."""
 STOP = frozenset(
     "的了在是和与及或等说称已于向给把被让对从到将会要也都还又就才再很不没无有这那其此各每号卡账款电手"
     "身先女共今昨前后上下里外来去回打拨联系表示同意承诺表并但而且则即系为因所以及代签收住总某本欠"
+    "他她我你您啊吗呢吧呀哦嘛爸妈"
 )
-"""Characters that end a name rather than continue it: function words and the first characters of the
-words that follow names in notes (`电话`, `已还款`, `表示`, `称`)."""
+"""Characters that end a name rather than continue it: function words, pronouns and particles, and the first
+characters of the words that follow names in notes (`电话`, `已还款`, `表示`, `称`)."""
 
 PLACE_ENDS = frozenset("市省区县镇乡村路街道号楼室店司局行院厂部科处所站校园馆城"
                        "坪湾沟坡坝塘寨屯铺洼峪垭岙浜埠堡窑集巷弄埔墩")
@@ -83,10 +84,10 @@ rarer noun or place name there is somebody's name (`转给黎阳`, `代苏宁还
 
 FUNCTION_CHARACTERS = (
     "的了在是与及或等说称已给把被让对从到将会要也都还又就才再很不没无有这那此各每"
-    "并但而且则即为因所以之着过们个地得欠"
+    "并但而且则即为因所以之着过们个地得他她我你您啊吗呢吧呀哦嘛欠"
 )
-"""Characters that are never part of a bare name: function words, and 欠 (owes), which follows a debtor's
-name in collection notes (`汤平欠的钱`)."""
+"""Characters that are never part of a bare name: function words, pronouns and particles (`刘帅啊`), and 欠
+(owes), which follows a debtor's name in collection notes (`汤平欠的钱`)."""
 
 MINORITY_NAME_PARTS = (
     # Tibetan

@@ -32,7 +32,7 @@ ORGANISATION_WORDS = (
     "有限公司", "有限责任公司", "股份公司", "公司", "集团", "商业银行", "合作银行", "银行", "信用社",
     "信用合作", "合作社", "联社", "大学", "学院", "学校", "医院", "分行", "支行", "管理局", "委员会",
     "管委会", "政府", "办事处", "派出所", "法院", "检察院", "科技", "传媒", "网络", "工作室", "商行", "商贸",
-    "贸易", "实业",
+    "贸易", "实业", "事务所", "律师事务", "律所",
 )  # fmt: skip
 """Words that end an organisation's name: a division or a surname and what comes before them are the
 organisation's (`深圳农村商业银行`, `户名华泰通安网络有限公司`), not an address or a person."""

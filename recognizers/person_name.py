@@ -163,6 +163,8 @@ ENGLISH_TAIL_BYTES = 48
 """How far past a name after an English label its capitalized words are read for `ENGLISH_NOT_NAME_WORDS`
 (the label's pattern takes three words at most: `… Computer` of `… Computer Systems Co., Ltd.`)."""
 _DOTS = "·•・．."
+UNBROKEN_PIECES = ("阿不都",)
+"""Pieces of Uyghur names that hold stop characters (`阿不都拉`, `阿不都热合曼`): no end of a name."""
 _KEY_VALUE = f"[\"']?{SPACE}*[:：=]?{SPACE}*[\"']?{SPACE}*"
 """Between an English label and its value: `Name: `, `name = `, `"name": "` in JSON."""
 _SYLLABLE = ("(?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|"
@@ -688,20 +690,23 @@ def _labels_anywhere() -> re.Pattern[str]:
 @functools.lru_cache(maxsize=1 << 16)
 def _dotted_end(text: str) -> str:
     """A dotted name without a label before it or the words after its last part (`借款人买买提·艾力来电`
-    is `买买提·艾力`)."""
+    is `买买提·艾力`). The stop characters of `UNBROKEN_PIECES` end nothing (`古丽米拉·阿不都拉`)."""
+    scan = text  # the text as the rules read it, of the same length
+    for piece in UNBROKEN_PIECES:
+        scan = scan.replace(piece, piece[0] + "\uffff" * (len(piece) - 1))
     first = min(text.find(d) for d in _DOTS if d in text)
     cut = max((found.end(1) for found in _labels_anywhere().finditer(text, 0, first)), default=0)
     # The first part starts after the last word it does not belong to (`议长萨阿东·哈马迪`: 议长).
     words = ordinary_words()
     begin = first - 1
-    while begin > cut and text[begin - 1] not in STOP and text[begin - 1 : begin + 1] not in words \
-            and text[begin - 2 : begin] not in words:
+    while begin > cut and scan[begin - 1] not in STOP and scan[begin - 1 : begin + 1] not in words \
+            and scan[begin - 2 : begin] not in words:
         begin -= 1
-    text = text[begin:]
-    head, dot, last = max((text.rpartition(d) for d in _DOTS), key=lambda parts: len(parts[0]))
-    for i in range(2, len(last)):
-        if last[i] in STOP or last[i : i + 2] in ordinary_words():
-            return head + dot + last[:i]
+    text, scan = text[begin:], scan[begin:]
+    dot_at = max(text.rfind(d) for d in _DOTS)
+    for i in range(dot_at + 3, len(text)):
+        if scan[i] in STOP or scan[i : i + 2] in words:
+            return text[:i]
     return text
 
 

@@ -58,6 +58,10 @@ def _found(text: str, entity: str, column: str | None = None) -> list[str]:
     ("张伟结清贷款", ["张伟"]),  # 结清, a word of lending notes
     ("女儿称：“汤平欠的钱跟我们家没关系。”", ["汤平"]),  # 欠 follows a debtor
     ("联系人于文华", ["于文华"]),  # a surname that is a stop character, before a name
+    ("就是那个刘帅啊上次来修过的", ["刘帅"]),  # a particle ends a name
+    ("委托诉讼代理人：黄莉红，四川明炬律师事务所律师。", ["黄莉红"]),  # a law firm's name
+    ("这是黄志刚他爸麦麦提敏·吾买尔的房子", ["黄志刚", "麦麦提敏·吾买尔"]),  # 他爸 is no name's
+    ("我是古丽米拉·阿不都拉的家属", ["古丽米拉·阿不都拉"]),  # 不 and 都 inside 阿不都
     ("Dear Mr Zhang Wei, your loan is overdue", ["Zhang Wei"]),  # the title left out
     ("Payee: John Smith, Bank: ICBC", ["John Smith"]),
     ('{"debtor":"夏侯艳红","agent":"皇甫子涵"}', ["夏侯艳红", "皇甫子涵"]),  # a collector is a person too
