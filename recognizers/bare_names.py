@@ -138,8 +138,10 @@ def _judged(chars: np.ndarray, before: np.ndarray, surname: np.ndarray) -> _Judg
     # The last character makes a word with the next, which does not start one itself (`江泽民主席` keeps 民).
     joined_one = (member(first | (second << 21), "frequent_words")
                   & ~member(second | (third << 21), "words")) * JOINED_PENALTY
-    joined_two = (member(second | (third << 21), "frequent_words")
-                  & ~member(third | (fourth << 21), "words")) * JOINED_PENALTY
+    joined_two = ((member(second | (third << 21), "frequent_words")
+                   & ~member(third | (fourth << 21), "words"))
+                  | member(second | (third << 21) | (fourth << 42), "words")) * JOINED_PENALTY  # `王婷医药费`
+    two &= ~member(second | (third << 21), "counted")  # `王怡三人`
     two &= odds(second, GIVEN) - joined_two >= LAST_ODDS
     two &= odds(second, VERB) - odds(second, GIVEN) <= VERB_MARGIN  # `陈阳搬到`: 搬 starts a verb
     mean_two = (surname_odds + odds(first, GIVEN) + odds(second, GIVEN)) / 3 - joined_two

@@ -67,7 +67,7 @@ never a name."""
 STOP = frozenset(
     "的了在是和与及或等说称已于向给把被让对从到将会要也都还又就才再很不没无有这那其此各每号卡账款电手"
     "身先女共今昨前后上下里外来去回打拨联系表示同意承诺表并但而且则即系为因所以及代签收住总某本欠"
-    "他她我你您啊吗呢吧呀哦嘛爸妈"
+    "他她我你您啊吗呢吧呀哦嘛爸妈由"
 )
 """Characters that end a name rather than continue it: function words, pronouns and particles, and the first
 characters of the words that follow names in notes (`电话`, `已还款`, `表示`, `称`)."""
@@ -323,6 +323,7 @@ def tables() -> dict[str, Sorted]:
         "frequent_words": entries(short & (words.frequency >= FREQUENT_WORD_FREQUENCY)),
         "famous_words": entries(short & (words.frequency >= FAMOUS_WORD_FREQUENCY)),
         "function": word_keys(FUNCTION_CHARACTERS),
+        "counted": word_keys(COUNTED),
         "minority_parts": word_keys(MINORITY_NAME_PARTS),
         "minority_firsts": word_keys(name[0] for name in MINORITY_NAMES),
         "division_ends": word_keys(suffix[-1] for suffix in DIVISION_SUFFIXES),
@@ -332,6 +333,9 @@ def tables() -> dict[str, Sorted]:
     }
     return {table: Sorted.of(known) for table, known in keys.items()}
 
+
+COUNTED = frozenset(a + b for a in "一二三四五六七八九十两" for b in "人位个名")
+"""A number and a measure of people (`王怡三人`): no given name's characters."""
 
 BEFORE_A_SURNAME = "阿和与及同跟"
 """Characters, surnames too, that stand before a surname used alone: `阿刘` is a form of address (as 老刘

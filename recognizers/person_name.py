@@ -189,7 +189,7 @@ _SEARCHED = {"english": "latin", "english_han": "latin", "pinyin_name": "latin",
 """Which values a search (by its first kind) looks at: those with a Latin letter, a dot, or (the others) a
 surname character."""
 _CUES = {
-    "titled": alternation(TITLES), "followed": "收|家住|的|[（(]", "person_colon": "[人:：]",
+    "titled": alternation(TITLES), "followed": "收|家住|的|[（(]", "person_colon": "[人员:：]",
     "colon_field": "[:：]", "bracketed": "[（(]", "after_address": "[（(]",
     "clause": alternation(SUBJECT_VERBS), "memo": alternation(VALUE_VERBS),
     "proxy": alternation(VALUE_VERBS),
@@ -264,7 +264,7 @@ def _patterns() -> dict[str, str]:
         "english_han": f"{english}{opening}{han}?",
         # Any word for a person: `…人` (`还款责任人张三`, `债务人：`), a relative with a colon (`二姨：`);
         # any label with a colon when the name fills the field (`催收员：李明，`); a name alone in brackets.
-        "person_colon": f"(?:[^无有他某每别个众各些的家]人[:：]?|{kin}[:：]){SPACE}*{name}",
+        "person_colon": f"(?:[^无有他某每别个众各些的家][人员][:：]?|{kin}[:：]){SPACE}*{name}",
         "colon_field": f"[:：]{SPACE}*{name}{ends}",
         # In brackets: a three-character name, or any right after an address (`…1502室（沈芳）`).
         "bracketed": f"[（(](?P<name>{surname}{han}{{2}})[）)]",
@@ -647,7 +647,8 @@ def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray, before
     keep &= surname < length
     # A surname that is a stop character before a verb is no name (`同事都看见了`: 都 is `all`).
     verb_after = odds(first, VERB) - odds(first, GIVEN) > VERB_MARGIN
-    keep &= ~((surname == 1) & member(chars[:, 0], "stop") & verb_after)
+    given_word = member(keys_at(chars, surname, 2), "frequent_words")  # `已由部门经理`: 部门
+    keep &= ~((surname == 1) & member(chars[:, 0], "stop") & (verb_after | given_word))
     keep &= strong | ~member(before | (chars[:, 0] << 21), "any_words")  # `由于西南`: 由于 is a word
     keep &= ~(has_second & member(keys_at(chars, surname, 2), "titles"))
     # The second given character ends the name where it starts a word with the character after it,
@@ -655,6 +656,7 @@ def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray, before
     cut = member(second, "stop") | (member(keys_at(chars, surname + 1, 2), "words")
                                      & ~member(keys_at(chars, surname + 2, 2), "words"))
     cut |= odds(second, VERB) - odds(second, GIVEN) > VERB_MARGIN  # `周利未接通`: 未 starts what follows
+    cut |= member(keys_at(chars, surname + 1, 3), "words") | member(keys_at(chars, surname + 1, 2), "counted")
     given = np.where(has_second & ~cut, 2, 1)
     keep &= ~form_of_address(chars[:, 0], first, given)
     size = surname + given

@@ -62,6 +62,10 @@ def _found(text: str, entity: str, column: str | None = None) -> list[str]:
     ("委托诉讼代理人：黄莉红，四川明炬律师事务所律师。", ["黄莉红"]),  # a law firm's name
     ("这是黄志刚他爸麦麦提敏·吾买尔的房子", ["黄志刚", "麦麦提敏·吾买尔"]),  # 他爸 is no name's
     ("我是古丽米拉·阿不都拉的家属", ["古丽米拉·阿不都拉"]),  # 不 and 都 inside 阿不都
+    ("杨丹丹、罗欣、王怡三人为获奖者", ["杨丹丹", "罗欣", "王怡"]),  # 三人 counts people
+    ("经调解，林德同意赔偿王婷医药费1796元", ["林德", "王婷"]),  # 医药费 is a word
+    ("已由部门经理龙洋批准", ["龙洋"]),  # 由 before 部门, no surname
+    ("查勘员王明辉已到现场", ["王明辉"]),  # any …员 before a name
     ("Dear Mr Zhang Wei, your loan is overdue", ["Zhang Wei"]),  # the title left out
     ("Payee: John Smith, Bank: ICBC", ["John Smith"]),
     ('{"debtor":"夏侯艳红","agent":"皇甫子涵"}', ["夏侯艳红", "皇甫子涵"]),  # a collector is a person too
