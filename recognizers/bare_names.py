@@ -41,6 +41,8 @@ LAST_ODDS = -4.0
 """A bare name's third character belongs to it when its log odds as a name's last character are at least
 this (after `JOINED_PENALTY`)."""
 
+_FAMILIAR = np.array([ord("老"), ord("小")])
+"""What makes a familiar form of address of the surname after it (`老孙`, `小冯`): no bare name follows."""
 BRAND = "牌"
 """What follows a brand's name (`李宁牌`), never a person's."""
 SIGNATURE = "【】"
@@ -154,6 +156,7 @@ def _judged(chars: np.ndarray, before: np.ndarray, surname: np.ndarray) -> _Judg
         following = chars[rows, np.minimum(size, WIDTH)]
         keep &= following != ord(BRAND)  # `李宁牌运动鞋`
         keep &= ~((before == ord(SIGNATURE[0])) & (following == ord(SIGNATURE[1])))  # `【安逸花】`: a sender
+        keep &= ~np.isin(before, _FAMILIAR)  # `老孙代签`, `小冯代为接听`: a surname and what follows it
         return keep & ~member(before | (keys_at(chars, 0, 2) << 21), "places")  # in a place: `呼和浩特`
 
     return _Judged(two, joined_two > 0, named(surname + 2, mean_two, two), named(surname + 1, mean_one, one),

@@ -200,6 +200,9 @@ _LIST_SEPARATOR = "^(?:[、；;，,/ ]){1,2}$"
 _HAN_TAILS = frozenset(("english_han",))
 """Kinds whose pattern holds no group: their cue holds no Han character right before the name, so the name
 is the Han characters a match ends with (`_han_tails`), found without RE2 extracting a group."""
+_PINNED_KINDS = frozenset(("titled", "clause", "memo", "proxy"))
+"""Patterns whose word after the name (a title or a verb of two characters or more, or one no name
+character starts) says where it ends (`谢志明说`: the name is all before 说, though 明说 is a word)."""
 _STRONG_KINDS = frozenset(("labelled", "titled", "memo", "proxy", "followed", "person_colon", "english_han"))
 """Patterns whose evidence is as strong as a strong label's."""
 NAME_COLUMN_SHARE = 0.8
@@ -375,7 +378,7 @@ def _cued_and_bare(values: pa.Array) -> TextFound:
                 found.append(_named_as_found(kind, values, row[mine], start[mine], end[mine]))
             else:
                 found.append(_decided(text, row[mine], start[mine], end[mine],
-                                      np.full(int(mine.sum()), kind in _STRONG_KINDS)))
+                                      np.full(int(mine.sum()), kind in _STRONG_KINDS), kind in _PINNED_KINDS))
     none = np.zeros(0, dtype=np.int64)
     row, start, end = (np.concatenate([none] + [f[k] for f in found]) for k in range(3))
     subtype = np.concatenate([np.zeros(0, dtype=str)] + [f[3] for f in found])
@@ -489,10 +492,10 @@ def _keyed(point: np.ndarray, at: np.ndarray, length: int) -> np.ndarray:
     return key
 
 
-_ORGANISATION_BREAKS = (STOP - set("电联总")) | {"一"}
+_ORGANISATION_BREAKS = (STOP - set("电联总有")) | {"一"}
 """What ends the run of characters after a name that may finish an organisation's name: what ends a name,
-but for the characters that start words inside organisations' names (`华星电子分公司`, `联通`, `总公司`),
-and a count (`李明经营一家公司`: 李明 is a person)."""
+but for the characters that start words inside organisations' names (`华星电子分公司`, `联通`, `总公司`,
+`云帆电子商务有限公司`), and a count (`李明经营一家公司`: 李明 is a person)."""
 
 
 def _starts_organisation(values: pa.Array, text: Characters, row: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -568,12 +571,13 @@ def _english_named(values: pa.Array, row: np.ndarray, start: np.ndarray, end: np
     return row[keep], start[keep], end[keep]
 
 
-def _decided(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray, strong: np.ndarray
-             ) -> tuple[np.ndarray, ...]:
-    """The Han names that candidates (a surname and up to three more characters) hold, as spans. After
-    weak evidence a name never lies inside an idiom or a brand (`称花呗利息`)."""
+def _decided(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray, strong: np.ndarray,
+             pinned: bool = False) -> tuple[np.ndarray, ...]:
+    """The Han names that candidates (a surname and up to three more characters; all of them a name's if
+    `pinned`) hold, as spans. After weak evidence a name never lies inside an idiom or a brand
+    (`称花呗利息`)."""
     chars, widths, length, before = window(text, row, start, end)
-    size = _han_names(chars, length, strong, before)
+    size = _han_names(chars, length, strong, before, pinned)
     named = size > 0
     weak = np.flatnonzero(named & ~strong)
     named[weak] = ~inside_long_word(text, np.searchsorted(text.at, text.offsets[row[weak]] + start[weak]),
@@ -623,7 +627,8 @@ def _han_tails(text: Characters, row: np.ndarray, end: np.ndarray) -> np.ndarray
         first = np.where(extend, prior, first)
 
 
-def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray, before: np.ndarray) -> np.ndarray:
+def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray, before: np.ndarray,
+               pinned: bool = False) -> np.ndarray:
     """How many characters of each candidate are a name, 0 for none, decided for all candidates at once on
     their code points (`name_words.window`: a surname and up to three Han characters, `length` of them,
     then the character after them, and `before` them): the surname and the one or two given characters
@@ -657,7 +662,7 @@ def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray, before
                                      & ~member(keys_at(chars, surname + 2, 2), "words"))
     cut |= odds(second, VERB) - odds(second, GIVEN) > VERB_MARGIN  # `周利未接通`: 未 starts what follows
     cut |= member(keys_at(chars, surname + 1, 3), "words") | member(keys_at(chars, surname + 1, 2), "counted")
-    given = np.where(has_second & ~cut, 2, 1)
+    given = np.where(has_second & (pinned | ~cut), 2, 1)
     keep &= ~form_of_address(chars[:, 0], first, given)
     size = surname + given
     for word in (keys_at(chars, 0, size), keys_at(chars, 0, surname + 1)):
