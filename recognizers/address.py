@@ -58,7 +58,7 @@ COLUMN_HINTS: dict[str, tuple[str, ...]] = {
 MASK_KEEP = None
 """An address's mask shows its divisions and hides the rest (`广东省深圳市南山区****`)."""
 
-ROAD_MARKS = ("大道", "大街", "街", "路", "巷", "弄", "胡同", "道", "里")
+ROAD_MARKS = ("大道", "大街", "街道", "街", "路", "巷", "弄", "胡同", "道", "里")
 PLACE_MARKS = (
     "小区", "花园", "公寓", "大厦", "广场", "家园", "新村", "山庄", "苑", "园", "城", "湾", "庭", "大楼",
     "公馆", "社区", "村", "镇", "乡", "屯", "庄", "开发区", "工业区", "工业园", "科技园", "产业园", "街道",
@@ -79,6 +79,9 @@ _NAME_CHAR = f"[^{_NOT_NAME}{_LEADING}]"
 _NAME_FIRST = f"[^{_NOT_NAME}{_LEADING}{_NOT_FIRST}]"
 """The first character of such a name."""
 _NAME_NEXT = f"[^{_NOT_NAME}{_LEADING.replace('于', '').replace('向', '')}]"
+_AFTER_GAP = f"[^{_NOT_NAME}{_LEADING.replace('于', '').replace('向', '')}现原]"
+"""The first character of a name after a space in an address: never 现 or 原, which start a second
+address (`原…54号 现西乡塘区…`, `户籍地… 现居…`)."""
 """The first character of a name right after another part of the address: 于 and 向 too, surnames that
 start villages' names (`…镇于家湾村`, `向阳村`) and, there, lead into nothing (`从A搬到B`: 搬 and 到 still
 end the first address)."""
@@ -118,8 +121,10 @@ def _patterns() -> dict[str, str]:
     road, place, building = parts(_NAME_FIRST, "")
     part = f"(?:{number}|{road}|{place}|{building}|{parts(_NAME_FIRST, _GAP)[2]})"
     # After divisions or a part a building's name may stand a space before its number (`金水区 山水华府
-    # 5-2-2902`, `… 金融港 A座312室`); after a part, a village's name start with 于 or 向 (`…镇于家湾村`).
-    more = f"(?:{_GAP}(?:{number}|{'|'.join(parts(_NAME_NEXT, _GAP))})|{room})"
+    # 5-2-2902`, `… 金融港 A座312室`); right after a part, a village's name start with 于 or 向
+    # (`…镇于家湾村`); after a space, no part starts with 现 or 原.
+    joined, spaced = ("|".join((number, *parts(first, _GAP))) for first in (_NAME_NEXT, _AFTER_GAP))
+    more = f"(?:{joined}|[ \u3000](?:{spaced})|{room})"
     # A room's bare digits after a space only where a field ends after them (`3单元 1308`, never the
     # first digits of `5号 13800138000`): the character that ends it is trimmed off the address.
     last_room = f"(?:[ \u3000]{room}(?:$|[{_ENDS}]))?"
