@@ -143,7 +143,7 @@ def _judged(chars: np.ndarray, before: np.ndarray, surname: np.ndarray) -> _Judg
     joined_two = ((member(second | (third << 21), "frequent_words")
                    & ~member(third | (fourth << 21), "words"))
                   | member(second | (third << 21) | (fourth << 42), "words")) * JOINED_PENALTY  # `王婷医药费`
-    two &= ~member(second | (third << 21), "counted")  # `王怡三人`
+    two &= ~member(second | (third << 21), "after_name")  # `王怡三人`, `王莉之子`
     two &= odds(second, GIVEN) - joined_two >= LAST_ODDS
     two &= odds(second, VERB) - odds(second, GIVEN) <= VERB_MARGIN  # `陈阳搬到`: 搬 starts a verb
     mean_two = (surname_odds + odds(first, GIVEN) + odds(second, GIVEN)) / 3 - joined_two
@@ -172,5 +172,13 @@ def minority_names(text: Characters) -> tuple[np.ndarray, ...]:
     at = at[text.value[at] == text.value[at + 3]]
     whole, length = listed_minority_names(text)
     at, last = np.concatenate([at, whole]), np.concatenate([at + 3, whole + length - 1])
+    order = np.argsort(at, kind="stable")
+    at, last = at[order], last[order]
+    # Two in a row are one person's (`额尔敦毕力格`, `宝音德力格尔`).
+    joined = np.flatnonzero((at[1:] == last[:-1] + 1) & (text.value[at[1:]] == text.value[last[:-1]]))
+    last[joined] = last[joined + 1]
+    keep = np.ones(len(at), dtype=bool)
+    keep[joined + 1] = False
+    at, last = at[keep], last[keep]
     row = text.value[at]
     return row, text.at[at] - text.offsets[row], text.at[last] + text.width[last] - text.offsets[row]

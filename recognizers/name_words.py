@@ -67,7 +67,7 @@ never a name."""
 STOP = frozenset(
     "的了在是和与及或等说称已于向给把被让对从到将会要也都还又就才再很不没无有这那其此各每号卡账款电手"
     "身先女共今昨前后上下里外来去回打拨联系表示同意承诺表并但而且则即系为因所以及代签收住总某本欠"
-    "他她我你您啊吗呢吧呀哦嘛爸妈由"
+    "他她我你您啊吗呢吧呀哦嘛爸妈由帮"
 )
 """Characters that end a name rather than continue it: function words, pronouns and particles, and the first
 characters of the words that follow names in notes (`电话`, `已还款`, `表示`, `称`)."""
@@ -129,7 +129,7 @@ LENDING_WORDS = (
     "征信", "催收", "催告", "停催", "外访", "失联", "结清", "代扣", "划扣", "扣款", "代偿", "代还", "垫付",
     "展期", "续贷", "授信", "提额", "放款", "网贷", "罚息", "滞纳金", "服务费", "月供", "首付", "欠款",
     "欠费", "账单", "到账", "转账", "入账", "止付", "挂失", "补办", "办卡", "开户", "销户", "回访", "回电",
-    "停机", "空号", "拒接", "挂断", "占线", "微信", "支付宝", "盖章", "签章", "用印",
+    "停机", "空号", "拒接", "挂断", "占线", "微信", "支付宝", "盖章", "签章", "用印", "关机", "开机", "门卫",
 )  # fmt: skip
 """Words of lending and collection notes that jieba's dictionary lists rarely or not at all: ordinary and
 frequent words to the name finder, so a name ends where one starts (`张伟结清贷款`: 张伟, not 张伟结) and
@@ -323,7 +323,7 @@ def tables() -> dict[str, Sorted]:
         "frequent_words": entries(short & (words.frequency >= FREQUENT_WORD_FREQUENCY)),
         "famous_words": entries(short & (words.frequency >= FAMOUS_WORD_FREQUENCY)),
         "function": word_keys(FUNCTION_CHARACTERS),
-        "counted": word_keys(COUNTED),
+        "after_name": word_keys(AFTER_A_NAME),
         "minority_parts": word_keys(MINORITY_NAME_PARTS),
         "minority_firsts": word_keys(name[0] for name in MINORITY_NAMES),
         "division_ends": word_keys(suffix[-1] for suffix in DIVISION_SUFFIXES),
@@ -334,8 +334,10 @@ def tables() -> dict[str, Sorted]:
     return {table: Sorted.of(known) for table, known in keys.items()}
 
 
-COUNTED = frozenset(a + b for a in "一二三四五六七八九十两" for b in "人位个名")
-"""A number and a measure of people (`王怡三人`): no given name's characters."""
+AFTER_A_NAME = frozenset([a + b for a in "一二三四五六七八九十两" for b in "人位个名"]
+                         + ["之" + kin for kin in "子女妻夫母父兄弟姐妹"])
+"""Words that follow a name and never hold its characters: a number and a measure of people (`王怡三人`),
+a relation of the person (`王莉之子`)."""
 
 BEFORE_A_SURNAME = "阿和与及同跟"
 """Characters, surnames too, that stand before a surname used alone: `阿刘` is a form of address (as 老刘

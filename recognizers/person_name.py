@@ -189,7 +189,7 @@ _SEARCHED = {"english": "latin", "english_han": "latin", "pinyin_name": "latin",
 """Which values a search (by its first kind) looks at: those with a Latin letter, a dot, or (the others) a
 surname character."""
 _CUES = {
-    "titled": alternation(TITLES), "followed": "收|家住|的|[（(]", "person_colon": "[人员:：]",
+    "titled": alternation(TITLES), "followed": "收|家住|的|[（(]", "person_colon": "[人员者:：]",
     "colon_field": "[:：]", "bracketed": "[（(]", "after_address": "[（(]",
     "clause": alternation(SUBJECT_VERBS), "memo": alternation(VALUE_VERBS),
     "proxy": alternation(VALUE_VERBS),
@@ -203,6 +203,9 @@ is the Han characters a match ends with (`_han_tails`), found without RE2 extrac
 _PINNED_KINDS = frozenset(("titled", "clause", "memo", "proxy"))
 """Patterns whose word after the name (a title or a verb of two characters or more, or one no name
 character starts) says where it ends (`谢志明说`: the name is all before 说, though 明说 is a word)."""
+_CUED_BEFORE = frozenset(("labelled", "memo", "proxy", "person_colon", "english_han"))
+"""Strong kinds whose cue stands right before the name (`代谢凤英还款`: 代 makes a word with 谢, and is the
+cue); the others' cue follows it (`主管汤浩经理`: 经理)."""
 _STRONG_KINDS = frozenset(("labelled", "titled", "memo", "proxy", "followed", "person_colon", "english_han"))
 """Patterns whose evidence is as strong as a strong label's."""
 NAME_COLUMN_SHARE = 0.8
@@ -267,7 +270,7 @@ def _patterns() -> dict[str, str]:
         "english_han": f"{english}{opening}{han}?",
         # Any word for a person: `…人` (`还款责任人张三`, `债务人：`), a relative with a colon (`二姨：`);
         # any label with a colon when the name fills the field (`催收员：李明，`); a name alone in brackets.
-        "person_colon": f"(?:[^无有他某每别个众各些的家][人员][:：]?|{kin}[:：]){SPACE}*{name}",
+        "person_colon": f"(?:[^无有他某每别个众各些的家][人员者][:：]?|{kin}[:：]){SPACE}*{name}",
         "colon_field": f"[:：]{SPACE}*{name}{ends}",
         # In brackets: a three-character name, or any right after an address (`…1502室（沈芳）`).
         "bracketed": f"[（(](?P<name>{surname}{han}{{2}})[）)]",
@@ -378,7 +381,9 @@ def _cued_and_bare(values: pa.Array) -> TextFound:
                 found.append(_named_as_found(kind, values, row[mine], start[mine], end[mine]))
             else:
                 found.append(_decided(text, row[mine], start[mine], end[mine],
-                                      np.full(int(mine.sum()), kind in _STRONG_KINDS), kind in _PINNED_KINDS))
+                                      np.full(int(mine.sum()), kind in _STRONG_KINDS & _CUED_BEFORE),
+                                      np.full(int(mine.sum()), kind in _STRONG_KINDS - _CUED_BEFORE),
+                                      kind in _PINNED_KINDS))
     none = np.zeros(0, dtype=np.int64)
     row, start, end = (np.concatenate([none] + [f[k] for f in found]) for k in range(3))
     subtype = np.concatenate([np.zeros(0, dtype=str)] + [f[3] for f in found])
@@ -571,15 +576,17 @@ def _english_named(values: pa.Array, row: np.ndarray, start: np.ndarray, end: np
     return row[keep], start[keep], end[keep]
 
 
-def _decided(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray, strong: np.ndarray,
-             pinned: bool = False) -> tuple[np.ndarray, ...]:
+def _decided(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray, labelled: np.ndarray,
+             followed: np.ndarray | None = None, pinned: bool = False) -> tuple[np.ndarray, ...]:
     """The Han names that candidates (a surname and up to three more characters; all of them a name's if
-    `pinned`) hold, as spans. After weak evidence a name never lies inside an idiom or a brand
+    `pinned`) hold, as spans: after strong evidence before them (`labelled`) or after them (`followed`: a
+    title, `张伟先生`), or weak evidence. After weak evidence a name never lies inside an idiom or a brand
     (`称花呗利息`)."""
     chars, widths, length, before = window(text, row, start, end)
-    size = _han_names(chars, length, strong, before, pinned)
+    followed = np.zeros(len(row), dtype=bool) if followed is None else followed
+    size = _han_names(chars, length, labelled, before, pinned, followed)
     named = size > 0
-    weak = np.flatnonzero(named & ~strong)
+    weak = np.flatnonzero(named & ~(labelled | followed))
     named[weak] = ~inside_long_word(text, np.searchsorted(text.at, text.offsets[row[weak]] + start[weak]),
                                     size[weak])
     taken = np.take_along_axis(np.cumsum(widths, axis=1), np.maximum(size - 1, 0)[:, None], axis=1)[:, 0]
@@ -627,18 +634,21 @@ def _han_tails(text: Characters, row: np.ndarray, end: np.ndarray) -> np.ndarray
         first = np.where(extend, prior, first)
 
 
-def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray, before: np.ndarray,
-               pinned: bool = False) -> np.ndarray:
+def _han_names(chars: np.ndarray, length: np.ndarray, labelled: np.ndarray, before: np.ndarray,
+               pinned: bool = False, followed: np.ndarray | None = None) -> np.ndarray:
     """How many characters of each candidate are a name, 0 for none, decided for all candidates at once on
     their code points (`name_words.window`: a surname and up to three Han characters, `length` of them,
     then the character after them, and `before` them): the surname and the one or two given characters
     that the words after them leave it (`李磊电话` is 李磊, 电话 being a word; `徐晓东来电` is 徐晓东, 来电
-    being one), never a word for a relation, never an ordinary word (`马上`, `方便`) unless the evidence
-    is `strong` and the word a rarer noun (`联系人高峰`), never a place (`玉树市`, `为玉树藏…`); after
-    weak evidence, not after a character it makes a word with (`由于`) and only with `WEAK_ODDS`."""
+    being one; all of them if `pinned`), never a word for a relation, never an ordinary word (`马上`,
+    `方便`) unless the evidence is strong (a label right before it, `labelled`, or a title after it,
+    `followed`) and the word a rarer noun (`联系人高峰`), never a place (`玉树市`, `为玉树藏…`); unless
+    a label stands right before it, not after a character it makes a word with (`由于`, `主管汤浩经理`);
+    after weak evidence only with `WEAK_ODDS`."""
     count = len(chars)
     if not count:
         return np.zeros(0, dtype=np.int64)
+    strong = labelled if followed is None else labelled | followed
     rows = np.arange(count)
     surname = 1 + member(keys_at(chars, 0, 2), "compound")
     first, second = chars[rows, surname], chars[rows, surname + 1]
@@ -654,14 +664,16 @@ def _han_names(chars: np.ndarray, length: np.ndarray, strong: np.ndarray, before
     verb_after = odds(first, VERB) - odds(first, GIVEN) > VERB_MARGIN
     given_word = member(keys_at(chars, surname, 2), "frequent_words")  # `已由部门经理`: 部门
     keep &= ~((surname == 1) & member(chars[:, 0], "stop") & (verb_after | given_word))
-    keep &= strong | ~member(before | (chars[:, 0] << 21), "any_words")  # `由于西南`: 由于 is a word
+    # Only a label's last character may make a word with the surname (`由于西南`, `主管汤浩经理`).
+    keep &= labelled | ~member(before | (chars[:, 0] << 21), "any_words")
     keep &= ~(has_second & member(keys_at(chars, surname, 2), "titles"))
     # The second given character ends the name where it starts a word with the character after it,
     # unless that character starts a word with the next one (`徐晓东来电`: 来电, so 东 is the name's).
     cut = member(second, "stop") | (member(keys_at(chars, surname + 1, 2), "words")
                                      & ~member(keys_at(chars, surname + 2, 2), "words"))
     cut |= odds(second, VERB) - odds(second, GIVEN) > VERB_MARGIN  # `周利未接通`: 未 starts what follows
-    cut |= member(keys_at(chars, surname + 1, 3), "words") | member(keys_at(chars, surname + 1, 2), "counted")
+    cut |= member(keys_at(chars, surname + 1, 3), "words")  # `王婷医药费`
+    cut |= member(keys_at(chars, surname + 1, 2), "after_name")  # `王怡三人`, `王莉之子`
     given = np.where(has_second & (pinned | ~cut), 2, 1)
     keep &= ~form_of_address(chars[:, 0], first, given)
     size = surname + given
