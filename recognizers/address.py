@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recognizers.arrays import byte_offsets, gather, utf8_buffer
+from recognizers.arrays import byte_offsets, gather, prefix_bytes, utf8_buffer
 from recognizers.context import Context, column_supports
 from recognizers.divisions import Division, division_names
 from recognizers.patterns import (
@@ -158,7 +158,7 @@ def find(values: pa.Array, column: str | None) -> TextFound:
     end = start + pc.binary_length(pc.utf8_rtrim(gather(data, offsets[row] + start, end - start), _ENDS)
                                    ).to_numpy(zero_copy_only=False)
     # What follows an organisation's name's divisions is an organisation word (`深圳农村商业银行`).
-    following = _prefix_bytes(data, offsets[row] + end, offsets[row + 1], _ORGANISATION_BYTES)
+    following = prefix_bytes(data, offsets[row] + end, offsets[row + 1], _ORGANISATION_BYTES)
     kept = np.flatnonzero(~matches(following, _patterns()["organisation"]))
     row, start, end = row[kept], start[kept], end[kept]
     matched = gather(data, offsets[row] + start, end - start)
@@ -176,14 +176,6 @@ def find(values: pa.Array, column: str | None) -> TextFound:
 
 _ORGANISATION_BYTES = 3 * max(map(len, ORGANISATION_WORDS))
 """Bytes after an address that can hold the organisation word that makes it an organisation's name."""
-
-
-def _prefix_bytes(data: np.ndarray, start: np.ndarray, limit: np.ndarray, size: int) -> pa.Array:
-    """At most `size` bytes of `data` from each of `start` and before `limit`, ending on a character."""
-    end = np.minimum(start + size, limit)
-    for _ in range(3):  # off the continuation bytes of a character cut in two
-        end = end - ((end < limit) & ((data[np.minimum(end, len(data) - 1)] & 0xC0) == 0x80))
-    return gather(data, start, end - start)
 
 
 def _before_divisions(texts: pa.Array) -> np.ndarray:

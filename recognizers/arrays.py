@@ -75,6 +75,15 @@ def gather(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> pa.Arra
     return pa.concat_arrays(pieces).take(pa.array(position))
 
 
+def prefix_bytes(data: np.ndarray, start: np.ndarray, limit: np.ndarray, size: int | np.ndarray) -> pa.Array:
+    """At most `size` bytes of `data` from each of `start` and before `limit`, ending on a character (a
+    character cut in two would be no UTF-8)."""
+    end = np.minimum(start + size, limit)
+    for _ in range(3):  # off the continuation bytes of a character cut in two
+        end = end - ((end < limit) & ((data[np.minimum(end, len(data) - 1)] & 0xC0) == 0x80))
+    return gather(data, start, end - start)
+
+
 def _ascending(values: np.ndarray) -> bool:
     return bool(np.all(values[1:] >= values[:-1]))
 

@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recognizers.arrays import gather, utf8_buffer
+from recognizers.arrays import gather, prefix_bytes, utf8_buffer
 from recognizers.bare_names import bare_names, minority_names
 from recognizers.context import Context, column_supports
 from recognizers.name_odds import GIVEN, SURNAME, VERB, VERB_MARGIN, odds
@@ -563,8 +563,7 @@ def _english_named(values: pa.Array, row: np.ndarray, start: np.ndarray, end: np
     words right after them, hold one of `ENGLISH_NOT_NAME_WORDS`; a title before them left out, and none
     where one word is left."""
     data, offsets = utf8_buffer(values)
-    tail = np.minimum(end + ENGLISH_TAIL_BYTES, offsets[row + 1] - offsets[row])
-    words = gather(data, offsets[row] + start, tail - start)
+    words = prefix_bytes(data, offsets[row] + start, offsets[row + 1], end - start + ENGLISH_TAIL_BYTES)
     not_name = f"(?i:{alternation(ENGLISH_NOT_NAME_WORDS)})"
     keep = ~matches(words, f"^(?:[A-Z][A-Za-z&.'-]* +)*{not_name}(?:$|[^A-Za-z])")
     matched = gather(data, offsets[row] + start, end - start)

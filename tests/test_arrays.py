@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from recognizers.arrays import gather
+from recognizers.arrays import gather, prefix_bytes, utf8_buffer
 
 
 def _sliced(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> pa.Array:
@@ -32,3 +32,11 @@ def test_gather_keeps_multibyte_characters_whole():
     data = np.frombuffer("借款人张三，电话13812345678".encode(), np.uint8)
     cut = gather(data, np.array([15, 0, 9]), np.array([9, 9, 6]))
     assert cut.to_pylist() == ["，电话", "借款人", "张三"]
+
+
+def test_prefix_bytes_end_on_a_character_and_before_the_limit():
+    values = pa.array(["ab中文字", "中国工商银行", "x"])
+    data, offsets = utf8_buffer(values)
+    cut = prefix_bytes(data, offsets[:-1], offsets[1:], np.array([4, 7, 5]))
+    assert cut.to_pylist() == ["ab", "中国", "x"]  # 4 and 7 bytes cut a character: it is left out
+    assert prefix_bytes(data, offsets[:-1], offsets[1:], 6).to_pylist() == ["ab中", "中国", "x"]
