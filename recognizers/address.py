@@ -78,14 +78,16 @@ _NAME_CHAR = f"[^{_NOT_NAME}{_LEADING}]"
 """A character of a road's, estate's or building's name: a Han character, a Latin letter or a digit."""
 _NAME_FIRST = f"[^{_NOT_NAME}{_LEADING}{_NOT_FIRST}]"
 """The first character of such a name."""
-_NAME_NEXT = f"[^{_NOT_NAME}{_LEADING.replace('于', '').replace('向', '')}]"
-_AFTER_GAP = f"[^{_NOT_NAME}{_LEADING.replace('于', '').replace('向', '')}现原]"
-"""The first character of a name after a space in an address: never 现 or 原, which start a second
-address (`原…54号 现西乡塘区…`, `户籍地… 现居…`)."""
+_LEADING_AFTER_A_PART = _LEADING.replace("于", "").replace("向", "")
+_NAME_NEXT = f"[^{_NOT_NAME}{_LEADING_AFTER_A_PART}]"
 """The first character of a name right after another part of the address: 于 and 向 too, surnames that
 start villages' names (`…镇于家湾村`, `向阳村`) and, there, lead into nothing (`从A搬到B`: 搬 and 到 still
 end the first address)."""
-_GAP = "[ \u3000]?"
+_AFTER_GAP = f"[^{_NOT_NAME}{_LEADING_AFTER_A_PART}现原]"
+"""The first character of a name after a space in an address: never 现 or 原, which start a second
+address (`原…54号 现西乡塘区…`, `户籍地… 现居…`)."""
+_SPACES = " \u3000"
+_GAP = f"[{_SPACES}]?"
 """What may stand between an address's divisions and parts: one space (`湖北省 宜昌市 西陵区 东山大道1号`)."""
 _ENDS = "，,。；;）)|、 \u3000\t\n"
 """What ends a field after an address."""
@@ -106,7 +108,7 @@ def _patterns() -> dict[str, str]:
     # Any Han characters before a division's last word: what leads into the address (`家住`) is cut off
     # by the gazetteer afterwards, and division names may hold characters that lead elsewhere (`达州`).
     # Short names may stand a space apart before the last division's word (`湖北 武汉 武昌区`).
-    division = f"[{HAN}][{HAN}{_GAP[1:-2]}]{{0,9}}?{alternation(DIVISION_SUFFIXES)}"
+    division = f"[{HAN}][{HAN}{_SPACES}]{{0,9}}?{alternation(DIVISION_SUFFIXES)}"
     chain = f"{division}(?:{_GAP}{division})*"
     number = (f"(?:[A-Za-z]?{_NUMBER}[A-Za-z#]?{alternation(NUMBER_MARKS)}"  # `8#楼`: building 8
               f"|(?:[A-Za-z]{{1,2}}|[东南西北中])(?:座|栋|幢|区)"  # `B座`, `东区`
@@ -124,10 +126,10 @@ def _patterns() -> dict[str, str]:
     # 5-2-2902`, `… 金融港 A座312室`); right after a part, a village's name start with 于 or 向
     # (`…镇于家湾村`); after a space, no part starts with 现 or 原.
     joined, spaced = ("|".join((number, *parts(first, _GAP))) for first in (_NAME_NEXT, _AFTER_GAP))
-    more = f"(?:{joined}|[ \u3000](?:{spaced})|{room})"
+    more = f"(?:{joined}|[{_SPACES}](?:{spaced})|{room})"
     # A room's bare digits after a space only where a field ends after them (`3单元 1308`, never the
     # first digits of `5号 13800138000`): the character that ends it is trimmed off the address.
-    last_room = f"(?:[ \u3000]{room}(?:$|[{_ENDS}]))?"
+    last_room = f"(?:[{_SPACES}]{room}(?:$|[{_ENDS}]))?"
     return {
         # Anchored, the gazetteer is cheap: the run of division names an address starts with.
         "divisions": f"^{SPACE}*{divisions}+",
