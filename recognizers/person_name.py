@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from recognizers.arrays import gather, prefix_bytes, utf8_buffer
-from recognizers.bare_names import bare_names, minority_names
+from recognizers.bare_names import BARE_ODDS, bare_names, minority_names
 from recognizers.context import Context, column_supports
 from recognizers.name_odds import GIVEN, SURNAME, VERB, VERB_MARGIN, odds
 from recognizers.name_words import (
@@ -676,11 +676,14 @@ def _han_names(chars: np.ndarray, length: np.ndarray, labelled: np.ndarray, befo
     given = np.where(has_second & (pinned | ~cut), 2, 1)
     keep &= ~form_of_address(chars[:, 0], first, given)
     size = surname + given
-    for word in (keys_at(chars, 0, size), keys_at(chars, 0, surname + 1)):
-        keep &= ~np.where(strong, member(word, "not_after_strong"), member(word, "words"))
+    name_odds = odds(chars[:, 0], SURNAME) + odds(first, GIVEN) + np.where(given == 2, odds(second, GIVEN), 0)
+    word, start_word = (np.where(strong, member(key, "not_after_strong"), member(key, "words"))
+                        for key in (keys_at(chars, 0, size), keys_at(chars, 0, surname + 1)))
+    # A surname and given character that make a word are no name, but after strong evidence where a second
+    # given character follows and the characters are a name's (`联系人王国庆`: 王国 is a word).
+    keep &= ~word & (~start_word | (strong & (given == 2) & (name_odds / 3 >= BARE_ODDS)))
     keep &= ~relation_or_place(chars, surname, size)
     keep &= strong | ~member(keys_at(chars, 0, size), "places")  # `连云港` alone; `黄平还款` is a memo's name
-    name_odds = odds(chars[:, 0], SURNAME) + odds(first, GIVEN) + np.where(given == 2, odds(second, GIVEN), 0)
     keep &= strong | (name_odds / (1 + given) >= WEAK_ODDS)
     # Else a Tibetan or Mongolian name of one part (`借款人：卓玛`): not a place's start (`乌兰察布`), nor an
     # ordinary word after weak evidence.

@@ -72,6 +72,7 @@ def _found(text: str, entity: str, column: str | None = None) -> list[str]:
     ("我额尔敦毕力格保证下周五前还清", ["额尔敦毕力格"]),  # two Mongolian names in a row: one person
     ("联系主管汤浩经理确认收入", ["汤浩"]),  # 主管: the surname makes a word with what stands before
     ("钱是我朋友张飞帮我转的", ["张飞"]),
+    ("联系人王国华，电话已停机", ["王国华"]),  # 王国 is a word; 王国华 is none
     ("Dear Mr Zhang Wei, your loan is overdue", ["Zhang Wei"]),  # the title left out
     ("Payee: John Smith, Bank: ICBC", ["John Smith"]),
     ('{"debtor":"夏侯艳红","agent":"皇甫子涵"}', ["夏侯艳红", "皇甫子涵"]),  # a collector is a person too
@@ -88,7 +89,7 @@ def test_names_in_text(text: str, names: list[str]) -> None:
     "收款人凌云科技有限公司", "联系人：王其他", "借款人张已还款", "曹主任说马上付款", "李行长同意展期",
     "经理说合同已经盖章了", "律师函寄到公司，同事都看见了", "门卫阿周已签收", "林女士和朱律师都说不清楚",
     "杭州云帆电子商务有限公司本月工资已发放", "快递已送达，老孙代签。", "家中无人，小冯代为接听。",
-    "本周三 本人关机 紧联无人接", "南环路684号 门卫代收",
+    "本周三 本人关机 紧联无人接", "南环路684号 门卫代收", "联系人：方便时回电",
     "Payee: Tesla Motors", "Dear Valued Customer", "Dear Mr Wang, your loan is overdue",
     "Account name: Shenzhen Tencent Computer Systems Co., Ltd.",
 ])  # fmt: skip
