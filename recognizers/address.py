@@ -157,13 +157,12 @@ def find(values: pa.Array, column: str | None) -> TextFound:
     row, start, end, _ = spans(values.take(pa.array(marked)), _patterns()["address"])
     row = marked[row]
     data, offsets = utf8_buffer(values)
-    end = start + pc.binary_length(pc.utf8_rtrim(gather(data, offsets[row] + start, end - start), _ENDS)
-                                   ).to_numpy(zero_copy_only=False)
+    matched = pc.utf8_rtrim(gather(data, offsets[row] + start, end - start), _ENDS)  # a field's end: no part
+    end = start + pc.binary_length(matched).to_numpy(zero_copy_only=False)
     # What follows an organisation's name's divisions is an organisation word (`深圳农村商业银行`).
     following = prefix_bytes(data, offsets[row] + end, offsets[row + 1], _ORGANISATION_BYTES)
     kept = np.flatnonzero(~matches(following, _patterns()["organisation"]))
-    row, start, end = row[kept], start[kept], end[kept]
-    matched = gather(data, offsets[row] + start, end - start)
+    row, start, end, matched = row[kept], start[kept], end[kept], matched.take(pa.array(kept))
     skip = _before_divisions(matched)
     address = np.flatnonzero(skip >= 0)
     if not len(address):

@@ -27,8 +27,8 @@ from recognizers.name_words import (
     listed_minority_names,
     member,
     overlapping_division,
-    pairs,
     relation_or_place,
+    run_keys,
     starts,
 )
 from recognizers.patterns import overlapping_earlier
@@ -41,8 +41,6 @@ LAST_ODDS = -4.0
 """A bare name's third character belongs to it when its log odds as a name's last character are at least
 this (after `JOINED_PENALTY`)."""
 
-_FAMILIAR = np.array([ord("老"), ord("小")])
-"""What makes a familiar form of address of the surname after it (`老孙`, `小冯`): no bare name follows."""
 BRAND = "牌"
 """What follows a brand's name (`李宁牌`), never a person's."""
 SIGNATURE = "【】"
@@ -58,7 +56,7 @@ JOINED_PENALTY = 2.0
 def bare_names(text: Characters) -> tuple[np.ndarray, ...]:
     """The bare names of a batch, none overlapping another: value row, start and end byte of each."""
     at = np.flatnonzero(starts(text.point, "surnames") | starts(text.point, "compound"))
-    compound = member(pairs(text.point, at), "compound")
+    compound = member(run_keys(text.point, at, 2), "compound")
     # Most surname characters stand in ordinary words with characters unlikely in a name: the odds of the
     # surname and the next two characters, before any penalty, already rule them out.
     surname = 1 + compound.astype(np.int64)
@@ -156,7 +154,7 @@ def _judged(chars: np.ndarray, before: np.ndarray, surname: np.ndarray) -> _Judg
         following = chars[rows, np.minimum(size, WIDTH)]
         keep &= following != ord(BRAND)  # `李宁牌运动鞋`
         keep &= ~((before == ord(SIGNATURE[0])) & (following == ord(SIGNATURE[1])))  # `【安逸花】`: a sender
-        keep &= ~np.isin(before, _FAMILIAR)  # `老孙代签`, `小冯代为接听`: a surname and what follows it
+        keep &= ~member(before, "familiar")  # `老孙代签`, `小冯代为接听`: a surname and what follows it
         return keep & ~member(before | (keys_at(chars, 0, 2) << 21), "places")  # in a place: `呼和浩特`
 
     return _Judged(two, joined_two > 0, named(surname + 2, mean_two, two), named(surname + 1, mean_one, one),
@@ -167,7 +165,7 @@ def minority_names(text: Characters) -> tuple[np.ndarray, ...]:
     """Tibetan and Mongolian names without a dot: two `MINORITY_NAME_PARTS` in a row, and the
     `MINORITY_NAMES` of one word: row, start and end byte."""
     at = np.flatnonzero(starts(text.point, "minority_parts"))
-    at = at[member(pairs(text.point, at), "minority_parts")]  # a part's second character is never the last
+    at = at[member(run_keys(text.point, at, 2), "minority_parts")]  # a part's second is never the last
     at = at[np.isin(at + 2, at)]
     at = at[text.value[at] == text.value[at + 3]]
     whole, length = listed_minority_names(text)

@@ -64,10 +64,14 @@ KINSHIP = frozenset((
 """Words for a relation or courtesies, some of which start with a surname character (`岳父`, `谢谢`):
 never a name."""
 
+NAME_ENDS = "他她我你您啊吗呢吧呀哦嘛欠"
+"""Pronouns, particles (`刘帅啊`) and 欠 (owes, after a debtor's name: `汤平欠的钱`): never a name's
+characters, in `STOP` and `FUNCTION_CHARACTERS` both."""
+
 STOP = frozenset(
     "的了在是和与及或等说称已于向给把被让对从到将会要也都还又就才再很不没无有这那其此各每号卡账款电手"
-    "身先女共今昨前后上下里外来去回打拨联系表示同意承诺表并但而且则即系为因所以及代签收住总某本欠"
-    "他她我你您啊吗呢吧呀哦嘛爸妈由帮"
+    "身先女共今昨前后上下里外来去回打拨联系表示同意承诺表并但而且则即系为因所以及代签收住总某本"
+    "爸妈由帮" + NAME_ENDS
 )
 """Characters that end a name rather than continue it: function words, pronouns and particles, and the first
 characters of the words that follow names in notes (`电话`, `已还款`, `表示`, `称`)."""
@@ -84,10 +88,9 @@ rarer noun or place name there is somebody's name (`转给黎阳`, `代苏宁还
 
 FUNCTION_CHARACTERS = (
     "的了在是与及或等说称已给把被让对从到将会要也都还又就才再很不没无有这那此各每"
-    "并但而且则即为因所以之着过们个地得他她我你您啊吗呢吧呀哦嘛欠"
+    "并但而且则即为因所以之着过们个地得" + NAME_ENDS
 )
-"""Characters that are never part of a bare name: function words, pronouns and particles (`刘帅啊`), and 欠
-(owes), which follows a debtor's name in collection notes (`汤平欠的钱`)."""
+"""Characters that are never part of a bare name: function words and `NAME_ENDS`."""
 
 MINORITY_NAME_PARTS = (
     # Tibetan
@@ -324,6 +327,8 @@ def tables() -> dict[str, Sorted]:
         "famous_words": entries(short & (words.frequency >= FAMOUS_WORD_FREQUENCY)),
         "function": word_keys(FUNCTION_CHARACTERS),
         "after_name": word_keys(AFTER_A_NAME),
+        "before_a_surname": word_keys(BEFORE_A_SURNAME),
+        "familiar": word_keys(FAMILIAR),
         "minority_parts": word_keys(MINORITY_NAME_PARTS),
         "minority_firsts": word_keys(name[0] for name in MINORITY_NAMES),
         "division_ends": word_keys(suffix[-1] for suffix in DIVISION_SUFFIXES),
@@ -343,13 +348,16 @@ BEFORE_A_SURNAME = "阿和与及同跟"
 """Characters, surnames too, that stand before a surname used alone: `阿刘` is a form of address (as 老刘
 is), `和朱律师` a conjunction and a surname with a title."""
 
+FAMILIAR = "老小"
+"""What makes a familiar form of address of the surname after it (`老孙`, `小冯`): no bare name follows."""
+
 
 def form_of_address(head: np.ndarray, first: np.ndarray, given: np.ndarray) -> np.ndarray:
     """Whether a surname (its first character `head`) and `given` characters, the first of them `first`,
     are a surname and a form of address (`王工`, `胡姐`, `谢哥均表示`), not a name: `first` is a title's,
     and alone or unlikely in a given name (`刘伯承`: 伯 is likely); or `head` is one of `BEFORE_A_SURNAME`
     and `first`, alone, a surname (`阿刘`, `和朱`)."""
-    alone = (given == 1) & member(first, "surnames") & np.isin(head, [ord(c) for c in BEFORE_A_SURNAME])
+    alone = (given == 1) & member(first, "surnames") & member(head, "before_a_surname")
     return (member(first, "titles") & ((given == 1) | (odds(first, GIVEN) < 0))) | alone
 
 
@@ -483,11 +491,15 @@ def overlapping_division(text: Characters, at: np.ndarray, size: np.ndarray) -> 
                        np.concatenate(ends_of) if ends_of else found)
 
 
-def pairs(point: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """The characters at `at` and the ones after them as two-character keys of `tables` (0 after the
-    last)."""
-    following = np.where(at + 1 < len(point), point[np.minimum(at + 1, max(len(point) - 1, 0))], 0)
-    return point[at] | (following << 21)
+def run_keys(point: np.ndarray, at: np.ndarray, length: int) -> np.ndarray:
+    """The `length` (at most 3) characters from each of `at` in `point` as keys of `tables` (21 bits a
+    character, the first lowest; 0 for a character past the last)."""
+    key = np.zeros(len(at), dtype=np.int64)
+    last = max(len(point) - 1, 0)
+    for k in range(length):
+        character = np.where(at + k < len(point), point[np.minimum(at + k, last)], 0)
+        key |= character.astype(np.int64) << (21 * k)
+    return key
 
 
 def starts(point: np.ndarray, table: str) -> np.ndarray:

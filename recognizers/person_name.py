@@ -56,6 +56,7 @@ from recognizers.name_words import (
     member,
     ordinary_words,
     relation_or_place,
+    run_keys,
     surnames,
     window,
 )
@@ -320,7 +321,8 @@ def _named_by_content(values: pa.Array, may_name: int) -> bool:
     # A value counts when the name it holds is all of it: not a place (`江苏省`), a word or a relation.
     start, end, _ = whole_spans(shaped)
     chars, _, length, before = window(characters(shaped), np.arange(len(shaped)), start, end)
-    names = _han_names(chars, length, np.zeros(len(shaped), dtype=bool), before)
+    weak = np.zeros(len(shaped), dtype=bool)
+    names = _han_names(chars, length, weak, weak, before)
     return int((names == length).sum()) >= NAME_COLUMN_SHARE * len(present)
 
 
@@ -451,11 +453,11 @@ def _repeated(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndar
         if not len(names) or not len(at):
             continue
         # A name's characters and its value, looked up as one integer and then checked one by one.
-        key, key_row = _keyed(text.point, first[names], length), row[names].astype(np.int64)
+        key, key_row = run_keys(text.point, first[names], length), row[names].astype(np.int64)
         mixed = key ^ (key_row << 43)
         order = np.argsort(mixed, kind="stable")
         mixed, key, key_row = mixed[order], key[order], key_row[order]
-        at_key, at_row = _keyed(text.point, at, length), text.value[at].astype(np.int64)
+        at_key, at_row = run_keys(text.point, at, length), text.value[at].astype(np.int64)
         hit = np.minimum(np.searchsorted(mixed, at_key ^ (at_row << 43)), len(mixed) - 1)
         same = (key[hit] == at_key) & (key_row[hit] == at_row)
         at, at_key = at[same], at_key[same]
@@ -472,7 +474,7 @@ def _repeated(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndar
 
 
 def _inside_word(text: Characters, at: np.ndarray, length: int, key: np.ndarray) -> np.ndarray:
-    """Whether the `length` characters from each of `at` (`key`, as `_keyed` makes it) are an ordinary or
+    """Whether the `length` characters from each of `at` (`key`, as `run_keys` makes it) are an ordinary or
     a frequent word (`顾客`) or stand inside a word: their first makes a dictionary word with the character
     before (`这位领导` for 位领), their last a frequent one with the character after (`文明史`), or two of
     them a dictionary word with the character after (`周恩来`)."""
@@ -487,14 +489,6 @@ def _inside_word(text: Characters, at: np.ndarray, length: int, key: np.ndarray)
     if length == 2:
         inside |= (after > 0) & member(key | (after << 42), "any_words")
     return inside
-
-
-def _keyed(point: np.ndarray, at: np.ndarray, length: int) -> np.ndarray:
-    """The `length` code points from each of `at` as one integer, 21 bits a character (the first lowest)."""
-    key = np.zeros(len(at), dtype=np.int64)
-    for k in range(length):
-        key |= point[at + k].astype(np.int64) << (21 * k)
-    return key
 
 
 _ORGANISATION_BREAKS = (STOP - set("电联总有")) | {"一"}
@@ -576,14 +570,13 @@ def _english_named(values: pa.Array, row: np.ndarray, start: np.ndarray, end: np
 
 
 def _decided(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray, labelled: np.ndarray,
-             followed: np.ndarray | None = None, pinned: bool = False) -> tuple[np.ndarray, ...]:
+             followed: np.ndarray, pinned: bool = False) -> tuple[np.ndarray, ...]:
     """The Han names that candidates (a surname and up to three more characters; all of them a name's if
     `pinned`) hold, as spans: after strong evidence before them (`labelled`) or after them (`followed`: a
     title, `张伟先生`), or weak evidence. After weak evidence a name never lies inside an idiom or a brand
     (`称花呗利息`)."""
     chars, widths, length, before = window(text, row, start, end)
-    followed = np.zeros(len(row), dtype=bool) if followed is None else followed
-    size = _han_names(chars, length, labelled, before, pinned, followed)
+    size = _han_names(chars, length, labelled, followed, before, pinned)
     named = size > 0
     weak = np.flatnonzero(named & ~(labelled | followed))
     named[weak] = ~inside_long_word(text, np.searchsorted(text.at, text.offsets[row[weak]] + start[weak]),
@@ -612,8 +605,9 @@ def _listed(values: pa.Array, text: Characters, row: np.ndarray, end: np.ndarray
                              np.full(len(hit), gap))
             linked[hit[matches(between, _LIST_SEPARATOR)]] = True
         chosen = np.flatnonzero(linked)
-        r, s, e, _ = _decided(text, following_row[chosen], following_start[chosen],
-                              following_end[chosen], np.zeros(len(chosen), dtype=bool))
+        weak = np.zeros(len(chosen), dtype=bool)
+        r, s, e, _ = _decided(text, following_row[chosen], following_start[chosen], following_end[chosen],
+                              weak, weak)
         found.append((r, s, e))
         ends = np.unique((r.astype(np.int64) << 32) | e)
     return tuple(np.concatenate([f[k] for f in found]) for k in range(3))  # type: ignore[return-value]
@@ -633,8 +627,8 @@ def _han_tails(text: Characters, row: np.ndarray, end: np.ndarray) -> np.ndarray
         first = np.where(extend, prior, first)
 
 
-def _han_names(chars: np.ndarray, length: np.ndarray, labelled: np.ndarray, before: np.ndarray,
-               pinned: bool = False, followed: np.ndarray | None = None) -> np.ndarray:
+def _han_names(chars: np.ndarray, length: np.ndarray, labelled: np.ndarray, followed: np.ndarray,
+               before: np.ndarray, pinned: bool = False) -> np.ndarray:
     """How many characters of each candidate are a name, 0 for none, decided for all candidates at once on
     their code points (`name_words.window`: a surname and up to three Han characters, `length` of them,
     then the character after them, and `before` them): the surname and the one or two given characters
@@ -647,7 +641,7 @@ def _han_names(chars: np.ndarray, length: np.ndarray, labelled: np.ndarray, befo
     count = len(chars)
     if not count:
         return np.zeros(0, dtype=np.int64)
-    strong = labelled if followed is None else labelled | followed
+    strong = labelled | followed
     rows = np.arange(count)
     surname = 1 + member(keys_at(chars, 0, 2), "compound")
     first, second = chars[rows, surname], chars[rows, surname + 1]
