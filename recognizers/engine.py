@@ -19,7 +19,8 @@
 6. Names and addresses have no digits to chain: their modules' finders search the batch themselves
    (`recognizers.patterns`), and their findings join the numbers' under one overlap rule: a number keeps
    its span, then the entity earlier in the registry (an address over a name inside it), then the
-   longer span.
+   longer span. A value that is a JSON document (a contact list, an order's receiver) is searched by
+   them field by field (`recognizers.fields`): a key names its value as a header names a column.
 
 Offsets are UTF-8 byte offsets into the original values: the pipeline replaces spans on bytes.
 """
@@ -37,6 +38,7 @@ import pyarrow.compute as pc
 
 from recognizers.arrays import byte_offsets, gather, utf8_buffer
 from recognizers.context import DEFAULT_THRESHOLD, LABEL_GAP, NEGATIVE_WORDS, WINDOW, Context, score_table
+from recognizers.fields import found_in_fields, members
 from recognizers.findings import Strength
 from recognizers.known import KnownValues
 from recognizers.layouts import Layout
@@ -496,9 +498,11 @@ def _with_text(values: pa.Array, numbers: Found, wanted: np.ndarray, column: str
     then the longer span."""
     _, offsets = utf8_buffer(values)
     parts = [numbers]
+    fields = members(values)
     for rank in np.flatnonzero(_TEXT).tolist():
         spec = REGISTRY[_ENTITY_NAMES[rank]]
-        found = spec.finder(values, column)
+        found = (spec.finder(values, column) if fields is None
+                 else found_in_fields(spec.finder, spec.column_hints, values, column, fields))
         scores = score_table()[found.strength, found.context + 1]
         keep = np.flatnonzero(scores >= threshold)
         if not len(keep):
