@@ -114,6 +114,9 @@ def compute(tasks: Sequence[Delayed], label: str, scheduler: str | None = None) 
 
 
 def _compute(tasks: Sequence[Delayed], label: str, scheduler: str | None) -> list[Any]:
+    """`compute` on a cluster or a local pool. A local pool is handed one task at a time (`chunksize=1`):
+    dask's process pool otherwise hands out six at once, so the two files of a small dataset ran one after
+    the other in one worker."""
     chosen = local_scheduler(scheduler)
     if chosen is None:
         results: dict[Any, Any] = {}
@@ -125,12 +128,12 @@ def _compute(tasks: Sequence[Delayed], label: str, scheduler: str | None) -> lis
     with _Progress(label):
         if pool is not None:
             try:
-                return list(dask.compute(*tasks, scheduler=get, pool=pool))
+                return list(dask.compute(*tasks, scheduler=get, pool=pool, chunksize=1))
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)  # nothing may run on after a failure
                 raise
         with _new_pool(chosen) as pool:  # joined on exit, unlike dask's shared pools
-            return list(dask.compute(*tasks, scheduler=get, pool=pool))
+            return list(dask.compute(*tasks, scheduler=get, pool=pool, chunksize=1))
 
 
 def _on_cluster(tasks: Sequence[Delayed], address: str, take: Callable[[Any, Any], None]) -> None:

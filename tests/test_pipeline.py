@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
+import dask
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import api
+from pipeline import api, execution
 from pipeline.cli import EXIT_USAGE
 from pipeline.cli import main as cli
 from pipeline.plan import plan_columns
@@ -470,3 +472,23 @@ def test_a_file_missing_from_the_output_is_incomplete(dataset, tmp_path, monkeyp
     summary = api.run(str(dataset), str(tmp_path / "out"), None)
     assert (summary.status, summary.leaks, summary.manifest) == ("incomplete", 0, None)
     assert not is_complete(str(tmp_path / "out"))
+
+
+def _meet(folder: str, me: int) -> bool:
+    """A task of `test_a_process_pool_runs_its_tasks_side_by_side`: whether the other task started while
+    this one waited for it (a minute at most)."""
+    Path(folder, str(me)).touch()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if Path(folder, str(1 - me)).exists():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_process_pool_runs_its_tasks_side_by_side(tmp_path):
+    # dask's process pool handed out six tasks at once: the two files of a small dataset ran one after
+    # the other in one worker.
+    tasks = [dask.delayed(_meet)(str(tmp_path), me) for me in (0, 1)]
+    with execution.session("processes"):
+        assert execution.compute(tasks, "meeting", "processes") == [True, True]
