@@ -8,14 +8,20 @@ every row. `members` reads the members of such values in bulk; `found_in_fields`
 finder on the distinct field values instead of on the whole documents and places what it finds back
 in the documents.
 
-Only values that are such a document throughout are read this way: after its `"key": value` members
-(a string without escapes, a number, `true`, `false`, `null`) only brackets, commas and whitespace may
-be left. Anything else (an escaped quote, an array of strings, text around the document) leaves the value
-to the free-text finders whole, as before. Numbers are found in the whole value either way.
+Only values that are such a document throughout are read this way: once its strings are taken out, only
+brackets, braces, commas, colons, whitespace, numbers, `true`, `false` and `null` may be left. Anything
+else (text around the document, a string left open) leaves the value to the free-text finders whole.
+Strings are read as JSON reads them: Python's `json.dumps` writes every character beyond ASCII as an
+escape (`\\u9648\\u59d0`), which no free-text search sees but every reader of the JSON does; a finding
+in an escaped string is placed on the escapes that write it. Numbers are found in the whole value either
+way.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -27,8 +33,8 @@ from recognizers.arrays import gather, utf8_buffer
 from recognizers.context import column_supports
 from recognizers.patterns import TextFound, matches
 
-_STRING = '"[^"\\\\]*"'
-"""A JSON string without escapes."""
+_STRING = '"(?:[^"\\\\]|\\\\.)*"'
+"""A JSON string (escapes in it included)."""
 _SKELETON = "^(?:[ \t\r\n\\[\\]{},:0-9.+\\-eE]|true|false|null)*$"
 """What is left of a document read field by field once its strings are taken out."""
 _DOCUMENT = "^[ \t\r\n]*[\\[{]"
@@ -47,7 +53,8 @@ _LABEL_BYTES = len(LABEL.encode())
 class Members:
     """The fields of the values of a batch that are JSON documents throughout (`rows`), one entry for each
     key and for each string in an array: the value it is in, its key (empty in an array) and its string
-    value (empty when it is not a string) with their byte offsets."""
+    value (empty when it is not a string) as written, with their byte offsets, and whether either holds an
+    escape (`\\u9648`, `\\"`)."""
 
     rows: np.ndarray
     row: np.ndarray
@@ -56,11 +63,12 @@ class Members:
     value: pa.Array
     value_start: np.ndarray
     is_string: np.ndarray
+    escaped: np.ndarray
 
 
 def members(values: pa.Array) -> Members | None:
     """The fields of the values that are JSON documents throughout; None when no value is one. Their
-    strings are found by their quotes: with no escape in a document, every second quote opens one."""
+    strings are found by their quotes: every second quote that no backslash escapes opens one."""
     candidates = np.flatnonzero(matches(values, _DOCUMENT))
     if not len(candidates):
         return None
@@ -73,6 +81,12 @@ def members(values: pa.Array) -> Members | None:
         return None
     data, offsets = utf8_buffer(values.take(pa.array(rows)))
     quote = np.flatnonzero(data == ord('"'))
+    slash = data == ord("\\")
+    slashes = np.concatenate([[0], np.cumsum(slash)])
+    if slashes[-1]:  # a quote after an odd run of backslashes is a character of its string
+        last_other = np.maximum.accumulate(np.where(slash, -1, np.arange(len(data))))
+        run = quote - 1 - last_other[np.maximum(quote - 1, 0)]
+        quote = quote[(quote == 0) | (run % 2 == 0)]
     opening, closing = quote[0::2], quote[1::2]
     row = np.searchsorted(offsets, opening, side="right") - 1
     solid = np.flatnonzero(~_SPACE[data])
@@ -82,18 +96,16 @@ def members(values: pa.Array) -> Members | None:
     keyed = np.zeros(len(opening), dtype=bool)  # a string right after a key is its value
     keyed[1:] = is_key[:-1] & ~is_key[1:] & (row[1:] == row[:-1])
     field = np.flatnonzero(is_key | ~keyed)  # each key with its string value, and each string in an array
-    has_value = np.zeros(len(field), dtype=bool)
-    value = np.where(is_key[field], field + 1, field)
-    has_value[is_key[field]] = keyed[np.minimum(field[is_key[field]] + 1, len(keyed) - 1)]
-    has_value |= ~is_key[field]
+    value = np.minimum(np.where(is_key[field], field + 1, field), len(opening) - 1)
+    has_value = ~is_key[field] | keyed[value]
     key_start = opening[field] + 1
-    key_bytes = np.where(is_key[field], closing[field] - key_start, 0)
-    value_start = np.where(has_value, opening[np.minimum(value, len(opening) - 1)] + 1, 0)
-    value_bytes = np.where(has_value, closing[np.minimum(value, len(closing) - 1)] - value_start, 0)
+    key_end = np.where(is_key[field], closing[field], key_start)
+    value_start = np.where(has_value, opening[value] + 1, key_end)
+    value_end = np.where(has_value, closing[value], key_end)
+    escaped = (slashes[key_end] > slashes[key_start]) | (slashes[value_end] > slashes[value_start])
     base = offsets[row[field]]
-    value_at = np.where(has_value, value_start - base, 0)
-    return Members(rows, rows[row[field]], gather(data, key_start, key_bytes), key_start - base,
-                   gather(data, value_start, value_bytes), value_at, has_value)
+    return Members(rows, rows[row[field]], gather(data, key_start, key_end - key_start), key_start - base,
+                   gather(data, value_start, value_end - value_start), value_start - base, has_value, escaped)
 
 
 Finder = Callable[[pa.Array, "str | None"], TextFound]
@@ -104,57 +116,125 @@ def found_in_fields(finder: Finder, hints: Mapping[str, tuple[str, ...]], values
     """A text entity's findings in `values` (`finder(values, column)` but for the documents): the string
     values of members whose key the entity's column `hints` name are searched as a column of that name;
     every other member as free text, its key labelling its value (`LABEL`), so a name under `borrower` or
-    a key that is itself a name is found. Each distinct field is searched once. A finding that would run
-    from a key into its value is placed on both."""
+    a key that is itself a name is found. Fields are searched as JSON reads them (`\\u9648\\u59d0` is
+    陈姐), each distinct one once, and their findings placed on the text as written. A finding that would
+    run from a key into its value is placed on both."""
     plain = np.setdiff1d(np.arange(len(values)), found.rows)
     parts = [_moved(finder(values.take(pa.array(plain)), column), plain)] if len(plain) else []
-    keys = pc.dictionary_encode(found.key)
+    key, value = _decoded(found.key, found.escaped), _decoded(found.value, found.escaped)
+    keys = pc.dictionary_encode(key)
     hinted_key = np.array([column_supports(k, hints) for k in keys.dictionary.to_pylist()], dtype=bool)
     hinted = hinted_key[keys.indices.to_numpy(zero_copy_only=False)] & found.is_string
     if hinted.any():
-        first_key = found.key[int(np.flatnonzero(hinted)[0])].as_py()
-        parts.append(_placed(finder, found.value.filter(pa.array(hinted)), first_key, found.row[hinted],
-                             found.value_start[hinted], found.value_start[hinted], 0))
-    other = ~hinted
-    if other.any():
-        key, value = found.key.filter(pa.array(other)), found.value.filter(pa.array(other))
+        first_key = key[int(np.flatnonzero(hinted)[0])].as_py()
+        parts.append(_placed(finder, value.filter(pa.array(hinted)), first_key, np.flatnonzero(hinted),
+                             np.zeros(int(hinted.sum()), dtype=np.int64), found))
+    other = np.flatnonzero(~hinted)
+    if len(other):
+        key, value = key.take(pa.array(other)), value.take(pa.array(other))
         value = pc.if_else(pa.array(matches(value, _MAY_HOLD_TEXT)), value, "")
         key_bytes = pc.binary_length(key).to_numpy(zero_copy_only=False)
         texts = pc.if_else(pa.array(key_bytes > 0), pc.binary_join_element_wise(key, value, LABEL), value)
-        parts.append(_placed(finder, texts, None, found.row[other], found.key_start[other],
-                             found.value_start[other], key_bytes))
+        parts.append(_placed(finder, texts, None, other, key_bytes, found))
     return _together(parts)
 
 
-def _placed(finder: Finder, texts: pa.Array, column: str | None, row: np.ndarray, key_start: np.ndarray,
-            value_start: np.ndarray, key_bytes: np.ndarray | int) -> TextFound:
-    """The findings in fields `texts` (a key of `key_bytes` bytes, `LABEL`, then the value; with
-    `key_bytes` 0 and `key_start` at the value, the value alone), each distinct text searched once, placed
-    at every field holding it: what falls in the key at `key_start` of value `row`, what falls in the value
-    at `value_start`."""
+def _placed(finder: Finder, texts: pa.Array, column: str | None, fields: np.ndarray, key_bytes: np.ndarray,
+            found: Members) -> TextFound:
+    """The findings in `texts`, the text of `fields` as JSON reads them (a key of `key_bytes` bytes,
+    `LABEL`, then the value; with `key_bytes` 0, the value alone), each distinct text searched once, placed
+    on every field holding it: what falls in the key on the key, what falls in the value on the value."""
     encoded = pc.dictionary_encode(texts)
-    found = finder(encoded.dictionary, column)
+    searched = finder(encoded.dictionary, column)
     indices = encoded.indices.to_numpy(zero_copy_only=False)
     order = np.argsort(indices, kind="stable")
     count = np.bincount(indices, minlength=len(encoded.dictionary))
     first = np.cumsum(count) - count
-    repeat = count[found.row]
-    which = np.repeat(np.arange(len(found)), repeat)  # each finding once for each field holding it
-    field = order[np.repeat(first[found.row], repeat) + np.arange(len(which))
+    repeat = count[searched.row]
+    which = np.repeat(np.arange(len(searched)), repeat)  # each finding once for each field holding it
+    piece = order[np.repeat(first[searched.row], repeat) + np.arange(len(which))
                   - np.repeat(np.cumsum(repeat) - repeat, repeat)]
-    key_bytes = np.broadcast_to(np.asarray(key_bytes, dtype=np.int64), row.shape)[field]
+    key_bytes = key_bytes[piece]
     prefix = np.where(key_bytes > 0, key_bytes + _LABEL_BYTES, 0)
-    start, end = found.start[which], found.end[which]
-    in_key = start < key_bytes
-    in_value = end > prefix
-    part = np.concatenate([np.flatnonzero(in_key), np.flatnonzero(in_value)])
-    at = np.concatenate([key_start[field][in_key] + start[in_key],
-                         value_start[field][in_value] + np.maximum(start[in_value] - prefix[in_value], 0)])
-    until = np.concatenate([key_start[field][in_key] + np.minimum(end[in_key], key_bytes[in_key]),
-                            value_start[field][in_value] + end[in_value] - prefix[in_value]])
-    taken = which[part]
-    return TextFound(row[field][part], at, until, found.subtype[taken], found.value.take(pa.array(taken)),
-                     found.strength[taken], found.context[taken])
+    start, end = searched.start[which], searched.end[which]
+    in_key, in_value = np.flatnonzero(start < key_bytes), np.flatnonzero(end > prefix)
+    field = fields[piece]
+    at = np.concatenate([start[in_key], np.maximum(start[in_value] - prefix[in_value], 0)])
+    until = np.concatenate([np.minimum(end[in_key], key_bytes[in_key]), end[in_value] - prefix[in_value]])
+    field = np.concatenate([field[in_key], field[in_value]])
+    on_value = np.concatenate([np.zeros(len(in_key), dtype=bool), np.ones(len(in_value), dtype=bool)])
+    _as_written(found, field, on_value, at, until)
+    taken = which[np.concatenate([in_key, in_value])]
+    origin = np.where(on_value, found.value_start[field], found.key_start[field])
+    return TextFound(found.row[field], origin + at, origin + until, searched.subtype[taken],
+                     searched.value.take(pa.array(taken)), searched.strength[taken], searched.context[taken])
+
+
+def _as_written(found: Members, field: np.ndarray, on_value: np.ndarray, at: np.ndarray, until: np.ndarray
+                ) -> None:
+    """Byte offsets into the fields as JSON reads them made offsets into the fields as written (in place):
+    a character an escape writes spans the whole escape."""
+    for k in np.flatnonzero(found.escaped[field]).tolist():
+        written = (found.value if on_value[k] else found.key)[int(field[k])].as_py()
+        segments = _segments(written)[1]
+        at[k] = _written_offset(segments, int(at[k]), is_end=False)
+        until[k] = _written_offset(segments, int(until[k]), is_end=True)
+
+
+_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\.")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _segments(written: str) -> tuple[str, tuple[tuple[int, int, int, int], ...]]:
+    """A JSON string's text as JSON reads it, and its pieces: (byte offset read, byte offset written,
+    bytes read, bytes written) of each escape and each run between escapes. An escape JSON does not read
+    (`\\x`, half a surrogate pair) stands for itself."""
+    read: list[str] = []
+    segments: list[tuple[int, int, int, int]] = []
+    sizes = [0, 0]
+
+    def add(text: str, source: str) -> None:
+        size_read, size_written = len(text.encode()), len(source.encode())
+        segments.append((sizes[0], sizes[1], size_read, size_written))
+        read.append(text)
+        sizes[0] += size_read
+        sizes[1] += size_written
+
+    done = 0
+    for match in _ESCAPE.finditer(written):
+        if match.start() > done:
+            add(written[done : match.start()], written[done : match.start()])
+        try:
+            text = json.loads(f'"{match.group()}"')
+            text.encode()
+        except ValueError:
+            text = match.group()
+        add(text, match.group())
+        done = match.end()
+    if done < len(written):
+        add(written[done:], written[done:])
+    return "".join(read), tuple(segments)
+
+
+def _decoded(written: pa.Array, escaped: np.ndarray) -> pa.Array:
+    """`written` JSON strings as JSON reads them: the escaped ones decoded, one at a time."""
+    if not escaped.any():
+        return written
+    at = np.flatnonzero(escaped)
+    read = pa.array([_segments(text)[0] for text in written.take(pa.array(at)).to_pylist()], pa.string())
+    position = np.arange(len(written))
+    position[at] = len(written) + np.arange(len(at))
+    return pa.concat_arrays([written.cast(pa.string()), read]).take(pa.array(position))
+
+
+def _written_offset(segments: tuple[tuple[int, int, int, int], ...], offset: int, is_end: bool) -> int:
+    """Where byte `offset` of a string as read stands in it as written (`is_end`: the end of a span)."""
+    for read_at, written_at, read_size, written_size in segments:
+        if read_at <= offset < read_at + read_size or (is_end and offset == read_at + read_size):
+            if read_size == written_size:  # a run between escapes: byte for byte
+                return written_at + offset - read_at
+            return written_at + (written_size if is_end else 0)
+    return segments[-1][1] + segments[-1][3] if segments else offset
 
 
 def _moved(found: TextFound, rows: np.ndarray) -> TextFound:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from pipeline import api
 from recognizers import detect, engine
 from recognizers.fields import LABEL, found_in_fields, members
 from recognizers.patterns import SMALL_BATCH, TextFound, text_found
+
+CONFIGS = Path(__file__).parent.parent / "configs"
 
 
 def _found(text: str) -> list[tuple[str, str]]:
@@ -41,7 +46,7 @@ def test_fields_of_a_document(document: object, expected: list[tuple[str, str]])
 
 
 @pytest.mark.parametrize(("text", "names"), [
-    ('{"note": "联系人王芳说明天还款", "x": "a\\"b"}', ["王芳"]),  # an escaped quote: not read field by field
+    ('{"note": "联系人王芳说明天还款", "x": "a', ["王芳"]),  # a string left open
     ('客户说 {"name": "张伟"}', ["张伟"]),  # text around the document
     ('{"a": Sun Li, "b": "联系人王芳"}', ["Sun Li", "王芳"]),  # not JSON
 ])
@@ -62,13 +67,35 @@ def test_a_batch_places_each_distinct_field_in_every_document_holding_it() -> No
     data = [t.encode() for t in texts]
     for row, text in enumerate(texts):
         mine = found.row == row
-        spans = [data[row][s:e].decode() for s, e in zip(found.start[mine], found.end[mine], strict=True)]
-        if row % 2 == 0:  # \u escapes: not read field by field, and no name in clear to find
-            assert spans == [c["phone"] for c in json.loads(text)["contacts"]]
-        else:
-            assert spans == [x for c in json.loads(text)["contacts"] for x in (c["name"], c["phone"])]
+        written = [data[row][s:e].decode() for s, e in zip(found.start[mine], found.end[mine], strict=True)]
+        expected = [x for c in json.loads(text)["contacts"] for x in (c["name"], c["phone"])]
+        assert [json.loads(f'"{w}"') for w in written] == expected  # `\u9648\u59d0` where JSON escapes
+        assert found.value.filter(pa.array(mine)).to_pylist()[::2] == expected[::2]  # tokens as unescaped
         assert [(f.entity, text[f.start : f.end]) for f in detect(text)] == list(
-            zip(found.entity[mine].tolist(), spans, strict=True))
+            zip(found.entity[mine].tolist(), written, strict=True))
+
+
+def test_escaped_fields_are_read_as_json_reads_them_and_masked_as_valid_json(tmp_path) -> None:
+    # Python's json.dumps escapes every character beyond ASCII: the names and addresses are in clear to
+    # any reader of the JSON, yet no free-text search sees them.
+    contacts = [{"name": "陈姐", "note": '联系人王芳说"明天"还',
+                 "addr": "无锡市梁溪区中山路151号枫林国际E座3301"},
+                {"name": "欧阳娜娜", "relation": "父亲", "phone": "13912345678", "odd": "\\x\\ud83d"}]
+    text = json.dumps(contacts)
+    assert "陈姐" not in text
+    assert [(entity, json.loads(f'"{written}"')) for entity, written in _found(text)] == [
+        ("CN_PERSON_NAME", "陈姐"), ("CN_PERSON_NAME", "王芳"),
+        ("CN_ADDRESS", "无锡市梁溪区中山路151号枫林国际E座3301"), ("CN_PERSON_NAME", "欧阳娜娜"),
+        ("CN_PHONE", "13912345678")]
+    source, output = tmp_path / "in", tmp_path / "out"
+    source.mkdir()
+    pq.write_table(pa.table({"contacts": [text]}), source / "part-0.parquet")
+    summary = api.run(str(source), str(output), CONFIGS / "default.yaml")
+    assert summary.status == "ok"
+    masked = json.loads(pq.read_table(output / "part-0.parquet").column("contacts")[0].as_py())
+    assert [c.get("name") for c in masked] == ["*" * len("\\u9648\\u59d0"), "*" * len("\\u6b27") * 4]
+    assert masked[0]["note"].startswith("联系人") and "王芳" not in masked[0]["note"]
+    assert set(masked[0]["addr"]) == {"*"} and masked[1]["relation"] == "父亲"
 
 
 def test_a_finding_across_a_key_and_its_value_is_placed_on_both() -> None:
