@@ -53,7 +53,7 @@ _LABEL_BYTES = len(LABEL.encode())
 class Members:
     """The fields of the values of a batch that are JSON documents throughout (`rows`), one entry for each
     key and for each string in an array: the value it is in, its key (empty in an array) and its string
-    value (empty when it is not a string) as written, with their byte offsets, and whether either holds an
+    value (empty when it is not a string) as written, with their byte offsets, and whether each holds an
     escape (`\\u9648`, `\\"`)."""
 
     rows: np.ndarray
@@ -63,7 +63,8 @@ class Members:
     value: pa.Array
     value_start: np.ndarray
     is_string: np.ndarray
-    escaped: np.ndarray
+    key_escaped: np.ndarray
+    value_escaped: np.ndarray
 
 
 def members(values: pa.Array) -> Members | None:
@@ -102,10 +103,10 @@ def members(values: pa.Array) -> Members | None:
     key_end = np.where(is_key[field], closing[field], key_start)
     value_start = np.where(has_value, opening[value] + 1, key_end)
     value_end = np.where(has_value, closing[value], key_end)
-    escaped = (slashes[key_end] > slashes[key_start]) | (slashes[value_end] > slashes[value_start])
     base = offsets[row[field]]
     return Members(rows, rows[row[field]], gather(data, key_start, key_end - key_start), key_start - base,
-                   gather(data, value_start, value_end - value_start), value_start - base, has_value, escaped)
+                   gather(data, value_start, value_end - value_start), value_start - base, has_value,
+                   slashes[key_end] > slashes[key_start], slashes[value_end] > slashes[value_start])
 
 
 Finder = Callable[[pa.Array, "str | None"], TextFound]
@@ -121,7 +122,7 @@ def found_in_fields(finder: Finder, hints: Mapping[str, tuple[str, ...]], values
     run from a key into its value is placed on both."""
     plain = np.setdiff1d(np.arange(len(values)), found.rows)
     parts = [_moved(finder(values.take(pa.array(plain)), column), plain)] if len(plain) else []
-    key, value = _decoded(found.key, found.escaped), _decoded(found.value, found.escaped)
+    key, value = _decoded(found.key, found.key_escaped), _decoded(found.value, found.value_escaped)
     keys = pc.dictionary_encode(key)
     hinted_key = np.array([column_supports(k, hints) for k in keys.dictionary.to_pylist()], dtype=bool)
     hinted = hinted_key[keys.indices.to_numpy(zero_copy_only=False)] & found.is_string
@@ -174,17 +175,30 @@ def _as_written(found: Members, field: np.ndarray, on_value: np.ndarray, at: np.
                 ) -> None:
     """Byte offsets into the fields as JSON reads them made offsets into the fields as written (in place):
     a character an escape writes spans the whole escape."""
-    for k in np.flatnonzero(found.escaped[field]).tolist():
-        written = (found.value if on_value[k] else found.key)[int(field[k])].as_py()
-        segments = _segments(written)[1]
-        at[k] = _written_offset(segments, int(at[k]), is_end=False)
-        until[k] = _written_offset(segments, int(until[k]), is_end=True)
+    escaped = np.flatnonzero(np.where(on_value, found.value_escaped[field], found.key_escaped[field]))
+    if not len(escaped):
+        return
+    fields = pa.array(field[escaped])
+    written = pc.if_else(pa.array(on_value[escaped]), found.value.take(fields), found.key.take(fields))
+    for k, text in zip(escaped.tolist(), written.to_pylist(), strict=True):
+        at[k], until[k] = _written_span(text, int(at[k]), int(until[k]))
 
 
 _ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\.")
 
 
-@functools.lru_cache(maxsize=1 << 16)
+def _read(written: list[str]) -> list[str]:
+    """JSON strings' text as JSON reads it: all in one parse, or one by one (`_segments`) where JSON
+    cannot read them all."""
+    try:
+        texts = json.loads("[" + ",".join(f'"{text}"' for text in written) + "]")
+        "".join(texts).encode()
+    except ValueError:
+        return [_segments(text)[0] for text in written]
+    return texts
+
+
+@functools.lru_cache(maxsize=1 << 12)
 def _segments(written: str) -> tuple[str, tuple[tuple[int, int, int, int], ...]]:
     """A JSON string's text as JSON reads it, and its pieces: (byte offset read, byte offset written,
     bytes read, bytes written) of each escape and each run between escapes. An escape JSON does not read
@@ -217,14 +231,22 @@ def _segments(written: str) -> tuple[str, tuple[tuple[int, int, int, int], ...]]
 
 
 def _decoded(written: pa.Array, escaped: np.ndarray) -> pa.Array:
-    """`written` JSON strings as JSON reads them: the escaped ones decoded, one at a time."""
+    """`written` JSON strings as JSON reads them: each distinct escaped one decoded once."""
     if not escaped.any():
         return written
     at = np.flatnonzero(escaped)
-    read = pa.array([_segments(text)[0] for text in written.take(pa.array(at)).to_pylist()], pa.string())
+    distinct = pc.dictionary_encode(written.take(pa.array(at)))
+    read = pa.array(_read(distinct.dictionary.to_pylist()), pa.string())
     position = np.arange(len(written))
-    position[at] = len(written) + np.arange(len(at))
+    position[at] = len(written) + distinct.indices.to_numpy(zero_copy_only=False)
     return pa.concat_arrays([written.cast(pa.string()), read]).take(pa.array(position))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _written_span(written: str, at: int, until: int) -> tuple[int, int]:
+    """Where the span [`at`, `until`) of bytes of a JSON string as read stands in it as written."""
+    segments = _segments(written)[1]
+    return _written_offset(segments, at, is_end=False), _written_offset(segments, until, is_end=True)
 
 
 def _written_offset(segments: tuple[tuple[int, int, int, int], ...], offset: int, is_end: bool) -> int:

@@ -87,6 +87,10 @@ def test_escaped_fields_are_read_as_json_reads_them_and_masked_as_valid_json(tmp
         ("CN_PERSON_NAME", "陈姐"), ("CN_PERSON_NAME", "王芳"),
         ("CN_ADDRESS", "无锡市梁溪区中山路151号枫林国际E座3301"), ("CN_PERSON_NAME", "欧阳娜娜"),
         ("CN_PHONE", "13912345678")]
+    # Escapes JSON cannot read (`\\x`, half a surrogate pair) stand for themselves; the rest is read.
+    odd = '{"odd": "\\x\\ud83d", "name": "\\u9648\\u59d0", "借款人": "\\u6b27\\u9633\\u5a1c\\u5a1c"}'
+    assert [(entity, written) for entity, written in _found(odd)] == [
+        ("CN_PERSON_NAME", "\\u9648\\u59d0"), ("CN_PERSON_NAME", "\\u6b27\\u9633\\u5a1c\\u5a1c")]
     source, output = tmp_path / "in", tmp_path / "out"
     source.mkdir()
     pq.write_table(pa.table({"contacts": [text]}), source / "part-0.parquet")
