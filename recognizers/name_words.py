@@ -208,7 +208,8 @@ def characters(values: pa.Array) -> Characters:
     bounds = offsets[1:-1][offsets[1:-1] < len(data)]  # a value's first byte: not next to the last one's
     after[bounds], before[bounds - 1] = False, False
     point, at, width = code_points(data, wide | after | before)
-    return Characters(data, offsets, point, at, width, np.searchsorted(offsets, at, side="right") - 1)
+    per_value = np.diff(np.searchsorted(at, offsets))  # characters read in each value
+    return Characters(data, offsets, point, at, width, np.repeat(np.arange(len(per_value)), per_value))
 
 
 def window(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray
