@@ -20,13 +20,16 @@
    (`recognizers.patterns`), and their findings join the numbers' under one overlap rule: a number keeps
    its span, then the entity earlier in the registry (an address over a name inside it), then the
    longer span. A value that is a JSON document (a contact list, an order's receiver) is searched by
-   them field by field (`recognizers.fields`): a key names its value as a header names a column.
+   them field by field (`recognizers.fields`): a key names its value as a header names a column. A
+   value holding characters written as escapes (`\\u9648`, `%E9%99%88`) is searched as its reader
+   reads it (`recognizers.escapes`).
 
 Offsets are UTF-8 byte offsets into the original values: the pipeline replaces spans on bytes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Iterable
@@ -38,12 +41,13 @@ import pyarrow.compute as pc
 
 from recognizers.arrays import byte_offsets, gather, utf8_buffer
 from recognizers.context import DEFAULT_THRESHOLD, LABEL_GAP, NEGATIVE_WORDS, WINDOW, Context, score_table
-from recognizers.fields import found_in_fields, members
+from recognizers.escapes import Views, escaped_views, found_in_views, written_span
+from recognizers.fields import Members, found_in_fields, members
 from recognizers.findings import Strength
 from recognizers.known import KnownValues
 from recognizers.layouts import Layout
-from recognizers.patterns import first_by_priority, matches, whole_spans
-from recognizers.registry import REGISTRY, column_context
+from recognizers.patterns import TextFound, first_by_priority, matches, moved, together, whole_spans
+from recognizers.registry import REGISTRY, EntitySpec, column_context
 from recognizers.text import FOLDS, IGNORABLE, SPOKEN_NUMBER, fold, spell_out, translate
 
 MIN_RUN_DIGITS = 8
@@ -415,10 +419,27 @@ def find(values: pa.Array, entities: Iterable[str] | None = None, column: str | 
     and the candidates left below it are noted there."""
     values = values.cast(pa.string()) if values.type != pa.string() else values
     wanted = np.isin(_ENTITY_NAMES, list(REGISTRY if entities is None else entities))
-    numbers = _numbers(values, wanted, column, threshold, known)
+    views = escaped_views(values)
+    numbers = (_numbers(values, wanted, column, threshold, known) if views is None
+               else _numbers_as_read(values, views, wanted, column, threshold, known))
     if not wanted[_TEXT].any():
         return numbers
-    return _with_text(values, numbers, wanted, column, threshold)
+    return _with_text(values, numbers, wanted, column, threshold, views)
+
+
+def _numbers_as_read(values: pa.Array, views: Views, wanted: np.ndarray, column: str | None,
+                     threshold: float, known: KnownValues | None) -> Found:
+    """`_numbers`, where the values of `views` (holding escapes) are searched as read, so the words
+    around a number count though they are escaped, and their findings placed as written."""
+    plain = np.setdiff1d(np.arange(len(values)), views.rows)
+    found = _numbers(values.take(pa.array(plain)), wanted, column, threshold, known)
+    read = _numbers(views.read, wanted, column, threshold, known)
+    start, end = read.start.copy(), read.end.copy()
+    for k, row in enumerate(read.row.tolist()):
+        start[k], end[k] = written_span(views.written[row], int(start[k]), int(end[k]), free_text=True)
+    both = _concat([dataclasses.replace(found, row=plain[found.row]),
+                    dataclasses.replace(read, row=views.rows[read.row], start=start, end=end)])
+    return both.take(np.lexsort((both.start, both.row)))
 
 
 def _numbers(values: pa.Array, wanted: np.ndarray, column: str | None, threshold: float,
@@ -490,8 +511,8 @@ def _numbers(values: pa.Array, wanted: np.ndarray, column: str | None, threshold
     return _unfold(found, folding) if folding is not None else found
 
 
-def _with_text(values: pa.Array, numbers: Found, wanted: np.ndarray, column: str | None, threshold: float
-               ) -> Found:
+def _with_text(values: pa.Array, numbers: Found, wanted: np.ndarray, column: str | None, threshold: float,
+               views: Views | None) -> Found:
     """`numbers` with the findings of the text entities (names, addresses) added: every text finder runs
     whatever is asked for, so that a name inside an address is the address's. Where findings overlap,
     a number keeps its span, then the entity earlier in the registry (an address over a name inside it),
@@ -499,10 +520,11 @@ def _with_text(values: pa.Array, numbers: Found, wanted: np.ndarray, column: str
     _, offsets = utf8_buffer(values)
     parts = [numbers]
     fields = members(values)
+    if views is not None and fields is not None:  # a document's strings are read by `fields`
+        views = views.without(fields.rows)
     for rank in np.flatnonzero(_TEXT).tolist():
         spec = REGISTRY[_ENTITY_NAMES[rank]]
-        found = (spec.finder(values, column) if fields is None
-                 else found_in_fields(spec.finder, spec.column_hints, values, column, fields))
+        found = _text_found(spec, values, column, fields, views)
         scores = score_table()[found.strength, found.context + 1]
         keep = np.flatnonzero(scores >= threshold)
         if not len(keep):
@@ -520,6 +542,26 @@ def _with_text(values: pa.Array, numbers: Found, wanted: np.ndarray, column: str
     keep = first_by_priority(found.row, found.start, found.end, priority)
     keep = keep[wanted[_RANK_OF_SORTED[rank[keep]]]]
     return found.take(keep[np.lexsort((found.start[keep], found.row[keep]))])
+
+
+def _text_found(spec: EntitySpec, values: pa.Array, column: str | None, fields: Members | None,
+                views: Views | None) -> TextFound:
+    """A text entity's findings in a batch: JSON documents field by field (`fields`), values holding
+    escaped characters as read (`views`), the others as written."""
+    if fields is None and views is None:
+        return spec.finder(values, column)
+    parts = []
+    apart = [np.zeros(0, dtype=np.int64)]
+    if fields is not None:
+        parts.append(found_in_fields(spec.finder, spec.column_hints, fields))
+        apart.append(fields.rows)
+    if views is not None:
+        parts.append(found_in_views(spec.finder, column, views))
+        apart.append(views.rows)
+    plain = np.setdiff1d(np.arange(len(values)), np.concatenate(apart))
+    if len(plain):
+        parts.append(moved(spec.finder(values.take(pa.array(plain)), column), plain))
+    return together(parts)
 
 
 def _concat(parts: list[Found]) -> Found:

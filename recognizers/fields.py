@@ -11,18 +11,15 @@ in the documents.
 Only values that are such a document throughout are read this way: once its strings are taken out, only
 brackets, braces, commas, colons, whitespace, numbers, `true`, `false` and `null` may be left. Anything
 else (text around the document, a string left open) leaves the value to the free-text finders whole.
-Strings are read as JSON reads them: Python's `json.dumps` writes every character beyond ASCII as an
-escape (`\\u9648\\u59d0`), which no free-text search sees but every reader of the JSON does; a finding
-in an escaped string is placed on the escapes that write it. Numbers are found in the whole value either
-way.
+Strings are read as JSON reads them (`recognizers.escapes`): Python's `json.dumps` writes every
+character beyond ASCII as an escape (`\\u9648\\u59d0`), which no free-text search sees but every reader
+of the JSON does; a finding in an escaped string is placed on the escapes that write it. Numbers are
+found in the whole value either way.
 """
 
 from __future__ import annotations
 
-import functools
-import json
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +28,8 @@ import pyarrow.compute as pc
 
 from recognizers.arrays import gather, utf8_buffer
 from recognizers.context import column_supports
-from recognizers.patterns import TextFound, matches
+from recognizers.escapes import Finder, read_json, written_span
+from recognizers.patterns import TextFound, matches, together
 
 _STRING = '"(?:[^"\\\\]|\\\\.)*"'
 """A JSON string (escapes in it included)."""
@@ -102,19 +100,14 @@ def members(values: pa.Array) -> Members | None:
                    slashes[key_end] > slashes[key_start], slashes[value_end] > slashes[value_start])
 
 
-Finder = Callable[[pa.Array, "str | None"], TextFound]
-
-
-def found_in_fields(finder: Finder, hints: Mapping[str, tuple[str, ...]], values: pa.Array,
-                    column: str | None, found: Members) -> TextFound:
-    """A text entity's findings in `values` (`finder(values, column)` but for the documents): the string
-    values of members whose key the entity's column `hints` name are searched as a column of that name;
-    every other member as free text, its key labelling its value (`LABEL`), so a name under `borrower` or
-    a key that is itself a name is found. Fields are searched as JSON reads them (`\\u9648\\u59d0` is
-    陈姐), each distinct one once, and their findings placed on the text as written. A finding that would
-    run from a key into its value is placed on both."""
-    plain = np.setdiff1d(np.arange(len(values)), found.rows)
-    parts = [_moved(finder(values.take(pa.array(plain)), column), plain)] if len(plain) else []
+def found_in_fields(finder: Finder, hints: Mapping[str, tuple[str, ...]], found: Members) -> TextFound:
+    """A text entity's findings in the documents of a batch (`found.rows`): the string values of members
+    whose key the entity's column `hints` name are searched as a column of that name; every other member
+    as free text, its key labelling its value (`LABEL`), so a name under `borrower` or a key that is
+    itself a name is found. Fields are searched as JSON reads them (`\\u9648\\u59d0` is 陈姐), each
+    distinct one once, and their findings placed on the text as written. A finding that would run from a
+    key into its value is placed on both."""
+    parts: list[TextFound] = []
     key, value = _decoded(found.key, found.key_escaped), _decoded(found.value, found.value_escaped)
     keys = pc.dictionary_encode(key)
     hinted_key = np.array([column_supports(k, hints) for k in keys.dictionary.to_pylist()], dtype=bool)
@@ -130,7 +123,7 @@ def found_in_fields(finder: Finder, hints: Mapping[str, tuple[str, ...]], values
         key_bytes = pc.binary_length(key).to_numpy(zero_copy_only=False)
         texts = pc.if_else(pa.array(key_bytes > 0), pc.binary_join_element_wise(key, value, LABEL), value)
         parts.append(_placed(finder, texts, None, other, key_bytes, found))
-    return _together(parts)
+    return together(parts)
 
 
 def _placed(finder: Finder, texts: pa.Array, column: str | None, fields: np.ndarray, key_bytes: np.ndarray,
@@ -174,53 +167,7 @@ def _as_written(found: Members, field: np.ndarray, on_value: np.ndarray, at: np.
     fields = pa.array(field[escaped])
     written = pc.if_else(pa.array(on_value[escaped]), found.value.take(fields), found.key.take(fields))
     for k, text in zip(escaped.tolist(), written.to_pylist(), strict=True):
-        at[k], until[k] = _written_span(text, int(at[k]), int(until[k]))
-
-
-_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\.")
-
-
-def _read(written: list[str]) -> list[str]:
-    """JSON strings' text as JSON reads it: all in one parse, or one by one (`_segments`) where JSON
-    cannot read them all."""
-    try:
-        texts = json.loads("[" + ",".join(f'"{text}"' for text in written) + "]")
-        "".join(texts).encode()
-    except ValueError:
-        return [_segments(text)[0] for text in written]
-    return texts
-
-
-@functools.lru_cache(maxsize=1 << 12)
-def _segments(written: str) -> tuple[str, tuple[tuple[int, int, int, int], ...]]:
-    """A JSON string's text as JSON reads it, and its pieces: (byte offset read, byte offset written,
-    bytes read, bytes written) of each escape and each run between escapes. An escape JSON does not read
-    (`\\x`, half a surrogate pair) stands for itself."""
-    read: list[str] = []
-    segments: list[tuple[int, int, int, int]] = []
-    sizes = [0, 0]
-
-    def add(text: str, source: str) -> None:
-        size_read, size_written = len(text.encode()), len(source.encode())
-        segments.append((sizes[0], sizes[1], size_read, size_written))
-        read.append(text)
-        sizes[0] += size_read
-        sizes[1] += size_written
-
-    done = 0
-    for match in _ESCAPE.finditer(written):
-        if match.start() > done:
-            add(written[done : match.start()], written[done : match.start()])
-        try:
-            text = json.loads(f'"{match.group()}"')
-            text.encode()
-        except ValueError:
-            text = match.group()
-        add(text, match.group())
-        done = match.end()
-    if done < len(written):
-        add(written[done:], written[done:])
-    return "".join(read), tuple(segments)
+        at[k], until[k] = written_span(text, int(at[k]), int(until[k]), free_text=False)
 
 
 def _decoded(written: pa.Array, escaped: np.ndarray) -> pa.Array:
@@ -229,42 +176,7 @@ def _decoded(written: pa.Array, escaped: np.ndarray) -> pa.Array:
         return written
     at = np.flatnonzero(escaped)
     distinct = pc.dictionary_encode(written.take(pa.array(at)))
-    read = pa.array(_read(distinct.dictionary.to_pylist()), pa.string())
+    read = pa.array(read_json(distinct.dictionary.to_pylist()), pa.string())
     position = np.arange(len(written))
     position[at] = len(written) + distinct.indices.to_numpy(zero_copy_only=False)
     return pa.concat_arrays([written.cast(pa.string()), read]).take(pa.array(position))
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _written_span(written: str, at: int, until: int) -> tuple[int, int]:
-    """Where the span [`at`, `until`) of bytes of a JSON string as read stands in it as written."""
-    segments = _segments(written)[1]
-    return _written_offset(segments, at, is_end=False), _written_offset(segments, until, is_end=True)
-
-
-def _written_offset(segments: tuple[tuple[int, int, int, int], ...], offset: int, is_end: bool) -> int:
-    """Where byte `offset` of a string as read stands in it as written (`is_end`: the end of a span)."""
-    for read_at, written_at, read_size, written_size in segments:
-        if read_at <= offset < read_at + read_size or (is_end and offset == read_at + read_size):
-            if read_size == written_size:  # a run between escapes: byte for byte
-                return written_at + offset - read_at
-            return written_at + (written_size if is_end else 0)
-    return segments[-1][1] + segments[-1][3] if segments else offset
-
-
-def _moved(found: TextFound, rows: np.ndarray) -> TextFound:
-    """Findings in a subset of a batch, as findings in the batch (`rows`: each subset value's row)."""
-    return TextFound(rows[found.row], found.start, found.end, found.subtype, found.value, found.strength,
-                     found.context)
-
-
-def _together(parts: list[TextFound]) -> TextFound:
-    """Findings of several parts of a batch as one, ordered by value and start."""
-    row = np.concatenate([p.row for p in parts])
-    start = np.concatenate([p.start for p in parts])
-    order = np.lexsort((start, row))
-    return TextFound(row[order], start[order], np.concatenate([p.end for p in parts])[order],
-                     np.concatenate([p.subtype for p in parts])[order],
-                     pa.concat_arrays([p.value.cast(pa.string()) for p in parts]).take(pa.array(order)),
-                     np.concatenate([p.strength for p in parts])[order],
-                     np.concatenate([p.context for p in parts])[order])

@@ -290,3 +290,23 @@ def no_text_found() -> TextFound:
     none = np.zeros(0, dtype=np.int64)
     return text_found(none, none, none, np.zeros(0, dtype=str), pa.array([], pa.string()),
                       np.full(0, Context.NONE, np.int8))
+
+
+def moved(found: TextFound, rows: np.ndarray) -> TextFound:
+    """Findings in a subset of a batch, as findings in the batch (`rows`: each subset value's row)."""
+    return TextFound(rows[found.row], found.start, found.end, found.subtype, found.value, found.strength,
+                     found.context)
+
+
+def together(parts: list[TextFound]) -> TextFound:
+    """Findings in several parts of a batch as one, ordered by value and start."""
+    if not parts:
+        return no_text_found()
+    row = np.concatenate([p.row for p in parts])
+    start = np.concatenate([p.start for p in parts])
+    order = np.lexsort((start, row))
+    return TextFound(row[order], start[order], np.concatenate([p.end for p in parts])[order],
+                     np.concatenate([p.subtype for p in parts])[order],
+                     pa.concat_arrays([p.value.cast(pa.string()) for p in parts]).take(pa.array(order)),
+                     np.concatenate([p.strength for p in parts])[order],
+                     np.concatenate([p.context for p in parts])[order])

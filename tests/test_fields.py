@@ -115,6 +115,6 @@ def test_a_finding_across_a_key_and_its_value_is_placed_on_both() -> None:
         return text_found(one, one + across, one + len(joined.encode()), np.array(["x"]), pa.array(["x"]),
                           np.zeros(1, dtype=np.int8))
 
-    found = found_in_fields(finder, {}, pa.array([text]), None, fields)
+    found = found_in_fields(finder, {}, fields)
     placed = [text.encode()[s:e].decode() for s, e in zip(found.start, found.end, strict=True)]
     assert placed == ["地址", "北京"]
