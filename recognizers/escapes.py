@@ -31,9 +31,12 @@ _JSON_ESCAPE = r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[
 """An escape of a JSON string: a surrogate pair, one UTF-16 unit, or one character after a backslash."""
 _JSON = re.compile(_JSON_ESCAPE)
 _TEXT = re.compile(f"{_JSON_ESCAPE}|(?:%[0-9A-Fa-f]{{2}})+")
-ESCAPED_TEXT = "\\\\u[0-9a-fA-F]{4}|%[c-fC-F][0-9a-fA-F]%[89abAB][0-9a-fA-F]"
-"""What a value holds when a character is written in it as a JSON escape or as a URL's percent-encoded
-UTF-8 bytes (RE2: the values searched as read)."""
+PERCENT_ESCAPED = "%[c-fC-F][0-9a-fA-F]%[89abAB][0-9a-fA-F]"
+"""What a value holds when a character beyond ASCII is written in it as a URL's percent-encoded UTF-8
+bytes (RE2)."""
+ESCAPED_TEXT = f"\\\\u[0-9a-fA-F]{{4}}|{PERCENT_ESCAPED}"
+"""What a value holds when a character is written in it as a JSON escape or percent-encoded (RE2: the
+values searched as read)."""
 
 Segments = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
 """Where the pieces of a text start as read and as written, and their sizes read and written."""

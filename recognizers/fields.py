@@ -10,7 +10,8 @@ in the documents.
 
 Only values that are such a document throughout are read this way: once its strings are taken out, only
 brackets, braces, commas, colons, whitespace, numbers, `true`, `false` and `null` may be left. Anything
-else (text around the document, a string left open) leaves the value to the free-text finders whole.
+else (text around the document, a string left open, a URL's percent-encoded text in a field) leaves the
+value to the free-text finders whole.
 Strings are read as JSON reads them (`recognizers.escapes`): Python's `json.dumps` writes every
 character beyond ASCII as an escape (`\\u9648\\u59d0`), which no free-text search sees but every reader
 of the JSON does; a finding in an escaped string is placed on the escapes that write it. Numbers are
@@ -28,7 +29,7 @@ import pyarrow.compute as pc
 
 from recognizers.arrays import gather, utf8_buffer
 from recognizers.context import column_supports
-from recognizers.escapes import Finder, read_json, written_span
+from recognizers.escapes import PERCENT_ESCAPED, Finder, read_json, written_span
 from recognizers.patterns import TextFound, matches, together
 
 _STRING = '"(?:[^"\\\\]|\\\\.)*"'
@@ -68,7 +69,10 @@ class Members:
 def members(values: pa.Array) -> Members | None:
     """The fields of the values that are JSON documents throughout; None when no value is one. Their
     strings are found by their quotes: every second quote that no backslash escapes opens one."""
-    rows = np.flatnonzero(matches(values, _DOCUMENT) & matches(values, '"'))
+    # A document holding percent-encoded text (a URL in a field) is read as free text (`escapes`), where
+    # both layers of escapes are read.
+    document = matches(values, _DOCUMENT) & matches(values, '"')
+    rows = np.flatnonzero(document & ~matches(values, PERCENT_ESCAPED))
     if not len(rows):
         return None
     data, offsets = utf8_buffer(values.take(pa.array(rows)))

@@ -36,6 +36,9 @@ def _found(text: str) -> list[tuple[str, str]]:
     # A URL's query, percent-encoded.
     (f"GET /cb?name={urllib.parse.quote('欧阳娜娜')}&addr={urllib.parse.quote(ADDRESS)}&tel=13912345678",
      [("CN_PERSON_NAME", "欧阳娜娜"), ("CN_ADDRESS", ADDRESS), ("CN_PHONE", "13912345678")]),
+    # A URL in a JSON document's field: the document is read as free text, both layers of escapes read.
+    ('{"callback": "/cb?name=' + urllib.parse.quote("欧阳娜娜") + '", "借款人": "\\u674e\\u6587\\u5f3a"}',
+     [("CN_PERSON_NAME", "欧阳娜娜"), ("CN_PERSON_NAME", "李文强")]),
     # A percent sign that escapes nothing, or bytes that are no UTF-8: the text as written.
     ("利率5%以上，客户王强%A5%ZZ已还款", [("CN_PERSON_NAME", "王强")]),
 ])
