@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 
 from recognizers.arrays import byte_offsets, gather, utf8_buffer
 from recognizers.context import DEFAULT_THRESHOLD, LABEL_GAP, NEGATIVE_WORDS, WINDOW, Context, score_table
-from recognizers.escapes import Views, escaped_views, found_in_views, written_span
+from recognizers.escapes import Views, escaped_views, found_in_views
 from recognizers.fields import Members, found_in_fields, members
 from recognizers.findings import Strength
 from recognizers.known import KnownValues
@@ -434,9 +434,7 @@ def _numbers_as_read(values: pa.Array, views: Views, wanted: np.ndarray, column:
     plain = np.setdiff1d(np.arange(len(values)), views.rows)
     found = _numbers(values.take(pa.array(plain)), wanted, column, threshold, known)
     read = _numbers(views.read, wanted, column, threshold, known)
-    start, end = read.start.copy(), read.end.copy()
-    for k, row in enumerate(read.row.tolist()):
-        start[k], end[k] = written_span(views.written[row], int(start[k]), int(end[k]), free_text=True)
+    start, end = views.as_written(read.row, read.start, read.end)
     both = _concat([dataclasses.replace(found, row=plain[found.row]),
                     dataclasses.replace(read, row=views.rows[read.row], start=start, end=end)])
     return both.take(np.lexsort((both.start, both.row)))

@@ -7,7 +7,7 @@ that write it: a mask then hides them whole, and a token or a fake is that of th
 
 `json_segments` reads a JSON string; `text_segments` reads free text, where both kinds of escapes occur
 (a log line quoting JSON, a callback URL). Each returns the text as read and its pieces, so that a span
-of the text as read is placed on the text as written (`written_span`). `escaped_views` picks the values of
+of the text as read is placed on the text as written (`as_written`). `escaped_views` picks the values of
 a batch that hold an escaped character beyond ASCII: the engine finds numbers in them as read (the words
 around a number may be escaped), and `found_in_views` runs a text entity's finder on them as read.
 """
@@ -19,7 +19,7 @@ import functools
 import json
 import re
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,10 +127,18 @@ def _json_read(escape: str) -> str:
     return escape if 0xD800 <= code <= 0xDFFF else chr(code)
 
 
+def as_written(written: Sequence[str], start: np.ndarray, end: np.ndarray, free_text: bool
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Spans [`start`, `end`) of bytes of each of `written` as read (a JSON string's content, or free text
+    with `free_text`), placed on it as written: a character an escape writes spans the whole escape."""
+    start, end = np.array(start, dtype=np.int64), np.array(end, dtype=np.int64)
+    for k, text in enumerate(written):
+        start[k], end[k] = _written_span(text, int(start[k]), int(end[k]), free_text)
+    return start, end
+
+
 @functools.lru_cache(maxsize=1 << 16)
-def written_span(written: str, at: int, until: int, free_text: bool) -> tuple[int, int]:
-    """Where the span [`at`, `until`) of bytes of `written` as read (a JSON string's content, or free text
-    with `free_text`) stands in it as written: a character an escape writes spans the whole escape."""
+def _written_span(written: str, at: int, until: int, free_text: bool) -> tuple[int, int]:
     segments = (text_segments if free_text else json_segments)(written)[1]
     return _written_offset(segments, at, is_end=False), _written_offset(segments, until, is_end=True)
 
@@ -153,6 +161,11 @@ class Views:
     rows: np.ndarray
     written: list[str]
     read: pa.Array
+
+    def as_written(self, row: np.ndarray, start: np.ndarray, end: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """Spans of the views at `row` (positions in `rows`) as read, placed on them as written."""
+        return as_written([self.written[k] for k in row.tolist()], start, end, free_text=True)
 
     def without(self, rows: np.ndarray) -> Views | None:
         """These views but for the values at `rows` (None when none is left)."""
@@ -190,8 +203,6 @@ def _text_read(written: str) -> str:
 def found_in_views(finder: Finder, column: str | None, views: Views) -> TextFound:
     """A text entity's findings in the values of `views`, searched as read and placed as written."""
     found = finder(views.read, column)
-    start, end = found.start.copy(), found.end.copy()
-    for k, row in enumerate(found.row.tolist()):
-        start[k], end[k] = written_span(views.written[row], int(start[k]), int(end[k]), free_text=True)
+    start, end = views.as_written(found.row, found.start, found.end)
     return TextFound(views.rows[found.row], start, end, found.subtype, found.value, found.strength,
                      found.context)

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from recognizers.arrays import gather, utf8_buffer
 from recognizers.context import column_supports
-from recognizers.escapes import PERCENT_ESCAPED, Finder, read_json, written_span
+from recognizers.escapes import PERCENT_ESCAPED, Finder, as_written, read_json
 from recognizers.patterns import TextFound, matches, together
 
 _STRING = '"(?:[^"\\\\]|\\\\.)*"'
@@ -170,8 +170,8 @@ def _as_written(found: Members, field: np.ndarray, on_value: np.ndarray, at: np.
         return
     fields = pa.array(field[escaped])
     written = pc.if_else(pa.array(on_value[escaped]), found.value.take(fields), found.key.take(fields))
-    for k, text in zip(escaped.tolist(), written.to_pylist(), strict=True):
-        at[k], until[k] = written_span(text, int(at[k]), int(until[k]), free_text=False)
+    at[escaped], until[escaped] = as_written(written.to_pylist(), at[escaped], until[escaped],
+                                             free_text=False)
 
 
 def _decoded(written: pa.Array, escaped: np.ndarray) -> pa.Array:

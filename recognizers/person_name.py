@@ -29,7 +29,6 @@ ordinary words are jieba's dictionary (MIT), read from the installed package, wi
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
 
@@ -69,6 +68,7 @@ from recognizers.patterns import (
     alternation,
     first_by_priority,
     matches,
+    moved,
     no_text_found,
     overlapping,
     spans,
@@ -350,7 +350,7 @@ def _in_text(values: pa.Array, held: np.ndarray) -> TextFound:
     if not len(held):
         return no_text_found()
     found = _cued_and_bare(values.take(pa.array(held)))
-    return dataclasses.replace(found, row=held[found.row])
+    return moved(found, held)
 
 
 def _cued_and_bare(values: pa.Array) -> TextFound:

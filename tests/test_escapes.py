@@ -12,7 +12,7 @@ import pytest
 
 from pipeline import api
 from recognizers import detect, engine
-from recognizers.escapes import text_segments, written_span
+from recognizers.escapes import as_written, text_segments
 from recognizers.patterns import SMALL_BATCH
 
 CONFIGS = Path(__file__).parent.parent / "configs"
@@ -51,7 +51,7 @@ def test_a_span_read_is_placed_on_the_escapes_that_write_it() -> None:
     read, _ = text_segments(written)
     assert read == "x陈y姐z"
     start, end = read.encode().index("陈".encode()), read.encode().index(b"z")
-    at, until = written_span(written, start, end, free_text=True)
+    (at,), (until,) = as_written([written], [start], [end], free_text=True)
     assert written.encode()[at:until].decode() == "%E9%99%88y\\u59d0"
 
 
