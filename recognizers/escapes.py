@@ -5,175 +5,213 @@ A name written `\\u9648\\u59d0` (JSON, as Python's `json.dumps` writes anything 
 written text sees it. Such text is decoded, searched as read, and each finding is placed on the escapes
 that write it: a mask then hides them whole, and a token or a fake is that of the name as read.
 
-`json_segments` reads a JSON string; `text_segments` reads free text, where both kinds of escapes occur
-(a log line quoting JSON, a callback URL). Each returns the text as read and its pieces, so that a span
-of the text as read is placed on the text as written (`as_written`). `escaped_views` picks the values of
-a batch that hold an escaped character beyond ASCII: the engine finds numbers in them as read (the words
-around a number may be escaped), and `found_in_views` runs a text entity's finder on them as read.
+`read` decodes a batch in bulk, on its UTF-8 bytes: JSON strings (a JSON reader's escapes), or free text
+where both kinds of escapes occur (a log line quoting JSON, a callback URL). Its `Reading` places a span
+of the text as read on the text as written. `escaped_views` picks the values of a batch that hold an
+escaped character beyond ASCII: the engine finds numbers in them as read (the words around a number may
+be escaped), and `found_in_views` runs a text entity's finder on them as read.
 """
 
 from __future__ import annotations
 
-import bisect
-import functools
-import json
-import re
-import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
-from recognizers.patterns import TextFound, matches
+from recognizers.arrays import utf8_buffer
+from recognizers.patterns import TextFound, matches, spans
 
 _JSON_ESCAPE = r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\."
 """An escape of a JSON string: a surrogate pair, one UTF-16 unit, or one character after a backslash."""
-_JSON = re.compile(_JSON_ESCAPE)
-_TEXT = re.compile(f"{_JSON_ESCAPE}|(?:%[0-9A-Fa-f]{{2}})+")
+_TEXT_ESCAPE = f"{_JSON_ESCAPE}|(?:%[0-9A-Fa-f]{{2}})+"
+"""An escape in free text: a JSON one, or a run of percent-encoded bytes."""
 PERCENT_ESCAPED = "%[c-fC-F][0-9a-fA-F]%[89abAB][0-9a-fA-F]"
 """What a value holds when a character beyond ASCII is written in it as a URL's percent-encoded UTF-8
 bytes (RE2)."""
 ESCAPED_TEXT = f"\\\\u[0-9a-fA-F]{{4}}|{PERCENT_ESCAPED}"
 """What a value holds when a character is written in it as a JSON escape or percent-encoded (RE2: the
 values searched as read)."""
-
-Segments = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
-"""Where the pieces of a text start as read and as written, and their sizes read and written."""
 Finder = Callable[[pa.Array, "str | None"], TextFound]
 
-
-def read_json(written: list[str]) -> list[str]:
-    """JSON strings' text as JSON reads it: all in one parse, or one by one (`json_segments`) where JSON
-    cannot read them all."""
-    try:
-        texts = json.loads("[" + ",".join(f'"{text}"' for text in written) + "]")
-        "".join(texts).encode()
-    except ValueError:
-        return [json_segments(text)[0] for text in written]
-    return texts
-
-
-@functools.lru_cache(maxsize=1 << 12)
-def json_segments(written: str) -> tuple[str, Segments]:
-    """A JSON string's text as JSON reads it, and its pieces (`_segments`)."""
-    return _segments(written, _JSON)
-
-
-@functools.lru_cache(maxsize=1 << 12)
-def text_segments(written: str) -> tuple[str, Segments]:
-    """Free text as read where JSON escapes and percent-encoded UTF-8 stand in it, and its pieces."""
-    return _segments(written, _TEXT)
+_HEX = np.full(256, 255, dtype=np.int64)
+_HEX[np.frombuffer(b"0123456789abcdef", np.uint8)] = np.arange(16)
+_HEX[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16)
+_SIMPLE = np.zeros(256, dtype=np.uint8)
+"""What JSON reads for the character after a backslash, where it reads one (0: the escape stands for
+itself, as `\\x` does)."""
+for _written, _read in zip(b'"\\/bfnrt', b'"\\/\b\f\n\r\t', strict=True):
+    _SIMPLE[_written] = _read
+_CONTINUATION = 0
+_UTF8_LENGTH = np.full(256, -1, dtype=np.int64)
+"""The length of the UTF-8 sequence a byte starts (`_CONTINUATION` inside one, -1 in none: Python's strict
+decoder refuses 0xC0, 0xC1 and 0xF5 up)."""
+_UTF8_LENGTH[:0x80] = 1
+_UTF8_LENGTH[0x80:0xC0] = _CONTINUATION
+_UTF8_LENGTH[0xC2:0xE0] = 2
+_UTF8_LENGTH[0xE0:0xF0] = 3
+_UTF8_LENGTH[0xF0:0xF5] = 4
+_SECOND_BYTE = {0xE0: (0xA0, 0xBF), 0xED: (0x80, 0x9F), 0xF0: (0x90, 0xBF), 0xF4: (0x80, 0x8F)}
+"""Where a lead byte narrows the byte after it: no overlong form, no surrogate, nothing past U+10FFFF."""
 
 
-def _segments(written: str, escapes: re.Pattern[str]) -> tuple[str, Segments]:
-    """`written` as read, and its pieces: the byte offsets read and written where each escaped character
-    and each run between escapes starts, and their sizes read and written (`Segments`). An escape no
-    reader reads (`\\x`, half a surrogate pair, percent-encoded bytes that are no UTF-8) stands for
-    itself."""
-    read: list[str] = []
-    read_at: list[int] = []
-    written_at: list[int] = []
-    read_size: list[int] = []
-    written_size: list[int] = []
-    at = [0, 0]
+@dataclass(frozen=True)
+class Reading:
+    """Strings as their reader reads them (`read`), and where they were written: the pieces an escape
+    writes, each where it starts as read (`piece_read`, in `read`'s buffer) and as written (`piece_written`,
+    in the written buffer), its length read and its size written. Between pieces, bytes are read as
+    written."""
 
-    def add(text: str, size_read: int, size_written: int) -> None:
-        read.append(text)
-        read_at.append(at[0])
-        written_at.append(at[1])
-        read_size.append(size_read)
-        written_size.append(size_written)
-        at[0] += size_read
-        at[1] += size_written
+    read: pa.Array
+    read_offsets: np.ndarray
+    written_offsets: np.ndarray
+    piece_read: np.ndarray
+    piece_length: np.ndarray
+    piece_written: np.ndarray
+    piece_size: np.ndarray
 
-    done = 0
-    for match in escapes.finditer(written):
-        if match.start() > done:
-            run = len(written[done : match.start()].encode())
-            add(written[done : match.start()], run, run)
-        done = match.end()
-        escape = match.group()
-        if escape[0] == "%":
-            try:
-                text = bytes.fromhex(escape.replace("%", "")).decode()
-            except UnicodeDecodeError:
-                add(escape, len(escape), len(escape))
-                continue
-            for character in text:  # each character on its own bytes' escapes
-                size = len(character.encode())
-                add(character, size, 3 * size)
-            continue
-        character = _json_read(escape)
-        add(character, len(character.encode()), len(escape))
-    if done < len(written):
-        run = len(written[done:].encode())
-        add(written[done:], run, run)
-    return "".join(read), (tuple(read_at), tuple(written_at), tuple(read_size), tuple(written_size))
+    def as_written(self, row: np.ndarray, start: np.ndarray, end: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """Spans [`start`, `end`) of bytes of the values at `row` as read, placed on them as written: a
+        character an escape writes spans the whole escape."""
+        written = self.written_offsets[row]
+        return (self._written(self.read_offsets[row] + start) - written,
+                self._written(self.read_offsets[row] + end) - written)
+
+    def _written(self, at: np.ndarray) -> np.ndarray:
+        """Where the byte read at `at` (in `read`'s buffer, its end included) was written: the start of the
+        piece holding it, else as far past the piece before it as it is read past it."""
+        if not len(self.piece_read):
+            return at
+        piece = np.searchsorted(self.piece_read, at, side="right") - 1
+        k = np.maximum(piece, 0)
+        past = at - self.piece_read[k] - self.piece_length[k]
+        written = np.where(past < 0, self.piece_written[k], self.piece_written[k] + self.piece_size[k] + past)
+        return np.where(piece < 0, at, written)
 
 
-_SIMPLE = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
-"""JSON's escapes of one character after a backslash."""
+def read(written: pa.Array, percent: bool) -> Reading:
+    """`written` as read: JSON strings' content (`percent` False), or free text where JSON escapes and
+    percent-encoded UTF-8 stand (`percent` True). An escape no reader reads stands for itself: `\\x`,
+    `\\u` without four hex digits, half a surrogate pair, percent-encoded bytes that are no UTF-8."""
+    data, offsets = utf8_buffer(written)
+    row, start, end, _ = spans(written, _TEXT_ESCAPE if percent else _JSON_ESCAPE)
+    start, end = offsets[row] + start, offsets[row] + end
+    is_percent = data[start] == ord("%")
+    pieces = [_json_pieces(data, start[~is_percent], end[~is_percent]),
+              _percent_pieces(data, start[is_percent], end[is_percent])]
+    at, size, text, length = (np.concatenate([p[k] for p in pieces]) for k in range(4))
+    if is_percent.any() and not is_percent.all():
+        order = np.argsort(at, kind="stable")
+        at, size, text, length = at[order], size[order], text[order], length[order]
+    # A piece is never read longer than it is written: its text is written over its first bytes, and the
+    # rest of its bytes are dropped.
+    buffer = data.copy()
+    kept = np.ones(len(data), dtype=bool)
+    for k in range(text.shape[1]):
+        chosen = length > k
+        buffer[at[chosen] + k] = text[chosen, k]
+    for k in range(1, int(size.max(initial=0))):
+        kept[at[(length <= k) & (size > k)] + k] = False
+    shorter = size - length
+    before = np.concatenate([[0], np.cumsum(shorter)])  # bytes dropped before each piece, and in all
+    read_offsets = offsets - before[np.searchsorted(at, offsets)]
+    texts = pa.StringArray.from_buffers(len(written), pa.py_buffer(read_offsets.astype(np.int32).tobytes()),
+                                        pa.py_buffer(buffer[kept].tobytes()))
+    return Reading(texts, read_offsets, offsets, at - before[:-1], length, at, size)
 
 
-def _json_read(escape: str) -> str:
-    """What one JSON escape (`_JSON_ESCAPE`) stands for, as JSON reads it; itself where JSON reads none
-    or half a surrogate pair."""
-    if escape[1] != "u":
-        return _SIMPLE.get(escape[1], escape)
-    code = int(escape[2:6], 16)
-    if len(escape) == 12:  # a surrogate pair
-        return chr(0x10000 + ((code - 0xD800) << 10) + int(escape[8:12], 16) - 0xDC00)
-    return escape if 0xD800 <= code <= 0xDFFF else chr(code)
+def _hex(data: np.ndarray, at: np.ndarray, digits: int) -> np.ndarray:
+    """The number the `digits` hex digits from each of `at` write."""
+    value = np.zeros(len(at), dtype=np.int64)
+    for k in range(digits):
+        value = value * 16 + _HEX[data[at + k]]
+    return value
 
 
-def as_written(written: Sequence[str], start: np.ndarray, end: np.ndarray, free_text: bool
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Spans [`start`, `end`) of bytes of each of `written` as read (a JSON string's content, or free text
-    with `free_text`), placed on it as written: a character an escape writes spans the whole escape."""
-    start, end = np.array(start, dtype=np.int64), np.array(end, dtype=np.int64)
-    for k, text in enumerate(written):
-        start[k], end[k] = _written_span(text, int(start[k]), int(end[k]), free_text)
-    return start, end
+def _utf8(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of each code point (an (n, 4) matrix, padded with 0) and how many there are."""
+    length = 1 + (code >= 0x80) + (code >= 0x800) + (code >= 0x10000)
+    text = np.zeros((len(code), 4), dtype=np.uint8)
+    lead = np.array([0, 0, 0xC0, 0xE0, 0xF0])[length]
+    for k in range(4):  # byte k of a sequence of `length` holds bits 6 * (length - 1 - k) up
+        shift = 6 * np.maximum(length - 1 - k, 0)
+        bits = np.where(k == 0, (code >> shift) | lead, 0x80 | ((code >> shift) & 0x3F))
+        text[:, k] = np.where(k < length, bits, 0)
+    return text, length
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _written_span(written: str, at: int, until: int, free_text: bool) -> tuple[int, int]:
-    segments = (text_segments if free_text else json_segments)(written)[1]
-    return _written_offset(segments, at, is_end=False), _written_offset(segments, until, is_end=True)
+def _json_pieces(data: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The JSON escapes at [`start`, `end`) that a reader reads, as pieces: where each is written, its
+    written size, the bytes read (`_utf8`) and how many."""
+    size = end - start
+    unit = (size == 6) & (data[start + 1] == ord("u"))
+    pair = size == 12
+    code = np.zeros(len(start), dtype=np.int64)
+    code[unit] = _hex(data, start[unit] + 2, 4)
+    high, low = _hex(data, start[pair] + 2, 4), _hex(data, start[pair] + 8, 4)
+    code[pair] = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+    simple = ~unit & ~pair
+    code[simple] = _SIMPLE[data[start[simple] + 1]]
+    reads = np.where(simple, code > 0, ~(unit & (code >= 0xD800) & (code <= 0xDFFF)))
+    text, length = _utf8(code[reads])
+    return start[reads], size[reads], text, length
 
 
-def _written_offset(segments: Segments, offset: int, is_end: bool) -> int:
-    read_at, written_at, read_size, written_size = segments
-    if not read_at:
-        return offset
-    # The piece holding the byte at `offset` (for an end, the byte before it).
-    k = max((bisect.bisect_left if is_end else bisect.bisect_right)(read_at, offset) - 1, 0)
-    if read_size[k] == written_size[k]:  # a run between escapes: byte for byte
-        return written_at[k] + offset - read_at[k]
-    return written_at[k] + (written_size[k] if is_end else 0)
+def _percent_pieces(data: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The runs of percent-encoded bytes at [`start`, `end`) that are UTF-8 throughout, as pieces: each
+    character on its own bytes' escapes."""
+    count = (end - start) // 3
+    run = np.repeat(np.arange(len(start)), count)
+    first = np.cumsum(count) - count
+    written_at = start[run] + 3 * (np.arange(len(run)) - first[run])
+    byte = _hex(data, written_at + 1, 2)
+    length = _UTF8_LENGTH[byte]
+    lead = np.flatnonzero(length > 0)
+    # A lead byte's sequence runs to the next lead or the end of its run, and must be as long as it says.
+    run_end = (first + count)[run[lead]]
+    following = np.minimum(np.append(lead[1:], len(run)), run_end)
+    bad = np.zeros(len(start), dtype=bool)
+    bad[run[length < 0]] = True
+    bad[run[first[count > 0]][length[first[count > 0]] == _CONTINUATION]] = True
+    bad[run[lead][following - lead != length[lead]]] = True
+    second = np.minimum(lead + 1, max(len(byte) - 1, 0))
+    for value, (low, high) in _SECOND_BYTE.items():
+        narrowed = (byte[lead] == value) & ((byte[second] < low) | (byte[second] > high))
+        bad[run[lead][narrowed]] = True
+    lead = lead[~bad[run[lead]]]
+    size = length[lead]
+    text = np.zeros((len(lead), 4), dtype=np.uint8)
+    for k in range(4):
+        chosen = size > k
+        text[chosen, k] = byte[lead[chosen] + k]
+    return written_at[lead], 3 * size, text, size
 
 
 @dataclass(frozen=True)
 class Views:
-    """The values of a batch that hold escaped characters (`rows`), as written and as read."""
+    """The values of a batch that hold escaped characters (`rows`), as read (`reading`, whose values at
+    `at` they are)."""
 
     rows: np.ndarray
-    written: list[str]
-    read: pa.Array
+    reading: Reading
+    at: np.ndarray
+
+    @property
+    def read(self) -> pa.Array:
+        """The values as read."""
+        return self.reading.read.take(pa.array(self.at))
 
     def as_written(self, row: np.ndarray, start: np.ndarray, end: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
         """Spans of the views at `row` (positions in `rows`) as read, placed on them as written."""
-        return as_written([self.written[k] for k in row.tolist()], start, end, free_text=True)
+        return self.reading.as_written(self.at[row], start, end)
 
     def without(self, rows: np.ndarray) -> Views | None:
         """These views but for the values at `rows` (None when none is left)."""
         kept = np.flatnonzero(~np.isin(self.rows, rows))
-        if not len(kept):
-            return None
-        written = [self.written[k] for k in kept.tolist()]
-        return Views(self.rows[kept], written, self.read.take(pa.array(kept)))
+        return Views(self.rows[kept], self.reading, self.at[kept]) if len(kept) else None
 
 
 def escaped_views(values: pa.Array) -> Views | None:
@@ -182,22 +220,7 @@ def escaped_views(values: pa.Array) -> Views | None:
     rows = np.flatnonzero(matches(values, ESCAPED_TEXT))
     if not len(rows):
         return None
-    written = values.take(pa.array(rows)).to_pylist()
-    return Views(rows, written, pa.array([_text_read(text) for text in written], pa.string()))
-
-
-def _text_read(written: str) -> str:
-    """`text_segments(written)[0]`, in one call to a decoder where only one kind of escape stands in it."""
-    try:
-        if "%" not in written:
-            text = json.loads(f'"{written}"', strict=False)
-            text.encode()
-            return text
-        if "\\" not in written:
-            return urllib.parse.unquote(written, errors="strict")
-    except ValueError:
-        pass
-    return text_segments(written)[0]
+    return Views(rows, read(values.take(pa.array(rows)), percent=True), np.arange(len(rows)))
 
 
 def found_in_views(finder: Finder, column: str | None, views: Views) -> TextFound:

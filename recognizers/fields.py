@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from recognizers.arrays import gather, utf8_buffer
 from recognizers.context import column_supports
-from recognizers.escapes import PERCENT_ESCAPED, Finder, as_written, read_json
+from recognizers.escapes import PERCENT_ESCAPED, Finder, Reading, read
 from recognizers.patterns import TextFound, matches, together
 
 _STRING = '"(?:[^"\\\\]|\\\\.)*"'
@@ -49,21 +49,43 @@ _LABEL_BYTES = len(LABEL.encode())
 
 
 @dataclass(frozen=True)
+class Strings:
+    """The keys or the values of a batch's members as JSON reads them (`text`): those holding an escape
+    are the values at `index` of `reading` (-1 for the others, which read as written)."""
+
+    text: pa.Array
+    reading: Reading | None
+    index: np.ndarray
+
+    @classmethod
+    def of(cls, written: pa.Array, escaped: np.ndarray) -> Strings:
+        """The strings `written`, those marked `escaped` read in bulk."""
+        index = np.full(len(written), -1, dtype=np.int64)
+        if not escaped.any():
+            return cls(written, None, index)
+        at = np.flatnonzero(escaped)
+        index[at] = np.arange(len(at))
+        reading = read(written.take(pa.array(at)), percent=False)
+        position = np.arange(len(written))
+        position[at] = len(written) + index[at]
+        text = pa.concat_arrays([written.cast(pa.string()), reading.read]).take(pa.array(position))
+        return cls(text, reading, index)
+
+
+@dataclass(frozen=True)
 class Members:
     """The fields of the values of a batch that are JSON documents throughout (`rows`), one entry for each
     key and for each string in an array: the value it is in, its key (empty in an array) and its string
-    value (empty when it is not a string) as written, with their byte offsets, and whether each holds an
-    escape (`\\u9648`, `\\"`)."""
+    value (empty when it is not a string) as JSON reads them, with the byte offsets where they are
+    written."""
 
     rows: np.ndarray
     row: np.ndarray
-    key: pa.Array
+    key: Strings
     key_start: np.ndarray
-    value: pa.Array
+    value: Strings
     value_start: np.ndarray
     is_string: np.ndarray
-    key_escaped: np.ndarray
-    value_escaped: np.ndarray
 
 
 def members(values: pa.Array) -> Members | None:
@@ -99,9 +121,10 @@ def members(values: pa.Array) -> Members | None:
     value_start = np.where(has_value, opening[value] + 1, key_end)
     value_end = np.where(has_value, closing[value], key_end)
     base = offsets[row[field]]
-    return Members(rows, rows[row[field]], gather(data, key_start, key_end - key_start), key_start - base,
-                   gather(data, value_start, value_end - value_start), value_start - base, has_value,
-                   slashes[key_end] > slashes[key_start], slashes[value_end] > slashes[value_start])
+    key = Strings.of(gather(data, key_start, key_end - key_start), slashes[key_end] > slashes[key_start])
+    value = Strings.of(gather(data, value_start, value_end - value_start),
+                       slashes[value_end] > slashes[value_start])
+    return Members(rows, rows[row[field]], key, key_start - base, value, value_start - base, has_value)
 
 
 def found_in_fields(finder: Finder, hints: Mapping[str, tuple[str, ...]], found: Members) -> TextFound:
@@ -112,7 +135,7 @@ def found_in_fields(finder: Finder, hints: Mapping[str, tuple[str, ...]], found:
     distinct one once, and their findings placed on the text as written. A finding that would run from a
     key into its value is placed on both."""
     parts: list[TextFound] = []
-    key, value = _decoded(found.key, found.key_escaped), _decoded(found.value, found.value_escaped)
+    key, value = found.key.text, found.value.text
     keys = pc.dictionary_encode(key)
     hinted_key = np.array([column_supports(k, hints) for k in keys.dictionary.to_pylist()], dtype=bool)
     hinted = hinted_key[keys.indices.to_numpy(zero_copy_only=False)] & found.is_string
@@ -165,22 +188,8 @@ def _as_written(found: Members, field: np.ndarray, on_value: np.ndarray, at: np.
                 ) -> None:
     """Byte offsets into the fields as JSON reads them made offsets into the fields as written (in place):
     a character an escape writes spans the whole escape."""
-    escaped = np.flatnonzero(np.where(on_value, found.value_escaped[field], found.key_escaped[field]))
-    if not len(escaped):
-        return
-    fields = pa.array(field[escaped])
-    written = pc.if_else(pa.array(on_value[escaped]), found.value.take(fields), found.key.take(fields))
-    at[escaped], until[escaped] = as_written(written.to_pylist(), at[escaped], until[escaped],
-                                             free_text=False)
-
-
-def _decoded(written: pa.Array, escaped: np.ndarray) -> pa.Array:
-    """`written` JSON strings as JSON reads them: each distinct escaped one decoded once."""
-    if not escaped.any():
-        return written
-    at = np.flatnonzero(escaped)
-    distinct = pc.dictionary_encode(written.take(pa.array(at)))
-    read = pa.array(read_json(distinct.dictionary.to_pylist()), pa.string())
-    position = np.arange(len(written))
-    position[at] = len(written) + distinct.indices.to_numpy(zero_copy_only=False)
-    return pa.concat_arrays([written.cast(pa.string()), read]).take(pa.array(position))
+    for side, strings in ((on_value, found.value), (~on_value, found.key)):
+        if strings.reading is not None:
+            chosen = np.flatnonzero(side & (strings.index[field] >= 0))
+            at[chosen], until[chosen] = strings.reading.as_written(strings.index[field[chosen]], at[chosen],
+                                                                   until[chosen])

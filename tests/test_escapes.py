@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 import urllib.parse
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from pipeline import api
 from recognizers import detect, engine
-from recognizers.escapes import as_written, text_segments
+from recognizers.escapes import read
 from recognizers.patterns import SMALL_BATCH
 
 CONFIGS = Path(__file__).parent.parent / "configs"
@@ -48,11 +51,77 @@ def test_names_and_addresses_written_as_escapes_are_found(text: str, expected: l
 
 def test_a_span_read_is_placed_on_the_escapes_that_write_it() -> None:
     written = "x%E9%99%88y\\u59d0z"
-    read, _ = text_segments(written)
-    assert read == "x陈y姐z"
-    start, end = read.encode().index("陈".encode()), read.encode().index(b"z")
-    (at,), (until,) = as_written([written], [start], [end], free_text=True)
+    reading = read(pa.array(["\\u5f20", written]), percent=True)
+    text = reading.read[1].as_py()
+    assert text == "x陈y姐z"
+    start, end = text.encode().index("陈".encode()), text.encode().index(b"z")
+    (at,), (until,) = reading.as_written(np.array([1]), np.array([start]), np.array([end]))
     assert written.encode()[at:until].decode() == "%E9%99%88y\\u59d0"
+
+
+_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\."
+                     r"|(?:%[0-9A-Fa-f]{2})+")
+
+
+def _reference(written: str) -> str:
+    """Free text as read, one escape at a time, by Python's JSON and UTF-8 decoders: an escape they do not
+    read stands for itself."""
+    def one(match: re.Match[str]) -> str:
+        escape = match.group()
+        try:
+            if escape[0] == "%":
+                return bytes.fromhex(escape.replace("%", "")).decode()
+            text = json.loads(f'"{escape}"')
+            text.encode()
+            return text
+        except ValueError:
+            return escape
+    return _ESCAPE.sub(one, written)
+
+
+def _random_texts(count: int, seed: int) -> list[str]:
+    """Text mixing plain characters, JSON escapes (surrogate pairs included), percent-encoded UTF-8 and
+    escapes nobody reads: half a surrogate pair, `\\x`, `\\u` without four hex digits, bytes that are no
+    UTF-8, a lone `%` or backslash."""
+    rng = random.Random(seed)
+    characters = "张伟欧阳a1 %\\u\"😀é\n"
+    broken = ["\\ud83d", "\\ude00x", "\\x", "\\u12", "\\users", "%E9%99", "%ZZ", "%C0%80", "%ED%A0%80",
+              "%F4%90%80%80", "%80", "%", "\\"]
+
+    def piece() -> str:
+        kind = rng.randrange(4)
+        text = "".join(rng.choice(characters) for _ in range(rng.randint(1, 4)))
+        if kind == 0:
+            return text
+        if kind == 1:
+            return json.dumps(text)[1:-1]
+        if kind == 2:
+            return urllib.parse.quote(text)
+        return rng.choice(broken)
+
+    return ["".join(piece() for _ in range(rng.randint(0, 8))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("count", [SMALL_BATCH // 2, 3000])
+def test_a_batch_is_read_as_each_escape_decodes(count: int) -> None:
+    texts = _random_texts(count, seed=count)
+    reading = read(pa.array(texts), percent=True)
+    assert reading.read.to_pylist() == [_reference(text) for text in texts]
+    # Each character read is placed on what writes it: the character itself, or escapes that read as it.
+    for row, text in enumerate(texts):
+        characters = reading.read[row].as_py()
+        bounds = np.cumsum([0] + [len(c.encode()) for c in characters])
+        rows = np.full(len(characters), row)
+        start, end = reading.as_written(rows, bounds[:-1], bounds[1:])
+        data = text.encode()
+        assert [_reference(data[s:e].decode()) for s, e in zip(start, end, strict=True)] == list(characters)
+        assert list(start[1:]) == list(end[:-1]) and (not len(start) or (start[0], end[-1]) == (0, len(data)))
+
+
+def test_a_backslash_that_escapes_nothing_is_read_as_written() -> None:
+    # A Windows path beside an escaped name: `\\users` is no escape (it once stopped the run).
+    text = "路径C:\\users\\张伟\\x 借款人\\u674e\\u6587\\u5f3a已还款"
+    assert _found(text) == [("CN_PERSON_NAME", "张伟"), ("CN_PERSON_NAME", "李文强")]
 
 
 def test_a_batch_finds_what_one_value_at_a_time_finds() -> None:

@@ -105,7 +105,7 @@ def test_escaped_fields_are_read_as_json_reads_them_and_masked_as_valid_json(tmp
 def test_a_finding_across_a_key_and_its_value_is_placed_on_both() -> None:
     text = '{"开户行地址": "北京"}'
     fields = members(pa.array([text]))
-    assert fields is not None and fields.key.to_pylist() == ["开户行地址"]
+    assert fields is not None and fields.key.text.to_pylist() == ["开户行地址"]
     joined = "开户行地址" + LABEL + "北京"
     across = joined.encode().index("地址".encode())
 
