@@ -171,7 +171,7 @@ def find(values: pa.Array, column: str | None) -> TextFound:
     start = start[address] + byte_offsets(matched, address, skip[address])
     # The grammar is the evidence: divisions and a street part, or a road or place and a number.
     texts = gather(data, offsets[row] + start, end - start)
-    return text_found(row, start, end, np.full(len(row), "address"), without_spaces(texts),
+    return text_found(row, start, end, np.full(len(row), "address"), normalize(texts),
                       np.full(len(row), Context.FOR))
 
 
@@ -255,7 +255,7 @@ def _column_values(values: pa.Array) -> TextFound:
     if not len(held):
         return no_text_found()
     start, end, stripped = whole_spans(values.take(pa.array(held)))
-    return text_found(held, start, end, np.full(len(held), "address"), without_spaces(stripped),
+    return text_found(held, start, end, np.full(len(held), "address"), normalize(stripped),
                       np.full(len(held), Context.FOR))
 
 
@@ -322,6 +322,11 @@ def divisions_of(address: str) -> Division:
         city = city or place.city
         county = county or place.county
     return Division(province, city, county)
+
+
+def normalize(addresses: pa.Array) -> pa.Array:
+    """The addresses without spaces: one address written with and without them is one value."""
+    return without_spaces(addresses)
 
 
 def mask_shown(written: pa.Array) -> np.ndarray:

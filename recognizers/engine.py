@@ -19,7 +19,8 @@
 6. Names and addresses have no digits to chain: their modules' finders search the batch themselves
    (`recognizers.patterns`), and their findings join the numbers' under one overlap rule: a number keeps
    its span, then the entity earlier in the registry (an address over a name inside it), then the
-   longer span. A value that is a JSON document (a contact list, an order's receiver) is searched by
+   longer span; what a name or an address that lost holds outside the winners is still found. A value that
+   is a JSON document (a contact list, an order's receiver) is searched by
    them field by field (`recognizers.fields`): a key names its value as a header names a column. A
    value holding characters written as escapes (`\\u9648`, `%E9%99%88`) is searched as its reader
    reads it (`recognizers.escapes`).
@@ -514,7 +515,7 @@ def _with_text(values: pa.Array, numbers: Found, wanted: np.ndarray, column: str
     """`numbers` with the findings of the text entities (names, addresses) added: every text finder runs
     whatever is asked for, so that a name inside an address is the address's. Where findings overlap,
     a number keeps its span, then the entity earlier in the registry (an address over a name inside it),
-    then the longer span."""
+    then the longer span; a name or an address that lost keeps its pieces outside the winners (`_cut`)."""
     _, offsets = utf8_buffer(values)
     parts = [numbers]
     fields = members(values)
@@ -535,11 +536,66 @@ def _with_text(values: pa.Array, numbers: Found, wanted: np.ndarray, column: str
             _whole(values, offsets, row, offsets[row] + start, offsets[row] + end),
         ))
     found = _concat(parts)
-    rank = np.searchsorted(_ENTITY_NAMES_SORTED, found.entity)
-    priority = np.where(_TEXT[_RANK_OF_SORTED[rank]], 1, 0) * len(REGISTRY) + _RANK_OF_SORTED[rank]
-    keep = first_by_priority(found.row, found.start, found.end, priority)
-    keep = keep[wanted[_RANK_OF_SORTED[rank[keep]]]]
+    rank = _RANK_OF_SORTED[np.searchsorted(_ENTITY_NAMES_SORTED, found.entity)]
+    keep = first_by_priority(found.row, found.start, found.end, _priority(rank))
+    cut = _cut(values, offsets, found, keep, _TEXT[rank])
+    if len(cut):  # pieces of different findings may overlap each other: the same rule settles them
+        found = _concat([found.take(keep), cut])
+        rank = _RANK_OF_SORTED[np.searchsorted(_ENTITY_NAMES_SORTED, found.entity)]
+        keep = first_by_priority(found.row, found.start, found.end, _priority(rank))
+    keep = keep[wanted[rank[keep]]]
     return found.take(keep[np.lexsort((found.start[keep], found.row[keep]))])
+
+
+def _priority(rank: np.ndarray) -> np.ndarray:
+    """Which of overlapping findings of these ranks keeps its span (lowest first): numbers, then the
+    registry's order."""
+    return np.where(_TEXT[rank], 1, 0) * len(REGISTRY) + rank
+
+
+def _cut(values: pa.Array, offsets: np.ndarray, found: Found, keep: np.ndarray, text: np.ndarray) -> Found:
+    """The text findings (`text`) that lost their span to findings kept (`keep`), cut around those: each
+    piece of them outside every finding kept that holds a Han character or a Latin letter (`张伟一三八…`: a
+    name read into a spoken number keeps `张伟`; an address after a number it took digits from keeps its
+    road). A finding dropped whole would leave its text in clear."""
+    lost = text.copy()
+    lost[keep] = False
+    lost = np.flatnonzero(lost)
+    if not len(lost):
+        return found.take(lost)
+    kept = keep[np.lexsort((found.start[keep], found.row[keep]))]
+    kept_row = found.row[kept].astype(np.int64) << 32
+    kept_start, kept_end = kept_row + found.start[kept], kept_row + found.end[kept]
+    row = found.row[lost].astype(np.int64) << 32
+    # The findings kept that overlap each lost one follow each other (kept ones never overlap).
+    first = np.searchsorted(kept_end, row + found.start[lost], side="right")
+    count = np.searchsorted(kept_start, row + found.end[lost], side="left") - first
+    owner = np.repeat(np.arange(len(lost)), count + 1)
+    step = np.arange(len(owner)) - np.repeat(np.cumsum(count + 1) - count - 1, count + 1)
+    last = len(kept) - 1
+    after = np.where(step > 0, kept_end[np.minimum(first[owner] + step - 1, last)] - row[owner], 0)
+    before = np.where(step < count[owner], kept_start[np.minimum(first[owner] + step, last)] - row[owner],
+                      found.end[lost][owner])
+    start = np.maximum(after, found.start[lost][owner])
+    end = np.minimum(before, found.end[lost][owner])
+    pieces = np.flatnonzero(end > start)
+    owner, start, end = lost[owner[pieces]], start[pieces], end[pieces]
+    data, _ = utf8_buffer(values)
+    lead, trail, texts = whole_spans(gather(data, offsets[found.row[owner]] + start, end - start))
+    start, end = start + lead, start + trail  # spaces around a piece are not its
+    held = np.flatnonzero(matches(texts, "\\p{Han}|[A-Za-z]"))
+    owner, start, end, texts = owner[held], start[held], end[held], texts.take(pa.array(held))
+    if not len(owner):
+        return found.take(owner)
+    entity = found.entity[owner]
+    value = texts
+    for name in np.unique(entity).tolist():
+        same = pa.array(entity == name)
+        value = pc.if_else(same, REGISTRY[name].normalize(texts), value)
+    row = found.row[owner]
+    return Found(row, start, end, entity, found.subtype[owner], found.score[owner], found.validated[owner],
+                 found.context[owner], value, _whole(values, offsets, row, offsets[row] + start,
+                                                     offsets[row] + end))
 
 
 def _text_found(spec: EntitySpec, values: pa.Array, column: str | None, fields: Members | None,

@@ -46,6 +46,8 @@ class EntitySpec:
     mask_shown: Callable[[pa.Array], np.ndarray] | None
     """A text entity's mask: how many leading characters of each written span it shows (a surname, the
     divisions of an address); the rest is masked."""
+    normalize: Callable[[pa.Array], pa.Array] | None
+    """A text entity's normalized value of each written span (what a token or a fake is made from)."""
 
     @property
     def is_text(self) -> bool:
@@ -57,7 +59,8 @@ def _spec(module: ModuleType, token_code: str) -> EntitySpec:
     finder = getattr(module, "find", None)
     return EntitySpec(module.ENTITY, module, getattr(module, "LAYOUTS", ()), module.CONTEXT,
                       module.COLUMN_HINTS, token_code, getattr(module, "MASK_KEEP", None),
-                      getattr(module, "mask_layout", None), finder, getattr(module, "mask_shown", None))
+                      getattr(module, "mask_layout", None), finder, getattr(module, "mask_shown", None),
+                      getattr(module, "normalize", None))
 
 
 REGISTRY: dict[str, EntitySpec] = {

@@ -415,3 +415,37 @@ def test_quality_floors_on_the_text_corpora(corpus: str, floors: dict) -> None:
     for entity, (precision, recall) in floors.items():
         score = report.scores[entity]
         assert score.precision >= precision and score.recall >= recall, json.dumps(score.to_dict())
+
+
+@pytest.mark.parametrize(("text", "column", "expected"), [
+    # A name read into a spoken number after it keeps what lies before the number.
+    ("张伟一三八一二三四五六七八", None,
+     [("CN_PERSON_NAME", "张伟"), ("CN_PHONE", "一三八一二三四五六七八")]),
+    # An address right after a number, which its road's name took digits from.
+    ("电话13812345678科技园路1号", None, [("CN_PHONE", "13812345678"), ("CN_ADDRESS", "科技园路1号")]),
+    ("工资卡6222021234567890128科技园路1号", None,
+     [("CN_BANK_CARD", "6222021234567890128"), ("CN_ADDRESS", "科技园路1号")]),
+    # An address column's value with a phone in it: the address is what is left around the phone.
+    ("广东省深圳市南山区科技园路1号 13812345678", "address",
+     [("CN_ADDRESS", "广东省深圳市南山区科技园路1号"), ("CN_PHONE", "13812345678")]),
+    ("0755-86001234 广东省深圳市南山区科技园路1号", "shdz",
+     [("CN_PHONE", "0755-86001234"), ("CN_ADDRESS", "广东省深圳市南山区科技园路1号")]),
+])  # fmt: skip
+def test_a_name_or_address_overlapping_a_number_keeps_what_lies_outside_it(
+        text: str, column: str | None, expected: list[tuple[str, str]]) -> None:
+    assert [(f.entity, text[f.start : f.end]) for f in detect(text, column=column)] == expected
+
+
+def test_names_and_addresses_written_against_numbers_are_masked(tmp_path: Path) -> None:
+    """Before, the address failed the run at verify."""
+    source = tmp_path / "in"
+    source.mkdir()
+    pq.write_table(pa.table({
+        "note": ["电话13812345678科技园路1号", "张伟一三八一二三四五六七八", None],
+        "address": ["广东省深圳市南山区科技园路1号 13912345678", "北京市朝阳区建国路88号", None],
+    }), source / "part-0.parquet")
+    summary = api.run(str(source), str(tmp_path / "out"), None)
+    assert summary.status == "ok", summary
+    cells = " ".join(v for c in pq.read_table(tmp_path / "out").columns for v in c.to_pylist() if v)
+    assert not any(word in cells for word in ("张伟", "科技园路", "建国路"))
+    assert "13812345678" not in cells and "13912345678" not in cells
