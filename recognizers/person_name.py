@@ -73,6 +73,7 @@ from recognizers.patterns import (
     overlapping,
     spans,
     text_found,
+    together,
     whole_spans,
     without_spaces,
 )
@@ -300,12 +301,13 @@ name) or two Latin letters (a pinyin name is two words). A column of numbers or 
 
 
 def find(values: pa.Array, column: str | None) -> TextFound:
-    """The names in a batch of distinct values: whole values of a name column, and names in free text."""
-    if column_supports(column, COLUMN_HINTS):
-        return _column_values(values)
+    """The names in a batch of distinct values: whole values of a name column, and names in free text. In
+    a name column, a value that is not a name whole is free text too (`王芳（母亲）`, `王芳、李强`,
+    `联系人：王芳`, `王芳13812345678`)."""
     held = np.flatnonzero(matches(values, _MAY_NAME))
-    if _named_by_content(values, len(held)):
-        return _column_values(values)
+    if column_supports(column, COLUMN_HINTS) or _named_by_content(values, len(held)):
+        whole = _column_values(values)
+        return together([whole, _in_text(values, np.setdiff1d(held, whole.row))])
     return _in_text(values, held)
 
 

@@ -449,3 +449,24 @@ def test_names_and_addresses_written_against_numbers_are_masked(tmp_path: Path) 
     cells = " ".join(v for c in pq.read_table(tmp_path / "out").columns for v in c.to_pylist() if v)
     assert not any(word in cells for word in ("张伟", "科技园路", "建国路"))
     assert "13812345678" not in cells and "13912345678" not in cells
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("王芳（母亲）", ["王芳"]), ("王芳、李强", ["王芳", "李强"]), ("王芳/李强", ["王芳", "李强"]),
+    ("联系人：王芳", ["王芳"]), ("王芳13812345678", ["王芳"]), ("王芳 13812345678", ["王芳"]), ("不详", []),
+])  # fmt: skip
+def test_a_value_of_a_name_column_that_is_not_a_name_whole_is_searched_as_text(text: str, names: list[str]
+                                                                                ) -> None:
+    assert _found(text, "CN_PERSON_NAME", column="contact_name") == names
+
+
+def test_names_in_a_name_column_beside_other_text_are_masked(tmp_path: Path) -> None:
+    """Before, they stayed in clear and verify, which reads the column the same way, passed them."""
+    source = tmp_path / "in"
+    source.mkdir()
+    pq.write_table(pa.table({"contact_name": ["王芳13812345678", "李强（父亲）", "陈英、贾丽娟", "赵磊"]}),
+                   source / "part-0.parquet")
+    summary = api.run(str(source), str(tmp_path / "out"), None)
+    assert summary.status == "ok", summary
+    cells = " ".join(v for v in pq.read_table(tmp_path / "out").column("contact_name").to_pylist() if v)
+    assert not any(word in cells for word in ("王芳", "李强", "陈英", "贾丽娟", "赵磊", "13812345678"))
