@@ -41,8 +41,7 @@ _HEX[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16)
 _SIMPLE = np.zeros(256, dtype=np.uint8)
 """What JSON reads for the character after a backslash, where it reads one (0: the escape stands for
 itself, as `\\x` does)."""
-for _written, _read in zip(b'"\\/bfnrt', b'"\\/\b\f\n\r\t', strict=True):
-    _SIMPLE[_written] = _read
+_SIMPLE[np.frombuffer(b'"\\/bfnrt', np.uint8)] = np.frombuffer(b'"\\/\b\f\n\r\t', np.uint8)
 _CONTINUATION = 0
 _UTF8_LENGTH = np.full(256, -1, dtype=np.int64)
 """The length of the UTF-8 sequence a byte starts (`_CONTINUATION` inside one, -1 in none: Python's strict
