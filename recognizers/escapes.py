@@ -90,14 +90,18 @@ class Reading:
         return np.where(piece < 0, at, written)
 
 
-def read(written: pa.Array, percent: bool) -> Reading:
-    """`written` as read: JSON strings' content (`percent` False), or free text where JSON escapes and
-    percent-encoded UTF-8 stand (`percent` True). An escape no reader reads stands for itself: `\\x`,
-    `\\u` without four hex digits, half a surrogate pair, percent-encoded bytes that are no UTF-8."""
+def read(written: pa.Array, percent: bool | np.ndarray) -> Reading:
+    """`written` as read: JSON escapes, and in the values `percent` says (all of them, or one flag each)
+    percent-encoded UTF-8 too, as in a URL. An escape no reader reads stands for itself: `\\x`, `\\u`
+    without four hex digits, half a surrogate pair, percent-encoded bytes that are no UTF-8."""
     data, offsets = utf8_buffer(written)
-    row, start, end, _ = spans(written, _TEXT_ESCAPE if percent else _JSON_ESCAPE)
-    start, end = offsets[row] + start, offsets[row] + end
-    is_percent = data[start] == ord("%")
+    percent = np.broadcast_to(percent, len(written))
+    row, start, end, _ = spans(written, _TEXT_ESCAPE if percent.any() else _JSON_ESCAPE)
+    # A run of percent-encoded bytes holds no backslash: where it is not read, it stands for itself.
+    is_percent = data[offsets[row] + start] == ord("%")
+    kept = ~is_percent | percent[row]
+    row, is_percent = row[kept], is_percent[kept]
+    start, end = offsets[row] + start[kept], offsets[row] + end[kept]
     pieces = [_json_pieces(data, start[~is_percent], end[~is_percent]),
               _percent_pieces(data, start[is_percent], end[is_percent])]
     at, size, text, length = (np.concatenate([p[k] for p in pieces]) for k in range(4))

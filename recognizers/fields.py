@@ -10,12 +10,12 @@ in the documents.
 
 Only values that are such a document throughout are read this way: once its strings are taken out, only
 brackets, braces, commas, colons, whitespace, numbers, `true`, `false` and `null` may be left. Anything
-else (text around the document, a string left open, a URL's percent-encoded text in a field) leaves the
-value to the free-text finders whole.
+else (text around the document, a string left open) leaves the value to the free-text finders whole.
 Strings are read as JSON reads them (`recognizers.escapes`): Python's `json.dumps` writes every
 character beyond ASCII as an escape (`\\u9648\\u59d0`), which no free-text search sees but every reader
-of the JSON does; a finding in an escaped string is placed on the escapes that write it. Numbers are
-found in the whole value either way.
+of the JSON does; a string holding a URL's percent-encoded text (`/cb?name=%E9%99%88…`) is read as the
+URL's reader reads it too. A finding in an escaped string is placed on the escapes that write it.
+Numbers are found in the whole value either way.
 """
 
 from __future__ import annotations
@@ -50,22 +50,25 @@ _LABEL_BYTES = len(LABEL.encode())
 
 @dataclass(frozen=True)
 class Strings:
-    """The keys or the values of a batch's members as JSON reads them (`text`): those holding an escape
-    are the values at `index` of `reading` (-1 for the others, which read as written)."""
+    """The keys or the values of a batch's members as read (`text`): those holding an escape are the
+    values at `index` of `reading` (-1 for the others, which read as written)."""
 
     text: pa.Array
     reading: Reading | None
     index: np.ndarray
 
     @classmethod
-    def of(cls, written: pa.Array, escaped: np.ndarray) -> Strings:
-        """The strings `written`, those marked `escaped` read in bulk."""
+    def of(cls, written: pa.Array, backslash: np.ndarray) -> Strings:
+        """The strings `written` as read: JSON escapes in those holding a `backslash`, and the
+        percent-encoded text of a URL (`PERCENT_ESCAPED`) as the URL's reader reads it."""
         index = np.full(len(written), -1, dtype=np.int64)
+        percent = matches(written, PERCENT_ESCAPED)
+        escaped = backslash | percent
         if not escaped.any():
             return cls(written, None, index)
         at = np.flatnonzero(escaped)
         index[at] = np.arange(len(at))
-        reading = read(written.take(pa.array(at)), percent=False)
+        reading = read(written.take(pa.array(at)), percent=percent[at])
         position = np.arange(len(written))
         position[at] = len(written) + index[at]
         text = pa.concat_arrays([written.cast(pa.string()), reading.read]).take(pa.array(position))
@@ -91,10 +94,7 @@ class Members:
 def members(values: pa.Array) -> Members | None:
     """The fields of the values that are JSON documents throughout; None when no value is one. Their
     strings are found by their quotes: every second quote that no backslash escapes opens one."""
-    # A document holding percent-encoded text (a URL in a field) is read as free text (`escapes`), where
-    # both layers of escapes are read.
-    document = matches(values, _DOCUMENT) & matches(values, '"')
-    rows = np.flatnonzero(document & ~matches(values, PERCENT_ESCAPED))
+    rows = np.flatnonzero(matches(values, _DOCUMENT) & matches(values, '"'))
     if not len(rows):
         return None
     data, offsets = utf8_buffer(values.take(pa.array(rows)))

@@ -42,6 +42,9 @@ def _found(text: str) -> list[tuple[str, str]]:
     # A URL in a JSON document's field: the document is read as free text, both layers of escapes read.
     ('{"callback": "/cb?name=' + urllib.parse.quote("欧阳娜娜") + '", "借款人": "\\u674e\\u6587\\u5f3a"}',
      [("CN_PERSON_NAME", "欧阳娜娜"), ("CN_PERSON_NAME", "李文强")]),
+    # A document with a URL in a field is still read field by field: its name key names a name whole.
+    ('[{"name": "陈姐", "avatar": "/img/' + urllib.parse.quote("头像") + '.png"}, {"name": "老王"}]',
+     [("CN_PERSON_NAME", "陈姐"), ("CN_PERSON_NAME", "老王")]),
     # A percent sign that escapes nothing, or bytes that are no UTF-8: the text as written.
     ("利率5%以上，客户王强%A5%ZZ已还款", [("CN_PERSON_NAME", "王强")]),
 ])
