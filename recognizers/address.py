@@ -171,10 +171,34 @@ def find(values: pa.Array, column: str | None) -> TextFound:
     start = start[address] + byte_offsets(matched, address, skip[address])
     # The grammar is the evidence: divisions and a street part, or a road or place and a number.
     texts = gather(data, offsets[row] + start, end - start)
+    kept = np.flatnonzero(~_divisions_alone(texts, prefix_bytes(data, offsets[row] + end, offsets[row + 1],
+                                                                _READ_ON_BYTES)))
+    row, start, end, texts = row[kept], start[kept], end[kept], texts.take(pa.array(kept))
     return text_found(row, start, end, np.full(len(row), "address"), normalize(texts),
                       np.full(len(row), Context.FOR))
 
 
+def _divisions_alone(texts: pa.Array, after: pa.Array) -> np.ndarray:
+    """Whether each text, read on into the text `after` it, lies within the divisions it starts: a
+    street part found where a division's name goes on (`峄城` of 峄城区, `三门` of 三门峡市, `宽城` of
+    宽城满族自治县) is none, and `二七区` is a division too. Divisions are no address, and an address
+    masked after them shows them (`山东省枣庄市峄城区****`)."""
+    alone = np.zeros(len(texts), dtype=bool)
+    check = np.flatnonzero(matches(after, f"^{_HAN_CHARACTER}") | matches(texts, _SUFFIX_LAST))
+    if len(check):
+        ending = texts.take(pa.array(check))
+        joined = pc.binary_join_element_wise(ending, after.take(pa.array(check)), "")
+        alone[check] = division_prefix(joined) >= pc.utf8_length(ending).to_numpy(zero_copy_only=False)
+    return alone
+
+
+_READ_ON_BYTES = 3 * 12
+"""How far past a street part the divisions it may start are read (`宽城满族自治县`)."""
+_HAN_CHARACTER = f"[{HAN}]"
+_SUFFIX_LAST = "[" + "".join(sorted({suffix[-1] for suffix in DIVISION_SUFFIXES})) + "]$"
+"""What text ends with when a division suffix ends it (RE2)."""
+_DIVISION_CHARACTERS = "[" + "".join(sorted({c for suffix in DIVISION_SUFFIXES for c in suffix})) + "]"
+"""What text holds where a division's name stands in it (RE2)."""
 _ORGANISATION_BYTES = 3 * max(map(len, ORGANISATION_WORDS))
 """Bytes after an address that can hold the organisation word that makes it an organisation's name."""
 
@@ -251,7 +275,17 @@ def _column_values(values: pa.Array) -> TextFound:
     rows = np.concatenate(grouped)
     below = pa.concat_arrays([pc.utf8_slice_codeunits(values.take(pa.array(same)), count)
                               for count, same in zip(np.unique(shown).tolist(), grouped, strict=True)])
-    held = np.sort(rows[matches(below, _patterns()["part"])])  # one search, however many prefix lengths
+    holding = matches(below, _patterns()["part"])  # one search, however many prefix lengths
+    # A "part" that is divisions alone read on (`东城` of `东城区`, after a masked phone) is none.
+    maybe = np.flatnonzero(holding & matches(below, _DIVISION_CHARACTERS))
+    if len(maybe):
+        some = below.take(pa.array(maybe))
+        row, start, end, _ = spans(some, _patterns()["part"])
+        data, offsets = utf8_buffer(some)
+        after = prefix_bytes(data, offsets[row] + end, offsets[row + 1], _READ_ON_BYTES)
+        alone = _divisions_alone(gather(data, offsets[row] + start, end - start), after)
+        holding[maybe] = np.isin(np.arange(len(maybe)), row[~alone])
+    held = np.sort(rows[holding])
     if not len(held):
         return no_text_found()
     start, end, stripped = whole_spans(values.take(pa.array(held)))
