@@ -258,6 +258,11 @@ def _runs(data: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray
     first = _JOINERS[data[np.minimum(ends, size - 1)]] if size else np.zeros(0, bool)
     second = _JOINERS[data[np.minimum(ends + 1, size - 1)]] if size else np.zeros(0, bool)
     joined = same & (((gap == 1) & first) | ((gap == 2) & first & second))
+    # A float's `.0` (`13602452847.0`, as pandas writes a number it read as a float) is no group of the
+    # number before it; a decimal's other digits are (`13800000000.00` is an amount, never read).
+    single_zero = (digits == 1) & (data[np.minimum(starts, size - 1)] == ord("0"))
+    point = (gap == 1) & (data[np.minimum(ends, size - 1)] == ord("."))
+    joined &= ~(point & np.append(single_zero[1:] & ~joined[1:], False))
     run_first = np.flatnonzero(np.concatenate([[True], ~joined[:-1]])) if len(starts) else starts
     run_last = np.append(run_first[1:] - 1, len(starts) - 1) if len(starts) else starts
     run_digits = np.add.reduceat(digits, run_first) if len(starts) else digits

@@ -462,3 +462,18 @@ def test_every_landline_of_a_list_is_found_far_from_its_label():
 )
 def test_hard_negatives(text):
     assert detect(text) == []
+
+
+@pytest.mark.parametrize(("text", "column", "number"), [
+    ("13602452847.0", "sjhm", "13602452847"),
+    ("电话13602452847.0", "remark", "13602452847"),
+    (resident("11010519491231002") + ".0", "sfzh", resident("11010519491231002")),
+])  # fmt: skip
+def test_a_number_written_as_a_float_with_its_point_zero_is_found(text, column, number):
+    """pandas writes a column it read as floats with `.0`; the number before it is found."""
+    assert [(f[1], f[2]) for f in found(text, column=column)] == [(number, number)]
+
+
+@pytest.mark.parametrize("text", ["金额13800000000.00元", "金额13800000000.0元", "13800000000.05"])
+def test_an_amount_with_decimals_is_no_number(text):
+    assert found(text) == []
