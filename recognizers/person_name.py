@@ -164,7 +164,7 @@ none is a pinyin syllable, so no Chinese name holds one."""
 ENGLISH_TAIL_BYTES = 48
 """How far past a name after an English label its capitalized words are read for `ENGLISH_NOT_NAME_WORDS`
 (the label's pattern takes three words at most: `… Computer` of `… Computer Systems Co., Ltd.`)."""
-_DOTS = "·•・．."
+_DOTS = "·•・．.‧∙･"
 UNBROKEN_PIECES = ("阿不都",)
 """Pieces of Uyghur names that hold stop characters (`阿不都拉`, `阿不都热合曼`): no end of a name."""
 _KEY_VALUE = f"[\"']?{SPACE}*[:：=]?{SPACE}*[\"']?{SPACE}*"
@@ -288,7 +288,8 @@ def _patterns() -> dict[str, str]:
                        f"|[A-Z][a-z]{{0,11}} {romanized_title})(?:$|[^A-Za-z])",
         "pinyin_name": f"^{SPACE}*(?P<name>(?i:{_SYLLABLE}{{1,2}}(?: {_SYLLABLE}{{1,2}}){{1,2}})){SPACE}*$",
         # Whole values of a name column.
-        "han_value": f"^\\s*{han}(?:[ \u3000]?{han}){{0,5}}\\s*$",  # `张 伟`: characters spaced out
+        # `张 伟`, `周  涛`, `王\t芳`: characters spaced out, as fixed-width exports pad a short name.
+        "han_value": f"^\\s*{han}(?:[ \t\u3000]{{0,3}}{han}){{0,5}}\\s*$",
         "dotted_value": f"^\\s*{han}{{1,10}}(?:\\s*{dot}\\s*{han}{{1,10}})+\\s*$",
         "pinyin_value": r"^\s*[A-Za-z]{1,10}(?:[ ,.\-]{1,2}[A-Za-z]{1,10}){1,3}\s*$",
         "strict_value": f"^\\s*{surname}{han}{{1,2}}\\s*$",

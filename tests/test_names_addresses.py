@@ -496,3 +496,11 @@ def test_an_address_masked_after_its_divisions_passes_verify(tmp_path: Path) -> 
     assert summary.status == "ok", summary
     cells = " ".join(v for c in pq.read_table(tmp_path / "out").columns for v in c.to_pylist())
     assert not any(road in cells for road in ("建设路", "科技园路", "幸福街"))
+
+
+@pytest.mark.parametrize(("text", "column"), [
+    ("周  涛", "姓名"), ("王\t芳", "xm"), ("李\u3000\u3000强", "contact_name"),  # padded to a fixed width
+    ("热依拉‧阿布拉", "姓名"), ("阿依古丽∙买买提", "name"),  # other middle dots
+])  # fmt: skip
+def test_names_padded_or_dotted_otherwise_are_names_in_a_name_column(text: str, column: str) -> None:
+    assert _found(text, "CN_PERSON_NAME", column=column) == [text]
