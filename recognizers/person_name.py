@@ -95,7 +95,7 @@ STRONG_LABELS = (
 """Words after which a surname and given name are a person's name."""
 WEAK_LABELS = (
     "客户", "用户", "会员", "学员", "员工", "业务员", "催收员", "坐席", "代", "找", "致电", "联系", "请",
-    "为", "与", "由", "给", "根据", "称", "认识", "通知",
+    "为", "与", "由", "给", "根据", "称", "认识", "通知", "我叫", "我是", "转账",
 )  # fmt: skip
 """Words often followed by a name, as often by an ordinary word (`客户马上还款`): an ordinary word after
 them is not a name."""
@@ -167,7 +167,10 @@ ENGLISH_TAIL_BYTES = 48
 _DOTS = "·•・．.‧∙･"
 UNBROKEN_PIECES = ("阿不都",)
 """Pieces of Uyghur names that hold stop characters (`阿不都拉`, `阿不都热合曼`): no end of a name."""
-_KEY_VALUE = f"[\"']?{SPACE}*[:：=]?{SPACE}*[\"']?{SPACE}*"
+_KEY_VALUE = f"[\"']?{SPACE}*[:：=>]?{SPACE}*[\"']?{SPACE}*"
+_LABEL_END = f"[:：=\\]】>\\-{SPACE_CHARS}]"
+"""What stands between a label and its name, at most two of them: `姓名：`, `姓名=`, `[姓名]`, `【姓名】`,
+`<姓名>`, `转账-`."""
 """Between an English label and its value: `Name: `, `name = `, `"name": "` in JSON."""
 _SYLLABLE = ("(?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|"
              "ai|ei|ao|ou|an|en|in|un|ia|ie|iu|ua|uo|ui|ue|er|a|o|e|i|u|v))")
@@ -261,9 +264,8 @@ def _patterns() -> dict[str, str]:
     return {
         "opening": opening,  # what a Han name in free text starts with
         # In free text: a label, then the surname and up to three more Han characters.
-        "labelled": f"{strong}[:：{SPACE_CHARS}]{{0,2}}(?P<name>{opening}{han}{{0,2}})",
-        "weakly_labelled": f"{alternation(WEAK_LABELS)}[:：{SPACE_CHARS}]{{0,2}}"
-                           f"(?P<name>{opening}{han}{{0,2}})",
+        "labelled": f"{strong}{_LABEL_END}{{0,2}}(?P<name>{opening}{han}{{0,2}})",
+        "weakly_labelled": f"{alternation(WEAK_LABELS)}{_LABEL_END}{{0,2}}(?P<name>{opening}{han}{{0,2}})",
         "titled": f"{name}{alternation(TITLES)}",
         "followed": f"{name}(?:收{ends}|家住|的{strong}|[（(]{strong}[）)])",
         # A field of its own: at the start of a value, or between delimiters (`…,张三,…`).

@@ -504,3 +504,14 @@ def test_an_address_masked_after_its_divisions_passes_verify(tmp_path: Path) -> 
 ])  # fmt: skip
 def test_names_padded_or_dotted_otherwise_are_names_in_a_name_column(text: str, column: str) -> None:
     assert _found(text, "CN_PERSON_NAME", column=column) == [text]
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("姓名=张宁", ["张宁"]), ("[姓名]张宁", ["张宁"]), ("【收款人】王芳", ["王芳"]),
+    ("<name>王明</name>", ["王明"]), ("<姓名>王明</姓名>", ["王明"]), ("我叫常平", ["常平"]),
+    ("我是张宁", ["张宁"]), ("支付宝转账-王明", ["王明"]),
+    ("我是客户本人", []), ("转账成功", []), ("转账金额500", []), ("我叫他马上还款", []),
+])  # fmt: skip
+def test_labels_written_as_keys_brackets_or_tags_and_self_introductions_cue_names(text: str, names: list[str]
+                                                                                  ) -> None:
+    assert _found(text, "CN_PERSON_NAME", column="remark") == names
