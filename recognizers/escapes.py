@@ -6,8 +6,9 @@ written text sees it. Such text is decoded, searched as read, and each finding i
 that write it: a mask then hides them whole, and a token or a fake is that of the name as read.
 
 `read` decodes a batch in bulk, on its UTF-8 bytes: JSON strings (a JSON reader's escapes), or free text
-where both kinds of escapes occur (a log line quoting JSON, a callback URL). Its `Reading` places a span
-of the text as read on the text as written. `escaped_views` picks the values of a batch that hold an
+where both kinds of escapes occur (a log line quoting JSON, a callback URL), and HTML's character
+references by number (`&#29579;`, as web forms write what they take) in either. Its `Reading` places a
+span of the text as read on the text as written. `escaped_views` picks the values of a batch that hold an
 escaped character beyond ASCII: the engine finds numbers in them as read (the words around a number may
 be escaped), and `found_in_views` runs a text entity's finder on them as read.
 """
@@ -25,14 +26,20 @@ from recognizers.patterns import TextFound, matches, spans
 
 _JSON_ESCAPE = r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\."
 """An escape of a JSON string: a surrogate pair, one UTF-16 unit, or one character after a backslash."""
-_TEXT_ESCAPE = f"{_JSON_ESCAPE}|(?:%[0-9A-Fa-f]{{2}})+"
-"""An escape in free text: a JSON one, or a run of percent-encoded bytes."""
+_REFERENCE = "&#[0-9]{1,7};|&#[xX][0-9a-fA-F]{1,6};"
+"""An HTML character reference by number (`&#29579;`, `&#x738b;`), as web forms write what they take."""
+_ESCAPE = f"{_JSON_ESCAPE}|{_REFERENCE}"
+_TEXT_ESCAPE = f"{_ESCAPE}|(?:%[0-9A-Fa-f]{{2}})+"
+"""An escape in free text: a JSON one, a character reference, or a run of percent-encoded bytes."""
 PERCENT_ESCAPED = "%[c-fC-F][0-9a-fA-F]%[89abAB][0-9a-fA-F]"
 """What a value holds when a character beyond ASCII is written in it as a URL's percent-encoded UTF-8
 bytes (RE2)."""
-ESCAPED_TEXT = f"\\\\u[0-9a-fA-F]{{4}}|{PERCENT_ESCAPED}"
-"""What a value holds when a character is written in it as a JSON escape or percent-encoded (RE2: the
-values searched as read)."""
+REFERENCED = "&#[0-9]{2,7};|&#[xX][0-9a-fA-F]{2,6};"
+"""What a value holds when a character beyond ASCII, or a digit, is written in it as a character
+reference (RE2)."""
+ESCAPED_TEXT = f"\\\\u[0-9a-fA-F]{{4}}|{PERCENT_ESCAPED}|{REFERENCED}"
+"""What a value holds when a character is written in it as a JSON escape, percent-encoded or as a
+character reference (RE2: the values searched as read)."""
 Finder = Callable[[pa.Array, "str | None"], TextFound]
 
 _HEX = np.full(256, 255, dtype=np.int64)
@@ -91,21 +98,24 @@ class Reading:
 
 
 def read(written: pa.Array, percent: bool | np.ndarray) -> Reading:
-    """`written` as read: JSON escapes, and in the values `percent` says (all of them, or one flag each)
-    percent-encoded UTF-8 too, as in a URL. An escape no reader reads stands for itself: `\\x`, `\\u`
-    without four hex digits, half a surrogate pair, percent-encoded bytes that are no UTF-8."""
+    """`written` as read: JSON escapes and character references, and in the values `percent` says (all
+    of them, or one flag each) percent-encoded UTF-8 too, as in a URL. An escape no reader reads stands
+    for itself: `\\x`, `\\u` without four hex digits, half a surrogate pair, percent-encoded bytes that
+    are no UTF-8, a reference to no character."""
     data, offsets = utf8_buffer(written)
     percent = np.broadcast_to(percent, len(written))
-    row, start, end, _ = spans(written, _TEXT_ESCAPE if percent.any() else _JSON_ESCAPE)
-    # A run of percent-encoded bytes holds no backslash: where it is not read, it stands for itself.
-    is_percent = data[offsets[row] + start] == ord("%")
-    kept = ~is_percent | percent[row]
-    row, is_percent = row[kept], is_percent[kept]
+    row, start, end, _ = spans(written, _TEXT_ESCAPE if percent.any() else _ESCAPE)
+    # A run of percent-encoded bytes holds no backslash or ampersand: where it is not read, it stands
+    # for itself.
+    first = data[offsets[row] + start]
+    kept = (first != ord("%")) | percent[row]
+    row, first = row[kept], first[kept]
     start, end = offsets[row] + start[kept], offsets[row] + end[kept]
-    pieces = [_json_pieces(data, start[~is_percent], end[~is_percent]),
-              _percent_pieces(data, start[is_percent], end[is_percent])]
-    at, size, text, length = (np.concatenate([p[k] for p in pieces]) for k in range(4))
-    if is_percent.any() and not is_percent.all():
+    kinds = [(first == ord(mark), pieces) for mark, pieces in
+             (("\\", _json_pieces), ("&", _reference_pieces), ("%", _percent_pieces))]
+    parts = [pieces(data, start[chosen], end[chosen]) for chosen, pieces in kinds]
+    at, size, text, length = (np.concatenate([p[k] for p in parts]) for k in range(4))
+    if sum(chosen.any() for chosen, _ in kinds) > 1:
         order = np.argsort(at, kind="stable")
         at, size, text, length = at[order], size[order], text[order], length[order]
     # A piece is never read longer than it is written: its text is written over its first bytes, and the
@@ -160,6 +170,21 @@ def _json_pieces(data: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[
     reads = np.where(simple, code > 0, ~(unit & (code >= 0xD800) & (code <= 0xDFFF)))
     text, length = _utf8(code[reads])
     return start[reads], size[reads], text, length
+
+
+def _reference_pieces(data: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The character references at [`start`, `end`) (`&#29579;`, `&#x738b;`) that name a character, as
+    pieces."""
+    hexadecimal = np.isin(data[start + 2], (ord("x"), ord("X")))
+    digits = start + 2 + hexadecimal
+    base = np.where(hexadecimal, 16, 10)
+    code = np.zeros(len(start), dtype=np.int64)
+    for k in range(7):  # the digits before the `;`
+        live = digits + k < end - 1
+        code = np.where(live, code * base + _HEX[data[np.minimum(digits + k, len(data) - 1)]], code)
+    reads = (code > 0) & (code <= 0x10FFFF) & ~((code >= 0xD800) & (code <= 0xDFFF))
+    text, length = _utf8(code[reads])
+    return start[reads], (end - start)[reads], text, length
 
 
 def _percent_pieces(data: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, ...]:

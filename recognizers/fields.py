@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from recognizers.arrays import gather, utf8_buffer
 from recognizers.context import column_supports
-from recognizers.escapes import PERCENT_ESCAPED, Finder, Reading, read
+from recognizers.escapes import PERCENT_ESCAPED, REFERENCED, Finder, Reading, read
 from recognizers.patterns import TextFound, matches, together
 
 _STRING = '"(?:[^"\\\\]|\\\\.)*"'
@@ -59,11 +59,12 @@ class Strings:
 
     @classmethod
     def of(cls, written: pa.Array, backslash: np.ndarray) -> Strings:
-        """The strings `written` as read: JSON escapes in those holding a `backslash`, and the
-        percent-encoded text of a URL (`PERCENT_ESCAPED`) as the URL's reader reads it."""
+        """The strings `written` as read: JSON escapes in those holding a `backslash`, character
+        references, and the percent-encoded text of a URL (`PERCENT_ESCAPED`) as the URL's reader reads
+        it."""
         index = np.full(len(written), -1, dtype=np.int64)
         percent = matches(written, PERCENT_ESCAPED)
-        escaped = backslash | percent
+        escaped = backslash | percent | matches(written, REFERENCED)
         if not escaped.any():
             return cls(written, None, index)
         at = np.flatnonzero(escaped)

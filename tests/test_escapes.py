@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import random
 import re
@@ -23,8 +24,8 @@ ADDRESS = "无锡市梁溪区中山路151号枫林国际E座3301"
 
 
 def _read(written: str) -> str:
-    """What a reader of the JSON or the URL sees in a span."""
-    return urllib.parse.unquote(json.loads(f'"{written}"') if "\\" in written else written)
+    """What a reader of the JSON, the URL or the web page sees in a span."""
+    return html.unescape(urllib.parse.unquote(json.loads(f'"{written}"') if "\\" in written else written))
 
 
 def _found(text: str) -> list[tuple[str, str]]:
@@ -45,6 +46,9 @@ def _found(text: str) -> list[tuple[str, str]]:
     # A document with a URL in a field is still read field by field: its name key names a name whole.
     ('[{"name": "陈姐", "avatar": "/img/' + urllib.parse.quote("头像") + '.png"}, {"name": "老王"}]',
      [("CN_PERSON_NAME", "陈姐"), ("CN_PERSON_NAME", "老王")]),
+    # Character references, as web forms write what they take.
+    ("客户&#x9648;&#x5efa;&#x56fd;来电，电话&#49;&#51;&#57;" + "".join(f"&#{ord(c)};" for c in "12345678"),
+     [("CN_PERSON_NAME", "陈建国"), ("CN_PHONE", "13912345678")]),
     # A percent sign that escapes nothing, or bytes that are no UTF-8: the text as written.
     ("利率5%以上，客户王强%A5%ZZ已还款", [("CN_PERSON_NAME", "王强")]),
 ])
@@ -63,15 +67,18 @@ def test_a_span_read_is_placed_on_the_escapes_that_write_it() -> None:
 
 
 _ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\."
-                     r"|(?:%[0-9A-Fa-f]{2})+")
+                     r"|&#[0-9]{1,7};|&#[xX][0-9a-fA-F]{1,6};|(?:%[0-9A-Fa-f]{2})+")
 
 
 def _reference(written: str) -> str:
-    """Free text as read, one escape at a time, by Python's JSON and UTF-8 decoders: an escape they do not
-    read stands for itself."""
+    """Free text as read, one escape at a time, by Python's JSON and UTF-8 decoders and `int` (a character
+    reference): an escape they do not read stands for itself."""
     def one(match: re.Match[str]) -> str:
         escape = match.group()
         try:
+            if escape[0] == "&":
+                code = int(escape[3:-1], 16) if escape[2] in "xX" else int(escape[2:-1])
+                return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else escape
             if escape[0] == "%":
                 return bytes.fromhex(escape.replace("%", "")).decode()
             text = json.loads(f'"{escape}"')
@@ -83,16 +90,17 @@ def _reference(written: str) -> str:
 
 
 def _random_texts(count: int, seed: int) -> list[str]:
-    """Text mixing plain characters, JSON escapes (surrogate pairs included), percent-encoded UTF-8 and
-    escapes nobody reads: half a surrogate pair, `\\x`, `\\u` without four hex digits, bytes that are no
-    UTF-8, a lone `%` or backslash."""
+    """Text mixing plain characters, JSON escapes (surrogate pairs included), percent-encoded UTF-8,
+    character references and escapes nobody reads: half a surrogate pair, `\\x`, `\\u` without four hex
+    digits, bytes that are no UTF-8, a reference to no character, a lone `%`, `&#` or backslash."""
     rng = random.Random(seed)
     characters = "张伟欧阳a1 %\\u\"😀é\n"
     broken = ["\\ud83d", "\\ude00x", "\\x", "\\u12", "\\users", "%E9%99", "%ZZ", "%C0%80", "%ED%A0%80",
-              "%F4%90%80%80", "%80", "%", "\\"]
+              "%F4%90%80%80", "%80", "%", "\\", "&#0;", "&#xD800;", "&#99999999;", "&#;", "&#x;", "&amp;",
+              "&#"]
 
     def piece() -> str:
-        kind = rng.randrange(4)
+        kind = rng.randrange(5)
         text = "".join(rng.choice(characters) for _ in range(rng.randint(1, 4)))
         if kind == 0:
             return text
@@ -100,6 +108,8 @@ def _random_texts(count: int, seed: int) -> list[str]:
             return json.dumps(text)[1:-1]
         if kind == 2:
             return urllib.parse.quote(text)
+        if kind == 3:
+            return "".join(f"&#{ord(c)};" if rng.random() < 0.5 else f"&#x{ord(c):X};" for c in text)
         return rng.choice(broken)
 
     return ["".join(piece() for _ in range(rng.randint(0, 8))) for _ in range(count)]
