@@ -293,7 +293,9 @@ def _patterns() -> dict[str, str]:
         # `张 伟`, `周  涛`, `王\t芳`: characters spaced out, as fixed-width exports pad a short name.
         "han_value": f"^\\s*{han}(?:[ \t\u3000]{{0,3}}{han}){{0,5}}\\s*$",
         "dotted_value": f"^\\s*{han}{{1,10}}(?:\\s*{dot}\\s*{han}{{1,10}})+\\s*$",
-        "pinyin_value": r"^\s*[A-Za-z]{1,10}(?:[ ,.\-]{1,2}[A-Za-z]{1,10}){1,3}\s*$",
+        # `Zhang Wei`, `XIA,SONG`, `ZHANG/WEI` (as an airline writes it), `WangFang` (written together).
+        "pinyin_value": r"^\s*(?:[A-Za-z]{1,10}(?:[ ,.\-/]{1,2}[A-Za-z]{1,10}){1,3}"
+                        r"|[A-Z][a-z]{1,5}(?:[A-Z][a-z]{1,5}){1,2})\s*$",
         "strict_value": f"^\\s*{surname}{han}{{1,2}}\\s*$",
     }
 
@@ -737,7 +739,7 @@ def normalize(names: pa.Array) -> pa.Array:
     for dot in _DOTS:
         if dot != "·":
             han = pc.replace_substring(han, dot, "·")
-    pinyin = pc.utf8_trim(pc.replace_substring_regex(pc.utf8_upper(names), "[ \t\n\r\f,.\\-]+", " "), " ")
+    pinyin = pc.utf8_trim(pc.replace_substring_regex(pc.utf8_upper(names), "[ \t\n\r\f,./\\-]+", " "), " ")
     return pc.if_else(pc.string_is_ascii(names), pinyin, han)
 
 

@@ -515,3 +515,19 @@ def test_names_padded_or_dotted_otherwise_are_names_in_a_name_column(text: str, 
 def test_labels_written_as_keys_brackets_or_tags_and_self_introductions_cue_names(text: str, names: list[str]
                                                                                   ) -> None:
     assert _found(text, "CN_PERSON_NAME", column="remark") == names
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("ZHANG/WEI", True), ("WangFang", True), ("WangXiaoMing", True), ("iPhone", False), ("N/A", False),
+])  # fmt: skip
+def test_pinyin_names_written_with_a_slash_or_together_are_names_in_a_name_column(text: str, found: bool
+                                                                                  ) -> None:
+    assert _found(text, "CN_PERSON_NAME", column="xm") == ([text] if found else [])
+
+
+def test_a_pinyin_name_written_with_a_slash_gets_the_token_of_the_name_written_with_a_space(
+        keyring: Keyring) -> None:
+    tokenize = build_action("tokenize", {}, keyring)
+    found = engine.find(pa.array(["ZHANG/WEI", "Zhang Wei"]), column="xm")
+    tokens = tokenize.replace_many("CN_PERSON_NAME", pa.array(["ZHANG/WEI", "Zhang Wei"]), found.value)
+    assert len(found) == 2 and tokens[0] == tokens[1]
