@@ -49,6 +49,7 @@ from recognizers.known import KnownValues
 from recognizers.layouts import Layout
 from recognizers.patterns import TextFound, first_by_priority, matches, moved, together, whole_spans
 from recognizers.registry import REGISTRY, EntitySpec, column_context
+from recognizers.scripts import simplified
 from recognizers.text import FOLDS, IGNORABLE, SPOKEN_NUMBER, fold, spell_out, translate
 
 MIN_RUN_DIGITS = 8
@@ -423,14 +424,35 @@ def find(values: pa.Array, entities: Iterable[str] | None = None, column: str | 
     is asked for, so asking for cards alone never reports an ID as a card. With `known`, a candidate
     below the threshold whose value the run reported elsewhere is reported (validated, with context),
     and the candidates left below it are noted there."""
-    values = values.cast(pa.string()) if values.type != pa.string() else values
+    written = values.cast(pa.string()) if values.type != pa.string() else values
+    values, traditional = simplified(written)
     wanted = np.isin(_ENTITY_NAMES, list(REGISTRY if entities is None else entities))
     views = escaped_views(values)
     numbers = (_numbers(values, wanted, column, threshold, known) if views is None
                else _numbers_as_read(values, views, wanted, column, threshold, known))
     if not wanted[_TEXT].any():
         return numbers
-    return _with_text(values, numbers, wanted, column, threshold, views)
+    found = _with_text(values, numbers, wanted, column, threshold, views)
+    return _valued_as_written(found, written, traditional) if len(traditional) else found
+
+
+def _valued_as_written(found: Found, written: pa.Array, rows: np.ndarray) -> Found:
+    """`found` with the names and addresses in `rows` (values written with traditional characters)
+    valued as written: `recognizers.scripts` only lets the finders read them."""
+    chosen = np.flatnonzero(_TEXT[_RANK_OF_SORTED[np.searchsorted(_ENTITY_NAMES_SORTED, found.entity)]]
+                            & np.isin(found.row, rows))
+    if not len(chosen):
+        return found
+    data, offsets = utf8_buffer(written)
+    start, end = found.start[chosen], found.end[chosen]
+    texts = gather(data, offsets[found.row[chosen]] + start, end - start)
+    value = texts
+    for name in np.unique(found.entity[chosen]).tolist():
+        value = pc.if_else(pa.array(found.entity[chosen] == name), REGISTRY[name].normalize(texts), value)
+    position = np.arange(len(found))
+    position[chosen] = len(found) + np.arange(len(chosen))
+    values = pa.concat_arrays([found.value.cast(pa.string()), value.cast(pa.string())])
+    return dataclasses.replace(found, value=values.take(pa.array(position)))
 
 
 def _numbers_as_read(values: pa.Array, views: Views, wanted: np.ndarray, column: str | None,

@@ -69,7 +69,7 @@ def code_points_of(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return points, np.arange(len(points)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
 
 
-def _package_file(package: str, *parts: str) -> Path:
+def package_file(package: str, *parts: str) -> Path:
     """A data file installed with `package`, found without importing the package: importing jieba or
     ngender loads their own models (a quarter of a second), and only their files are read here."""
     spec = importlib.util.find_spec(package)
@@ -82,7 +82,7 @@ def _package_file(package: str, *parts: str) -> Path:
 def dictionary() -> Dictionary:
     """jieba's dictionary (`word frequency tag` lines), read once from the installed package by Arrow."""
     columns = {"word": pa.string(), "frequency": pa.int64(), "tag": pa.string()}
-    with _package_file("jieba", "dict.txt").open("rb") as lines:
+    with package_file("jieba", "dict.txt").open("rb") as lines:
         table = csv.read_csv(lines, read_options=csv.ReadOptions(column_names=list(columns)),
                              parse_options=csv.ParseOptions(delimiter=" ", quote_char=False),
                              convert_options=csv.ConvertOptions(column_types=columns))
@@ -118,7 +118,7 @@ def _log_shares(points: Sequence[int] | np.ndarray, weights: Sequence[float] | n
 
 @functools.cache
 def _emissions() -> dict[tuple[str, str], dict[str, float]]:
-    with _package_file("jieba", "posseg", "prob_emit.p").open("rb") as model:
+    with package_file("jieba", "posseg", "prob_emit.p").open("rb") as model:
         return pickle.load(model)  # jieba's own model file, loaded as jieba loads it
 
 
@@ -136,7 +136,7 @@ def _emitted(*states: tuple[str, str]) -> tuple[list[int], list[float]]:
 
 def _given_counts() -> tuple[np.ndarray, np.ndarray]:
     """ngender's count of each character in given names (`char,male,female`), men's and women's added."""
-    with _package_file("ngender", "charfreq.csv").open("rb") as rows:
+    with package_file("ngender", "charfreq.csv").open("rb") as rows:
         table = csv.read_csv(rows, convert_options=csv.ConvertOptions(
             column_types={"char": pa.string(), "male": pa.float64(), "female": pa.float64()}))
     single = pc.equal(pc.utf8_length(table.column("char")), 1)

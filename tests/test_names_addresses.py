@@ -531,3 +531,20 @@ def test_a_pinyin_name_written_with_a_slash_gets_the_token_of_the_name_written_w
     found = engine.find(pa.array(["ZHANG/WEI", "Zhang Wei"]), column="xm")
     tokens = tokenize.replace_many("CN_PERSON_NAME", pa.array(["ZHANG/WEI", "Zhang Wei"]), found.value)
     assert len(found) == 2 and tokens[0] == tokens[1]
+
+
+@pytest.mark.parametrize(("text", "column", "expected"), [
+    ("客戶陳建國來電", "remark", [("CN_PERSON_NAME", "陳建國")]),
+    ("聯繫人：盧濤，電話13812345678", "remark", [("CN_PERSON_NAME", "盧濤"), ("CN_PHONE", "13812345678")]),
+    ("轉賬給張偉", None, [("CN_PERSON_NAME", "張偉")]),
+    ("地址：廣東省深圳市南山區科技園路1號", None, [("CN_ADDRESS", "廣東省深圳市南山區科技園路1號")]),
+])  # fmt: skip
+def test_names_and_addresses_in_traditional_characters_are_found(text: str, column: str | None,
+                                                                 expected: list[tuple[str, str]]) -> None:
+    assert [(f.entity, text[f.start : f.end]) for f in detect(text, column=column)] == expected
+
+
+def test_a_name_in_traditional_characters_keeps_the_value_it_is_written_with() -> None:
+    """Its token and fake stay what they were before traditional characters were read (乾 is no 干)."""
+    found = engine.find(pa.array(["陳大文", "客戶陳建國來電", "借款人张乾"]), None, "remark")
+    assert found.value.to_pylist() == ["陳大文", "陳建國", "张乾"]
