@@ -439,19 +439,15 @@ def find(values: pa.Array, entities: Iterable[str] | None = None, column: str | 
 def _valued_as_written(found: Found, written: pa.Array, rows: np.ndarray) -> Found:
     """`found` with the names and addresses in `rows` (values written with traditional characters)
     valued as written: `recognizers.scripts` only lets the finders read them."""
-    chosen = np.flatnonzero(_TEXT[_RANK_OF_SORTED[np.searchsorted(_ENTITY_NAMES_SORTED, found.entity)]]
-                            & np.isin(found.row, rows))
+    chosen = np.flatnonzero(_TEXT[_ranks(found.entity)] & np.isin(found.row, rows))
     if not len(chosen):
         return found
     data, offsets = utf8_buffer(written)
     start, end = found.start[chosen], found.end[chosen]
     texts = gather(data, offsets[found.row[chosen]] + start, end - start)
-    value = texts
-    for name in np.unique(found.entity[chosen]).tolist():
-        value = pc.if_else(pa.array(found.entity[chosen] == name), REGISTRY[name].normalize(texts), value)
     position = np.arange(len(found))
     position[chosen] = len(found) + np.arange(len(chosen))
-    values = pa.concat_arrays([found.value.cast(pa.string()), value.cast(pa.string())])
+    values = pa.concat_arrays([found.value.cast(pa.string()), _normalized(found.entity[chosen], texts)])
     return dataclasses.replace(found, value=values.take(pa.array(position)))
 
 
@@ -563,12 +559,12 @@ def _with_text(values: pa.Array, numbers: Found, wanted: np.ndarray, column: str
             _whole(values, offsets, row, offsets[row] + start, offsets[row] + end),
         ))
     found = _concat(parts)
-    rank = _RANK_OF_SORTED[np.searchsorted(_ENTITY_NAMES_SORTED, found.entity)]
+    rank = _ranks(found.entity)
     keep = first_by_priority(found.row, found.start, found.end, _priority(rank))
     cut = _cut(values, offsets, found, keep, _TEXT[rank])
     if len(cut):  # pieces of different findings may overlap each other: the same rule settles them
         found = _concat([found.take(keep), cut])
-        rank = _RANK_OF_SORTED[np.searchsorted(_ENTITY_NAMES_SORTED, found.entity)]
+        rank = _ranks(found.entity)
         keep = first_by_priority(found.row, found.start, found.end, _priority(rank))
     keep = keep[wanted[rank[keep]]]
     return found.take(keep[np.lexsort((found.start[keep], found.row[keep]))])
@@ -614,15 +610,23 @@ def _cut(values: pa.Array, offsets: np.ndarray, found: Found, keep: np.ndarray, 
     owner, start, end, texts = owner[held], start[held], end[held], texts.take(pa.array(held))
     if not len(owner):
         return found.take(owner)
-    entity = found.entity[owner]
-    value = texts
-    for name in np.unique(entity).tolist():
-        same = pa.array(entity == name)
-        value = pc.if_else(same, REGISTRY[name].normalize(texts), value)
-    row = found.row[owner]
+    entity, row = found.entity[owner], found.row[owner]
     return Found(row, start, end, entity, found.subtype[owner], found.score[owner], found.validated[owner],
-                 found.context[owner], value, _whole(values, offsets, row, offsets[row] + start,
-                                                     offsets[row] + end))
+                 found.context[owner], _normalized(entity, texts),
+                 _whole(values, offsets, row, offsets[row] + start, offsets[row] + end))
+
+
+def _ranks(entity: np.ndarray) -> np.ndarray:
+    """The registry rank of each entity name."""
+    return _RANK_OF_SORTED[np.searchsorted(_ENTITY_NAMES_SORTED, entity)]
+
+
+def _normalized(entity: np.ndarray, texts: pa.Array) -> pa.Array:
+    """The value of each written span of a text `entity`, as its module normalizes it."""
+    value = texts.cast(pa.string())
+    for name in np.unique(entity).tolist():
+        value = pc.if_else(pa.array(entity == name), REGISTRY[name].normalize(texts), value)
+    return value
 
 
 def _text_found(spec: EntitySpec, values: pa.Array, column: str | None, fields: Members | None,

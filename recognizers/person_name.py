@@ -168,10 +168,10 @@ _DOTS = "·•・．.‧∙･"
 UNBROKEN_PIECES = ("阿不都",)
 """Pieces of Uyghur names that hold stop characters (`阿不都拉`, `阿不都热合曼`): no end of a name."""
 _KEY_VALUE = f"[\"']?{SPACE}*[:：=>]?{SPACE}*[\"']?{SPACE}*"
+"""Between an English label and its value: `Name: `, `name = `, `"name": "` in JSON, `<name>`."""
 _LABEL_END = f"[:：=\\]】>\\-{SPACE_CHARS}]"
 """What stands between a label and its name, at most two of them: `姓名：`, `姓名=`, `[姓名]`, `【姓名】`,
 `<姓名>`, `转账-`."""
-"""Between an English label and its value: `Name: `, `name = `, `"name": "` in JSON."""
 _SYLLABLE = ("(?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|"
              "ai|ei|ao|ou|an|en|in|un|ia|ie|iu|ua|uo|ui|ue|er|a|o|e|i|u|v))")
 """A Mandarin syllable in pinyin without tones: a whole value of two or three such words is a name."""

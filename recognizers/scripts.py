@@ -4,8 +4,8 @@ Customers in Hong Kong, Macau and Taiwan, and systems that keep what they were g
 addresses in traditional characters: `客戶陳建國`, `聯繫人：盧濤`. The surnames, labels and divisions
 the finders know are simplified. `simplified` rewrites a batch's traditional characters as their
 simplified forms, from OpenCC's character table (Apache-2.0, read from the installed
-opencc-python-reimplemented package, which is never imported). Only characters that are never
-simplified ones themselves are rewritten, and only where both forms take three bytes in UTF-8: the
+opencc-python-reimplemented package, which is never imported). Only characters the table does not
+list as simplified ones are rewritten, and only where both forms take three bytes in UTF-8: the
 rewritten text keeps every byte offset, so a span found in it is the span in the text as written. A
 name or an address found there keeps the value it is written with (its token and fake do not change,
 and 乾 and 干 stay two characters).
