@@ -31,6 +31,9 @@ _REFERENCE = "&#[0-9]{1,7};|&#[xX][0-9a-fA-F]{1,6};"
 _ESCAPE = f"{_JSON_ESCAPE}|{_REFERENCE}"
 _TEXT_ESCAPE = f"{_ESCAPE}|(?:%[0-9A-Fa-f]{{2}})+"
 """An escape in free text: a JSON one, a character reference, or a run of percent-encoded bytes."""
+WRITES_CHARACTERS = "\\\\u[0-9a-fA-F]{4}|%[0-9A-Fa-f]{2}|&#[0-9]{1,7};|&#[xX][0-9a-fA-F]{1,6};"
+"""What a span holds where it is written with escapes of characters (RE2): a number found so is read in
+them, not in the digits they are written with."""
 PERCENT_ESCAPED = "%[c-fC-F][0-9a-fA-F]%[89abAB][0-9a-fA-F]"
 """What a value holds when a character beyond ASCII is written in it as a URL's percent-encoded UTF-8
 bytes (RE2)."""

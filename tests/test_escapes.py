@@ -167,3 +167,18 @@ def test_a_mask_hides_the_escapes_whole(tmp_path: Path) -> None:
                                    .split("?")[1])
     assert set(masked["name"][0]) == {"*"} and masked["note"][0].startswith("联系人")
     assert "王芳" not in masked["note"][0]
+
+
+@pytest.mark.parametrize("written", [
+    "".join(f"&#{ord(c)};" for c in "15879223260"),  # character references
+    "".join(f"\\u{ord(c):04x}" for c in "15879223260"),  # JSON escapes
+])  # fmt: skip
+def test_a_number_written_with_escapes_is_masked_whole(written: str, tmp_path: Path) -> None:
+    """The digits an escape is written with are not the number's: a mask that kept some of them left the
+    number readable (`…&#50;&#50;&#5*;&#**;&#54;&#48;` read 1587922**60)."""
+    source, output = tmp_path / "in", tmp_path / "out"
+    source.mkdir()
+    pq.write_table(pa.table({"remark": [f"联系人\\u5f20\\u4f1f，电话{written}"]}), source / "part-0.parquet")
+    assert api.run(str(source), str(output), CONFIGS / "default.yaml").status == "ok"
+    masked = pq.read_table(output / "part-0.parquet").column("remark")[0].as_py()
+    assert masked.startswith("联系人") and set(masked.split("电话")[1]) == {"*"}

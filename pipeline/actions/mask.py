@@ -42,7 +42,9 @@ from pydantic import ValidationInfo, field_validator
 from pipeline.actions.base import DECLARED, Action, ActionConfigError, Params, Target, register
 from recognizers import phone, resident_id
 from recognizers.arrays import fixed_width_bytes, strings
+from recognizers.escapes import WRITES_CHARACTERS
 from recognizers.layouts import MaskLayout
+from recognizers.patterns import matches
 from recognizers.registry import REGISTRY, spec
 from recognizers.text import fold
 
@@ -190,7 +192,16 @@ class Mask(Action):
         widths = pc.binary_length(written).to_numpy(zero_copy_only=False)
         lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False)
         chunks, order = [], []
-        for width in np.unique(widths).tolist():
+        # A number written with escapes (`&#49;&#51;…`, `\\u0031…`) is masked whole: the digits it is
+        # written with are not its own.
+        escaped = matches(written, WRITES_CHARACTERS)
+        if escaped.any():
+            rows = np.flatnonzero(escaped)
+            texts = written.take(pa.array(rows)).to_pylist()
+            chunks.append(pa.array([_mask_all(text, char) for text in texts], pa.string()))
+            order.append(rows)
+            widths = np.where(escaped, -1, widths)
+        for width in np.unique(widths[widths >= 0]).tolist():
             rows = np.flatnonzero(widths == width)
             matrix = fixed_width_bytes(written.take(pa.array(rows)), width)
             number_chars = ((matrix >= ord("0")) & (matrix <= ord("9"))) | (matrix | 0x20 == ord("x"))
