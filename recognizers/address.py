@@ -267,8 +267,13 @@ def _compiled_divisions() -> re.Pattern[str]:
 
 
 def _column_values(values: pa.Array) -> TextFound:
-    """Whole values of an address column that hold a street part after their divisions."""
-    shown = division_prefix(values)
+    """Whole values of an address column that hold a street part after their divisions, which may stand
+    after digits and signs (a phone written first: `13812345678 山东省枣庄市峄城区…`)."""
+    rest = pc.replace_substring_regex(values, f"^[^{HAN}]+", "", max_replacements=1)
+    lead = (pc.utf8_length(values).to_numpy(zero_copy_only=False)
+            - pc.utf8_length(rest).to_numpy(zero_copy_only=False))
+    divisions = division_prefix(rest)
+    shown = np.where(divisions > 0, lead + divisions, 0)
     grouped = [np.flatnonzero(shown == count) for count in np.unique(shown).tolist()]
     if not grouped:
         return no_text_found()
