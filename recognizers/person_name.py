@@ -291,8 +291,10 @@ def _patterns() -> dict[str, str]:
         "pinyin_name": f"^{SPACE}*(?P<name>(?i:{_SYLLABLE}{{1,2}}(?: {_SYLLABLE}{{1,2}}){{1,2}})){SPACE}*$",
         # Whole values of a name column.
         # `张 伟`, `周  涛`, `王\t芳`: characters spaced out, as fixed-width exports pad a short name.
-        "han_value": f"^\\s*{han}(?:[ \t\u3000]{{0,3}}{han}){{0,5}}\\s*$",
-        "dotted_value": f"^\\s*{han}{{1,10}}(?:\\s*{dot}\\s*{han}{{1,10}})+\\s*$",
+        # Up to eight characters: a Uyghur name written without its dot (`阿依古丽买买提`) has seven.
+        "han_value": f"^\\s*{han}(?:[ \t\u3000]{{0,3}}{han}){{0,7}}\\s*$",
+        # A name column's minority names may be hyphenated where the dot could not be stored (`扎西-多吉`).
+        "dotted_value": f"^\\s*{han}{{1,10}}(?:\\s*(?:{dot}|-)\\s*{han}{{1,10}})+\\s*$",
         # `Zhang Wei`, `XIA,SONG`, `ZHANG/WEI` (as an airline writes it), `WangFang` (written together).
         "pinyin_value": r"^\s*(?:[A-Za-z]{1,10}(?:[ ,.\-/]{1,2}[A-Za-z]{1,10}){1,3}"
                         r"|[A-Z][a-z]{1,5}(?:[A-Z][a-z]{1,5}){1,2})\s*$",
@@ -736,7 +738,7 @@ def normalize(names: pa.Array) -> pa.Array:
     """The names without spaces, their dots as `·`, and pinyin in upper case with single spaces, so that one
     person written two ways gets one token."""
     han = without_spaces(names)
-    for dot in _DOTS:
+    for dot in _DOTS + "-":  # a hyphen where a name column could not store the dot
         if dot != "·":
             han = pc.replace_substring(han, dot, "·")
     pinyin = pc.utf8_trim(pc.replace_substring_regex(pc.utf8_upper(names), "[ \t\n\r\f,./\\-]+", " "), " ")

@@ -550,3 +550,15 @@ def test_a_name_in_traditional_characters_keeps_the_value_it_is_written_with() -
     """Its token and fake stay what they were before traditional characters were read (乾 is no 干)."""
     found = engine.find(pa.array(["陳大文", "客戶陳建國來電", "借款人张乾"]), None, "remark")
     assert found.value.to_pylist() == ["陳大文", "陳建國", "张乾"]
+
+
+@pytest.mark.parametrize("text", ["阿依古丽买买提", "热依拉-阿布拉", "扎西-多吉"])
+def test_minority_names_without_their_dot_are_names_in_a_name_column(text: str) -> None:
+    assert _found(text, "CN_PERSON_NAME", column="姓名") == [text]
+
+
+def test_a_hyphenated_minority_name_gets_the_token_of_the_dotted_one(keyring: Keyring) -> None:
+    tokenize = build_action("tokenize", {}, keyring)
+    found = engine.find(pa.array(["扎西-多吉", "扎西·多吉"]), column="姓名")
+    tokens = tokenize.replace_many("CN_PERSON_NAME", pa.array(["扎西-多吉", "扎西·多吉"]), found.value)
+    assert len(found) == 2 and tokens[0] == tokens[1]
