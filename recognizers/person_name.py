@@ -297,7 +297,7 @@ def _patterns() -> dict[str, str]:
         "dotted_value": f"^\\s*{han}{{1,10}}(?:\\s*(?:{dot}|-)\\s*{han}{{1,10}})+\\s*$",
         # `Zhang Wei`, `XIA,SONG`, `ZHANG/WEI` (as an airline writes it), `WangFang` (written together).
         "pinyin_value": r"^\s*(?:[A-Za-z]{1,10}(?:[ ,.\-/]{1,2}[A-Za-z]{1,10}){1,3}"
-                        r"|[A-Z][a-z]{1,5}(?:[A-Z][a-z]{1,5}){1,2})\s*$",
+                        r"|[A-Z][a-z]{1,7}(?:[A-Z][a-z]{1,7}){1,2})\s*$",
         "strict_value": f"^\\s*{surname}{han}{{1,2}}\\s*$",
     }
 

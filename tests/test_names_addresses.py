@@ -520,7 +520,8 @@ def test_labels_written_as_keys_brackets_or_tags_and_self_introductions_cue_name
 
 
 @pytest.mark.parametrize(("text", "found"), [
-    ("ZHANG/WEI", True), ("WangFang", True), ("WangXiaoMing", True), ("iPhone", False), ("N/A", False),
+    ("ZHANG/WEI", True), ("WangFang", True), ("WangXiaoMing", True), ("XiuyingLin", True), ("iPhone", False),
+    ("N/A", False),
 ])  # fmt: skip
 def test_pinyin_names_written_with_a_slash_or_together_are_names_in_a_name_column(text: str, found: bool
                                                                                   ) -> None:
