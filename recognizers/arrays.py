@@ -88,6 +88,14 @@ def _ascending(values: np.ndarray) -> bool:
     return bool(np.all(values[1:] >= values[:-1]))
 
 
+def replaced(values: pa.Array, rows: np.ndarray, new: pa.Array) -> pa.Array:
+    """`values` with the values at `rows` (distinct positions, in the order of `new`) replaced by `new`,
+    in one `take`."""
+    position = np.arange(len(values))
+    position[rows] = len(values) + np.arange(len(rows))
+    return pa.concat_arrays([values.cast(new.type), new]).take(pa.array(position))
+
+
 def byte_offsets(values: pa.Array, row: np.ndarray, char: np.ndarray) -> np.ndarray:
     """The byte offset of character `char` of value `row` of `values` (`char` at most the value's length)."""
     data, offsets = utf8_buffer(values)

@@ -40,7 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recognizers.arrays import byte_offsets, gather, utf8_buffer
+from recognizers.arrays import byte_offsets, gather, replaced, utf8_buffer
 from recognizers.context import DEFAULT_THRESHOLD, LABEL_GAP, NEGATIVE_WORDS, WINDOW, Context, score_table
 from recognizers.escapes import Views, escaped_views, found_in_views
 from recognizers.fields import Members, found_in_fields, members
@@ -226,9 +226,7 @@ def _fold_values(values: pa.Array) -> tuple[pa.Array, _Folding | None]:
             texts[k] = shadow.text
             maps[int(flagged[k])] = (shadow.original, shadow.text, shadow.origin)
         folded = pa.array(texts, pa.string())
-    source = np.arange(len(values))
-    source[flagged] = len(values) + np.arange(len(flagged))
-    whole = pa.concat_arrays([values, folded]).take(pa.array(source))
+    whole = replaced(values, flagged, folded)
     kept = ~np.isin(np.arange(len(flagged)), dropping)
     mask = pa.array(kept)
     return whole, _Folding(flagged[kept], original.filter(mask), folded.filter(mask), maps)
@@ -445,10 +443,8 @@ def _valued_as_written(found: Found, written: pa.Array, rows: np.ndarray) -> Fou
     data, offsets = utf8_buffer(written)
     start, end = found.start[chosen], found.end[chosen]
     texts = gather(data, offsets[found.row[chosen]] + start, end - start)
-    position = np.arange(len(found))
-    position[chosen] = len(found) + np.arange(len(chosen))
-    values = pa.concat_arrays([found.value.cast(pa.string()), _normalized(found.entity[chosen], texts)])
-    return dataclasses.replace(found, value=values.take(pa.array(position)))
+    value = replaced(found.value, chosen, _normalized(found.entity[chosen], texts))
+    return dataclasses.replace(found, value=value)
 
 
 def _numbers_as_read(values: pa.Array, views: Views, wanted: np.ndarray, column: str | None,

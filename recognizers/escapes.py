@@ -24,14 +24,18 @@ import pyarrow as pa
 from recognizers.arrays import utf8_buffer
 from recognizers.patterns import TextFound, matches, spans
 
-_JSON_ESCAPE = r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\."
+_JSON_UNIT = r"\\u[0-9a-fA-F]{4}"
+"""A JSON escape of one UTF-16 unit."""
+_PERCENT_BYTE = "%[0-9A-Fa-f]{2}"
+"""One byte of a URL's percent-encoding."""
+_JSON_ESCAPE = rf"\\u[dD][89abAB][0-9a-fA-F]{{2}}\\u[dD][c-fC-F][0-9a-fA-F]{{2}}|{_JSON_UNIT}|\\."
 """An escape of a JSON string: a surrogate pair, one UTF-16 unit, or one character after a backslash."""
 _REFERENCE = "&#[0-9]{1,7};|&#[xX][0-9a-fA-F]{1,6};"
 """An HTML character reference by number (`&#29579;`, `&#x738b;`), as web forms write what they take."""
 _ESCAPE = f"{_JSON_ESCAPE}|{_REFERENCE}"
-_TEXT_ESCAPE = f"{_ESCAPE}|(?:%[0-9A-Fa-f]{{2}})+"
+_TEXT_ESCAPE = f"{_ESCAPE}|(?:{_PERCENT_BYTE})+"
 """An escape in free text: a JSON one, a character reference, or a run of percent-encoded bytes."""
-WRITES_CHARACTERS = "\\\\u[0-9a-fA-F]{4}|%[0-9A-Fa-f]{2}|&#[0-9]{1,7};|&#[xX][0-9a-fA-F]{1,6};"
+WRITES_CHARACTERS = f"{_JSON_UNIT}|{_PERCENT_BYTE}|{_REFERENCE}"
 """What a span holds where it is written with escapes of characters (RE2): a number found so is read in
 them, not in the digits they are written with."""
 PERCENT_ESCAPED = "%[c-fC-F][0-9a-fA-F]%[89abAB][0-9a-fA-F]"
@@ -40,7 +44,7 @@ bytes (RE2)."""
 REFERENCED = "&#[0-9]{2,7};|&#[xX][0-9a-fA-F]{2,6};"
 """What a value holds when a character beyond ASCII, or a digit, is written in it as a character
 reference (RE2)."""
-ESCAPED_TEXT = f"\\\\u[0-9a-fA-F]{{4}}|{PERCENT_ESCAPED}|{REFERENCED}"
+ESCAPED_TEXT = f"{_JSON_UNIT}|{PERCENT_ESCAPED}|{REFERENCED}"
 """What a value holds when a character is written in it as a JSON escape, percent-encoded or as a
 character reference (RE2: the values searched as read)."""
 Finder = Callable[[pa.Array, "str | None"], TextFound]

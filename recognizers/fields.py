@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recognizers.arrays import gather, utf8_buffer
+from recognizers.arrays import gather, replaced, utf8_buffer
 from recognizers.context import column_supports
 from recognizers.escapes import PERCENT_ESCAPED, REFERENCED, Finder, Reading, read
 from recognizers.patterns import TextFound, matches, together
@@ -70,10 +70,7 @@ class Strings:
         at = np.flatnonzero(escaped)
         index[at] = np.arange(len(at))
         reading = read(written.take(pa.array(at)), percent=percent[at])
-        position = np.arange(len(written))
-        position[at] = len(written) + index[at]
-        text = pa.concat_arrays([written.cast(pa.string()), reading.read]).take(pa.array(position))
-        return cls(text, reading, index)
+        return cls(replaced(written, at, reading.read), reading, index)
 
 
 @dataclass(frozen=True)
