@@ -220,6 +220,10 @@ MIN_COLUMN_VALUES = 8
 WEAK_ODDS = -1.0
 """A name after weak evidence (a weak label, a delimiter, a verb after it) needs its characters' mean log
 odds of being a name's (`name_odds`) to reach this: `由于长江` is no name after `由`."""
+WORD_START_ODDS = 2.0
+"""The mean log odds of being a name's (`name_odds`) that three characters need after weak evidence when
+the surname and the first given character make a word (`客户黄金凤来电`, `周鹏志，许国琳`): ordinary
+words that start so score below it (`黄金周` 1.7, `余额宝` 0.2), names of common characters above it."""
 STOP_GIVEN_ODDS = -1.0
 """The log odds of being a given name's character (`name_odds`) from which a stop character (`向`, `承`,
 `其`) may start a given name after strong evidence: one that only starts the words after a name (`已`,
@@ -253,7 +257,7 @@ def _patterns() -> dict[str, str]:
     firsts = sorted(set(singles) | {part[0] for part in MINORITY_NAME_PARTS})
     opening = f"(?:{alternation(COMPOUND_SURNAMES)}|[{''.join(firsts)}]){han}"
     name = f"(?P<name>{opening}{han}?)"
-    ends = f"(?:[，,、;；|｜/。（({SPACE_CHARS}]|$)"  # what ends a field
+    ends = f"(?:[，,、;；|｜/。（({SPACE_CHARS}\u3000]|$)"  # what ends a field (an ideographic space too)
     strong = alternation(STRONG_LABELS)
     english = f"(?:^|[^A-Za-z0-9_])(?i:{alternation(ENGLISH_LABELS)}){_KEY_VALUE}"
     dot = "[" + re.escape(_DOTS) + "]"
@@ -682,9 +686,11 @@ def _han_names(chars: np.ndarray, length: np.ndarray, labelled: np.ndarray, foll
     name_odds = odds(chars[:, 0], SURNAME) + odds(first, GIVEN) + np.where(given == 2, odds(second, GIVEN), 0)
     word, start_word = (np.where(strong, member(key, "not_after_strong"), member(key, "words"))
                         for key in (keys_at(chars, 0, size), keys_at(chars, 0, surname + 1)))
-    # A surname and given character that make a word are no name, but after strong evidence where a second
-    # given character follows and the characters are a name's (`联系人王国庆`: 王国 is a word).
-    keep &= ~word & (~start_word | (strong & (given == 2) & (name_odds / 3 >= BARE_ODDS)))
+    # A surname and given character that make a word are no name, but where a second given character
+    # follows and the characters are a name's (`联系人王国庆`: 王国 is a word; `客户黄金凤来电`, after weak
+    # evidence, with `WORD_START_ODDS`).
+    keep &= ~word & (~start_word | ((given == 2)
+                                    & (name_odds / 3 >= np.where(strong, BARE_ODDS, WORD_START_ODDS))))
     keep &= ~relation_or_place(chars, surname, size)
     keep &= strong | ~member(keys_at(chars, 0, size), "places")  # `连云港` alone; `黄平还款` is a memo's name
     keep &= strong | (name_odds / (1 + given) >= WEAK_ODDS)

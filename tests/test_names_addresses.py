@@ -519,6 +519,22 @@ def test_labels_written_as_keys_brackets_or_tags_and_self_introductions_cue_name
     assert _found(text, "CN_PERSON_NAME", column="remark") == names
 
 
+@pytest.mark.parametrize(("text", "names"), [
+    ("客户黄金凤来电", ["黄金凤"]), ("我叫黄海燕", ["黄海燕"]),  # 黄金 and 黄海 are words
+    ("周鹏志，宋欣华，许国琳，钟鸣", ["周鹏志", "宋欣华", "许国琳", "钟鸣"]),  # 许国 is a word
+    ("余涛明 严明明 向娜子 白明军", ["余涛明", "严明明", "向娜子", "白明军"]),  # 严明 is a word
+    ("客户黄金周去旅游", []), ("客户余额宝扣款", []), ("客户高新区办事处", []),
+])  # fmt: skip
+def test_names_starting_with_a_word_after_weak_evidence_are_told_by_their_characters(
+        text: str, names: list[str]) -> None:
+    assert _found(text, "CN_PERSON_NAME", column="remark") == names
+
+
+@pytest.mark.parametrize("text", ["孟子刚\u3000１５０４８３２１３２３", "黄想\u3000１９１６１８９１１３９"])
+def test_an_ideographic_space_ends_a_field_holding_a_name(text: str) -> None:
+    assert _found(text, "CN_PERSON_NAME", column="remark") == [text.split("\u3000")[0]]
+
+
 @pytest.mark.parametrize(("text", "found"), [
     ("ZHANG/WEI", True), ("WangFang", True), ("WangXiaoMing", True), ("XiuyingLin", True), ("iPhone", False),
     ("N/A", False),
