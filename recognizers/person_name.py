@@ -404,6 +404,8 @@ def _cued_and_bare(values: pa.Array) -> TextFound:
     subtype = np.concatenate([np.zeros(0, dtype=str)] + [f[3] for f in found])
     minority_row, minority_start, minority_end = minority_names(text)
     bare_row, bare_start, bare_end = bare_names(text)
+    unmasked = ~_ends_on_a_masked_name(text, bare_row, bare_start, bare_end)
+    bare_row, bare_start, bare_end = bare_row[unmasked], bare_start[unmasked], bare_end[unmasked]
     alone = ~overlapping(bare_row, bare_start, bare_end, *(np.concatenate(spans_of) for spans_of in (
         (row, minority_row), (start, minority_start), (end, minority_end))))  # found otherwise: first
     bare_row, bare_start, bare_end = bare_row[alone], bare_start[alone], bare_end[alone]
@@ -538,6 +540,25 @@ def _breaks() -> np.ndarray:
     table = np.zeros(0x110000, dtype=bool)
     table[[ord(ch) for ch in _ORGANISATION_BREAKS]] = True
     return table
+
+
+MASKS = "*＊"
+"""What a mask writes (its default character, in either width): a surname right before it is what a masked
+name shows."""
+
+
+def _ends_on_a_masked_name(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray
+                           ) -> np.ndarray:
+    """Whether each name of two characters ends on the surname a masked name shows (`由李**`, `向陈*`,
+    `外呼汪**`: 由李, 向陈 and 呼汪 read as bare names once 李明, 陈婷 and 汪欣妍 are masked, and the run
+    stopped at verify). Such a given character is another name's surname; only bare names are asked, so
+    a name after its cue stays one (`联系人王林*`)."""
+    first = np.searchsorted(text.at, text.offsets[row] + start)
+    last = np.searchsorted(text.at, text.offsets[row] + end) - 1
+    after = np.minimum(last + 1, len(text.point) - 1)
+    masked = (last + 1 < len(text.point)) & (text.value[after] == row)
+    masked &= np.isin(text.point[after], [ord(mask) for mask in MASKS])
+    return masked & (last - first == 1) & member(text.point[last], "surnames")
 
 
 def _named_as_found(kind: str, values: pa.Array, row: np.ndarray, start: np.ndarray, end: np.ndarray

@@ -500,6 +500,22 @@ def test_an_address_masked_after_its_divisions_passes_verify(tmp_path: Path) -> 
     assert not any(road in cells for road in ("建设路", "科技园路", "幸福街"))
 
 
+def test_names_masked_after_a_surname_character_pass_verify(tmp_path: Path) -> None:
+    """Before, the surname a mask shows read as the given name of a bare name starting a character earlier
+    (`由李**`, `向陈*`) and the run stopped at verify."""
+    notes = ["客服陈晓东回复：已为您登记，稍后由李明辉跟进", "向陈婷发送律师函，要求24号前清偿全部欠款。",
+             "12:07 外呼汪欣妍本人，承诺2/2还款1800块", "离职交接：李明辉的工作由潘志强接手，即日生效",
+             "您的订单已由彭丽签收"]
+    source = tmp_path / "in"
+    source.mkdir()
+    pq.write_table(pa.table({"remark": notes}), source / "part-0.parquet")
+    summary = api.run(str(source), str(tmp_path / "out"), None)
+    assert summary.status == "ok", summary
+    cells = " ".join(pq.read_table(tmp_path / "out").column("remark").to_pylist())
+    assert not any(name in cells for name in ("明辉", "陈婷", "欣妍", "志强", "彭丽"))
+    assert _found("联系人王林*", "CN_PERSON_NAME") == ["王林"]  # after its cue, still a name
+
+
 @pytest.mark.parametrize(("text", "column"), [
     ("周  涛", "姓名"), ("王\t芳", "xm"), ("李\u3000\u3000强", "contact_name"),  # padded to a fixed width
     ("热依拉‧阿布拉", "姓名"), ("阿依古丽∙买买提", "name"),  # other middle dots
