@@ -181,12 +181,13 @@ _NOT_NAMES = frozenset((
 ))  # fmt: skip
 """Placeholders that name columns hold instead of a name."""
 _SEARCHES = (
-    ("labelled", "person_colon", "weakly_labelled"), ("titled",), ("followed",), ("field",), ("colon_field",),
-    ("bracketed",), ("after_address",), ("clause",), ("english",), ("english_han",), ("memo",), ("proxy",),
-    ("dotted",), ("pinyin_name",), ("pinyin_text",),
+    ("labelled", "person_colon"), ("weakly_labelled",), ("titled",), ("followed",), ("field",),
+    ("colon_field",), ("bracketed",), ("after_address",), ("clause",), ("english",), ("english_han",),
+    ("memo",), ("proxy",), ("dotted",), ("pinyin_name",), ("pinyin_text",),
 )
 """The kinds of evidence that a name stands in free text, each a pattern, searched together where they
-share a cue (one pass over the text, the earlier kind first where two match at one place)."""
+share a cue (one pass over the text, the earlier kind first where two match at one place). A weak label is
+searched apart: its match, no name, would hide a strong label inside it (`联系其朋友金子勇`: 其朋友)."""
 _SUBTYPES = {"english": "pinyin", "pinyin_name": "pinyin", "pinyin_text": "pinyin", "dotted": "minority"}
 """The subtype of the names each kind finds (`han` for the others)."""
 _SEARCHED = {"english": "latin", "english_han": "latin", "pinyin_name": "latin", "pinyin_text": "latin",
@@ -257,9 +258,11 @@ def _patterns() -> dict[str, str]:
     firsts = sorted(set(singles) | {part[0] for part in MINORITY_NAME_PARTS})
     opening = f"(?:{alternation(COMPOUND_SURNAMES)}|[{''.join(firsts)}]){han}"
     name = f"(?P<name>{opening}{han}?)"
-    ends = f"(?:[，,、;；|｜/。（({SPACE_CHARS}\u3000]|$)"  # what ends a field (an ideographic space too)
+    ends = f"(?:[，,、;；|｜/。（(<{SPACE_CHARS}\u3000]|$)"  # what ends a field (an ideographic space, a tag)
     strong = alternation(STRONG_LABELS)
-    english = f"(?:^|[^A-Za-z0-9_])(?i:{alternation(ENGLISH_LABELS)}){_KEY_VALUE}"
+    # An English label, or a name column's pinyin initials as a key or tag (`<xm>`, `lxr=`).
+    english = (f"(?:^|[^A-Za-z0-9_])(?:(?i:{alternation(ENGLISH_LABELS)}){_KEY_VALUE}"
+               f"|(?i:{alternation(COLUMN_HINTS['token'])}){_KEY_VALUE.replace('[:：=>]?', '[:：=>]')})")
     dot = "[" + re.escape(_DOTS) + "]"
     pinyin = r"[A-Z][a-zA-Z]{0,11}(?:[ \-][A-Z][a-zA-Z]{0,11}){1,2}"
     kin = "(?:姨|舅|叔|伯|姑|哥|姐|弟|妹|爸|妈|嫂|婶)"
@@ -272,8 +275,8 @@ def _patterns() -> dict[str, str]:
         "weakly_labelled": f"{alternation(WEAK_LABELS)}{_LABEL_END}{{0,2}}(?P<name>{opening}{han}{{0,2}})",
         "titled": f"{name}{alternation(TITLES)}",
         "followed": f"{name}(?:收{ends}|家住|的{strong}|[（(]{strong}[）)])",
-        # A field of its own: at the start of a value, or between delimiters (`…,张三,…`).
-        "field": f"(?:^|[,，|｜\\t;；]){SPACE}*{name}{ends}",
+        # A field of its own: at the start of a value, or between delimiters (`…,张三,…`, `<td>张三</td>`).
+        "field": f"(?:^|[,，|｜\\t;；>]){SPACE}*{name}{ends}",
         # No group: the name is the Han characters a match ends with (`_han_tails`), its cue holding none.
         "english_han": f"{english}{opening}{han}?",
         # Any word for a person: `…人` (`还款责任人张三`, `债务人：`), a relative with a colon (`二姨：`);

@@ -529,6 +529,9 @@ def test_names_padded_or_dotted_otherwise_are_names_in_a_name_column(text: str, 
     ("<name>王明</name>", ["王明"]), ("<姓名>王明</姓名>", ["王明"]), ("我叫常平", ["常平"]),
     ("我是张宁", ["张宁"]), ("支付宝转账-王明", ["王明"]),
     ("我是客户本人", []), ("转账成功", []), ("转账金额500", []), ("我叫他马上还款", []),
+    ("<xm>李娜艳</xm><sjhm>18125716111</sjhm>", ["李娜艳"]), ("lxr=王芳&sj=13812345678", ["王芳"]),
+    ("<td>严明伟</td><td>15500556743</td>", ["严明伟"]), ("<td>余额</td><td>高新区</td>", []),
+    ("联系其朋友金子勇18461373015，表示不知情", ["金子勇"]),  # 其朋友 after 联系 hid the label 朋友
 ])  # fmt: skip
 def test_labels_written_as_keys_brackets_or_tags_and_self_introductions_cue_names(text: str, names: list[str]
                                                                                   ) -> None:
