@@ -183,14 +183,16 @@ _NOT_NAMES = frozenset((
 _SEARCHES = (
     ("labelled", "person_colon"), ("weakly_labelled",), ("titled",), ("followed",), ("field",),
     ("colon_field",), ("bracketed",), ("after_address",), ("clause",), ("english",), ("english_han",),
-    ("memo",), ("proxy",), ("dotted",), ("pinyin_name",), ("pinyin_text",),
+    ("memo",), ("proxy",), ("dotted",), ("pinyin_name",), ("pinyin_text",), ("pinyin_labelled",),
 )
 """The kinds of evidence that a name stands in free text, each a pattern, searched together where they
 share a cue (one pass over the text, the earlier kind first where two match at one place). A weak label is
 searched apart: its match, no name, would hide a strong label inside it (`联系其朋友金子勇`: 其朋友)."""
-_SUBTYPES = {"english": "pinyin", "pinyin_name": "pinyin", "pinyin_text": "pinyin", "dotted": "minority"}
+_SUBTYPES = {"english": "pinyin", "pinyin_name": "pinyin", "pinyin_text": "pinyin",
+             "pinyin_labelled": "pinyin", "dotted": "minority"}
 """The subtype of the names each kind finds (`han` for the others)."""
 _SEARCHED = {"english": "latin", "english_han": "latin", "pinyin_name": "latin", "pinyin_text": "latin",
+             "pinyin_labelled": "latin",
              "dotted": "dotted"}
 """Which values a search (by its first kind) looks at: those with a Latin letter, a dot, or (the others) a
 surname character."""
@@ -295,6 +297,11 @@ def _patterns() -> dict[str, str]:
         # A pinyin surname and a given name in either order, capitalized or in capitals, among other words.
         "pinyin_text": f"(?:^|[^A-Za-z])(?P<name>{romanized} [A-Z][A-Za-z]{{0,11}}"
                        f"|[A-Z][a-z]{{0,11}} {romanized_title})(?:$|[^A-Za-z])",
+        # Pinyin after a Chinese label, in either order and any case (`客户 XIULAN LUO 来电`,
+        # `联系人：XIA,SONG`, `客户 LeiZhu`): its words must be pinyin (`_pinyin_words`).
+        "pinyin_labelled": f"{alternation(CONTEXT)}{_LABEL_END}{{0,2}}(?P<name>{pinyin}"
+                           f"|[A-Z][a-zA-Z]{{0,11}}, ?[A-Z][a-zA-Z]{{0,11}}"
+                           f"|[A-Z][a-z]{{1,7}}[A-Z][a-z]{{1,7}})(?:$|[^A-Za-z])",
         "pinyin_name": f"^{SPACE}*(?P<name>(?i:{_SYLLABLE}{{1,2}}(?: {_SYLLABLE}{{1,2}}){{1,2}})){SPACE}*$",
         # Whole values of a name column.
         # `张 伟`, `周  涛`, `王\t芳`: characters spaced out, as fixed-width exports pad a short name.
@@ -571,11 +578,11 @@ def _named_as_found(kind: str, values: pa.Array, row: np.ndarray, start: np.ndar
     subtype = _SUBTYPES[kind]
     if kind == "english":
         row, start, end = _english_named(values, row, start, end)
-    if kind not in ("pinyin_text", "dotted"):  # the match is the name
+    if kind not in ("pinyin_text", "pinyin_labelled", "dotted"):  # the match is the name
         return row, start, end, np.full(len(row), subtype)
     data, offsets = utf8_buffer(values)
     matched = gather(data, offsets[row] + start, end - start)
-    if kind == "pinyin_text":
+    if kind != "dotted":
         pinyin = _pinyin_words(matched)
         row, start, end = row[pinyin], start[pinyin], end[pinyin]
     else:
@@ -727,9 +734,11 @@ def _han_names(chars: np.ndarray, length: np.ndarray, labelled: np.ndarray, foll
 
 
 def _pinyin_words(texts: pa.Array) -> np.ndarray:
-    """Whether each of `texts` (words a space apart) is words of one or two pinyin syllables each, and no
-    known pair of ordinary words (`Hong Kong`)."""
+    """Whether each of `texts` (words a space, a comma or a hyphen apart, or run together capitalized:
+    `LeiZhu`) is words of one or two pinyin syllables each, and no known pair of ordinary words
+    (`Hong Kong`)."""
     word = f"(?i:{_SYLLABLE}{{1,2}})"
+    texts = normalize(texts)  # single spaces between the words
     listed = pc.is_in(pc.utf8_lower(texts), value_set=pa.array(sorted(ROMANIZED_NOT_NAMES)))
     return matches(texts, f"^{word}(?: {word})*$") & ~listed.to_numpy(zero_copy_only=False)
 
@@ -765,13 +774,14 @@ def _dotted_end(text: str) -> str:
 
 
 def normalize(names: pa.Array) -> pa.Array:
-    """The names without spaces, their dots as `·`, and pinyin in upper case with single spaces, so that one
-    person written two ways gets one token."""
+    """The names without spaces, their dots as `·`, and pinyin in upper case with single spaces (words run
+    together capitalized set apart), so that one person written two ways gets one token."""
     han = without_spaces(names)
     for dot in _DOTS + "-":  # a hyphen where a name column could not store the dot
         if dot != "·":
             han = pc.replace_substring(han, dot, "·")
-    pinyin = pc.utf8_trim(pc.replace_substring_regex(pc.utf8_upper(names), "[ \t\n\r\f,./\\-]+", " "), " ")
+    apart = pc.replace_substring_regex(names, "([a-z])([A-Z])", "\\1 \\2")  # `WangFang`: Wang Fang
+    pinyin = pc.utf8_trim(pc.replace_substring_regex(pc.utf8_upper(apart), "[ \t\n\r\f,./\\-]+", " "), " ")
     return pc.if_else(pc.string_is_ascii(names), pinyin, han)
 
 

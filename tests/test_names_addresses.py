@@ -549,6 +549,17 @@ def test_names_starting_with_a_word_after_weak_evidence_are_told_by_their_charac
     assert _found(text, "CN_PERSON_NAME", column="remark") == names
 
 
+@pytest.mark.parametrize(("text", "names"), [
+    ("客户 XIULAN LUO 来电", ["XIULAN LUO"]), ("客户 LeiZhu 来电", ["LeiZhu"]),
+    ("联系人：XIA,SONG", ["XIA,SONG"]), ("收款人 PING CAI", ["PING CAI"]),
+    ("客户 APP Store 来电", []), ("用户 iPhone 登录", []), ("客户 Hong Kong 分行", []),
+    ("客户 WeChat Pay", []),
+])  # fmt: skip
+def test_pinyin_names_after_a_chinese_label_are_names_in_any_order_and_case(text: str, names: list[str]
+                                                                            ) -> None:
+    assert _found(text, "CN_PERSON_NAME", column="remark") == names
+
+
 @pytest.mark.parametrize("text", ["孟子刚\u3000１５０４８３２１３２３", "黄想\u3000１９１６１８９１１３９"])
 def test_an_ideographic_space_ends_a_field_holding_a_name(text: str) -> None:
     assert _found(text, "CN_PERSON_NAME", column="remark") == [text.split("\u3000")[0]]
@@ -563,11 +574,12 @@ def test_pinyin_names_written_with_a_slash_or_together_are_names_in_a_name_colum
     assert _found(text, "CN_PERSON_NAME", column="xm") == ([text] if found else [])
 
 
-def test_a_pinyin_name_written_with_a_slash_gets_the_token_of_the_name_written_with_a_space(
-        keyring: Keyring) -> None:
+@pytest.mark.parametrize("written", ["ZHANG/WEI", "ZhangWei"])
+def test_a_pinyin_name_written_with_a_slash_or_together_gets_the_token_of_the_name_written_with_a_space(
+        written: str, keyring: Keyring) -> None:
     tokenize = build_action("tokenize", {}, keyring)
-    found = engine.find(pa.array(["ZHANG/WEI", "Zhang Wei"]), column="xm")
-    tokens = tokenize.replace_many("CN_PERSON_NAME", pa.array(["ZHANG/WEI", "Zhang Wei"]), found.value)
+    found = engine.find(pa.array([written, "Zhang Wei"]), column="xm")
+    tokens = tokenize.replace_many("CN_PERSON_NAME", pa.array([written, "Zhang Wei"]), found.value)
     assert len(found) == 2 and tokens[0] == tokens[1]
 
 
