@@ -313,6 +313,8 @@ def _patterns() -> dict[str, str]:
         "pinyin_value": r"^\s*(?:[A-Za-z]{1,10}(?:[ ,.\-/]{1,2}[A-Za-z]{1,10}){1,3}"
                         r"|[A-Z][a-z]{1,7}(?:[A-Z][a-z]{1,7}){1,2})\s*$",
         "strict_value": f"^\\s*{surname}{han}{{1,2}}\\s*$",
+        # A name column's value that starts with a name, then something else: up to three marks before it.
+        "column_lead": f"^[^{HAN}]{{0,3}}?(?P<name>{opening}{han}{{0,2}})(?:[^{HAN}]|等|$)",
     }
 
 
@@ -328,8 +330,24 @@ def find(values: pa.Array, column: str | None) -> TextFound:
     held = np.flatnonzero(matches(values, _MAY_NAME))
     if column_supports(column, COLUMN_HINTS) or _named_by_content(values, len(held)):
         whole = _column_values(values)
-        return together([whole, _in_text(values, np.setdiff1d(held, whole.row))])
+        rest = np.setdiff1d(held, whole.row)
+        return together([whole, _leading_names(values, rest), _in_text(values, rest)])
     return _in_text(values, held)
+
+
+def _leading_names(values: pa.Array, rows: np.ndarray) -> TextFound:
+    """The name that values `rows` of a name column start with, before what a system or a clerk added
+    (`万一霞-黑名单`, `严明超(VIP)`, `程军4523`, `高明等3人`, `*林军一`): the column is the evidence, as a
+    strong label's would be."""
+    if not len(rows):
+        return no_text_found()
+    subset = values.take(pa.array(rows))
+    row, start, end, _ = spans(subset, _search(("column_lead",)), "column_lead")
+    text = characters(subset)
+    strong = np.ones(len(row), dtype=bool)
+    row, start, end, subtype = _decided(text, row, start, end, strong, ~strong)
+    names = gather(text.data, text.offsets[row] + start, end - start)
+    return moved(text_found(row, start, end, subtype, normalize(names), np.full(len(row), Context.FOR)), rows)
 
 
 def _named_by_content(values: pa.Array, may_name: int) -> bool:

@@ -454,6 +454,9 @@ def test_names_and_addresses_written_against_numbers_are_masked(tmp_path: Path) 
 @pytest.mark.parametrize(("text", "names"), [
     ("王芳（母亲）", ["王芳"]), ("王芳、李强", ["王芳", "李强"]), ("王芳/李强", ["王芳", "李强"]),
     ("联系人：王芳", ["王芳"]), ("王芳13812345678", ["王芳"]), ("王芳 13812345678", ["王芳"]), ("不详", []),
+    # What a system or a clerk added after (or before) the name.
+    ("高明等3人", ["高明"]), ("许国娟A", ["许国娟"]), ("程军4523", ["程军"]), ("*林军一", ["林军一"]),
+    ("许国磊*", ["许国磊"]), ("严明超(VIP)", ["严明超"]), ("VIP客户", []),
 ])  # fmt: skip
 def test_a_value_of_a_name_column_that_is_not_a_name_whole_is_searched_as_text(text: str, names: list[str]
                                                                                 ) -> None:
