@@ -127,6 +127,9 @@ def test_ordinary_words_after_labels_are_not_names(text: str) -> None:
     ("地址是成都市郫都区武宁西路848号万达广场B座25层，", ["成都市郫都区武宁西路848号万达广场B座25层"]),
     ("户籍地：威宁彝族回族苗族自治县迤那镇龙泉村一组", ["威宁彝族回族苗族自治县迤那镇龙泉村一组"]),
     ("快递已送达魏星路169弄47号楼844室", ["魏星路169弄47号楼844室"]),  # 达 starts no name, 万达 holds one
+    ("家住王店镇王楼村委会65号", ["王店镇王楼村委会65号"]),  # a village committee, a villagers' group
+    ("户籍地：高桥镇大王庄村第2村民小组", ["高桥镇大王庄村第2村民小组"]),
+    ("第3季度已还，第2期逾期", []),
 ])  # fmt: skip
 def test_addresses_in_text(text: str, addresses: list[str]) -> None:
     assert _found(text, "CN_ADDRESS") == addresses
