@@ -173,8 +173,9 @@ def _landline(area: np.ndarray, local: np.ndarray) -> np.ndarray:
 
 
 def judge(layout: Layout, chars: np.ndarray, parts: Mapping[str, slice]) -> Judged:
-    """Mobiles in allocated segments are validated; IoT numbers are plausible; landlines are validated
-    when written as phones are (separators, brackets, a country code) and plausible as bare digits."""
+    """Mobiles in allocated segments are validated; IoT numbers are plausible; landlines are validated,
+    written as phones are (separators, brackets, a country code) or as bare digits: an area code in use
+    and a local number that starts 2-9 leave few other readings of a run of 10-12 digits led by 0."""
     n = len(chars)
     country = equals(part(chars, parts, "cc"), "86") | equals(part(chars, parts, "cc"), "0086")
     country &= equals(part(chars, parts, "trunk"), "0")
@@ -193,7 +194,7 @@ def judge(layout: Layout, chars: np.ndarray, parts: Mapping[str, slice]) -> Judg
         for area_length in (3, 4):
             rows = np.flatnonzero(short == (area_length == 3))
             ok = _landline(chars[rows, :area_length], chars[rows, area_length:])
-            strength[rows[ok]] = Strength.PLAUSIBLE
+            strength[rows[ok]] = Strength.VALIDATED
         return Judged(strength, np.full(n, "landline"), strings(chars))
     area = part(chars, parts, "area")
     if part(chars, parts, "cc") is not None:  # +86 755 …: the trunk 0 is not written

@@ -425,6 +425,23 @@ def test_zero_led_11_digit_runs_labelled_as_something_else_are_not_landlines(tex
     assert detect(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("备注05394175373已处理", "05394175373"),
+        ("回访结果 053970484840 无人接", "053970484840"),
+        ("01083268529", "01083268529"),
+    ],
+)
+def test_landline_without_separators_or_context_is_found_by_its_area_code(text, written):
+    assert found(text) == [("CN_PHONE", written, written)]
+
+
+@pytest.mark.parametrize("text", ["备注00012345678", "备注02112345678", "备注05911234567", "备注0571123456"])
+def test_zero_led_runs_with_no_area_code_in_use_or_local_number_are_not_landlines(text):
+    assert detect(text) == []
+
+
 def test_every_mobile_of_a_list_after_slash_or_enumeration_comma_is_found():
     text = "电话13812345678/13987654321、13700001111"
     assert found(text) == [
