@@ -283,7 +283,7 @@ def _patterns() -> dict[str, str]:
         "english_han": f"{english}{opening}{han}?",
         # Any word for a person: `…人` (`还款责任人张三`, `债务人：`), a relative with a colon (`二姨：`);
         # any label with a colon when the name fills the field (`催收员：李明，`); a name alone in brackets.
-        "person_colon": f"(?:[^无有他某每别个众各些的家][人员者][:：]?|{kin}[:：]){SPACE}*{name}",
+        "person_colon": f"(?:[^无有他某每别个众各些的家\\x00-\\x7f][人员者][:：]?|{kin}[:：]){SPACE}*{name}",
         "colon_field": f"[:：]{SPACE}*{name}{ends}",
         # In brackets: a three-character name, or any right after an address (`…1502室（沈芳）`).
         "bracketed": f"[（(](?P<name>{surname}{han}{{2}})[）)]",

@@ -39,13 +39,13 @@ mobiles = st.builds(
 )
 # text around an entity: no digits, nothing that reads as part of a number, no label of numbers that are
 # not personal data (申请号 13800000000 is an application number, rightly left alone), and no name or
-# address of its own (random Han characters may well be one: 吉㐀)
+# address of its own beside the spaces it stands next to (random Han characters may well be one: 吉㐀)
 surrounding = st.text(
     st.characters(
         blacklist_categories=("Nd", "No", "Cs", "Cf", "Zs", "Cc"), blacklist_characters="+-()（）－＋.,"
     ),
     max_size=20,
-).filter(lambda text: not any(word in text.lower() for word in NEGATIVE_WORDS) and not detect(text))
+).filter(lambda text: not any(word in text.lower() for word in NEGATIVE_WORDS) and not detect(f" {text} "))
 
 
 def _scan(values: list[str | None]) -> list[str | None]:
