@@ -384,10 +384,12 @@ BRANDS = (
     "周大福", "周生生", "周六福", "王老吉", "张小泉", "马应龙", "陈李济", "谢馥春", "王致和", "杨国福",
     "李锦记", "徐福记", "谭木匠", "雷允上", "胡庆余堂", "王守义", "黄振龙", "邓老凉茶", "刘一手", "钱大妈",
     "周黑鸭", "陶陶居", "鲍师傅",
+    # Couriers, who sign delivery messages (`申通：您的快递已送达…`).
+    "申通", "圆通", "中通", "韵达", "顺丰", "德邦", "极兔", "百世",
 )  # fmt: skip
-"""Brands and products that read like a name (`在周大福买的`, `称花呗利息`): a name found by its characters
-alone or after weak evidence is never inside one. Brands that are as often a person's name (`李宁`) are
-not listed."""
+"""Brands, products and couriers that read like a name (`在周大福买的`, `称花呗利息`, `申通：`): a name
+found by its characters alone or after weak evidence is never inside one. Brands that are as often a
+person's name (`李宁`) are not listed."""
 _HASH_FACTOR = np.uint64(1_000_003)
 
 

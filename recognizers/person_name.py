@@ -182,8 +182,9 @@ _NOT_NAMES = frozenset((
 """Placeholders that name columns hold instead of a name."""
 _SEARCHES = (
     ("labelled", "person_colon"), ("weakly_labelled",), ("titled",), ("followed",), ("field",),
-    ("colon_field",), ("bracketed",), ("after_address",), ("clause",), ("english",), ("english_han",),
-    ("memo",), ("proxy",), ("dotted",), ("pinyin_name",), ("pinyin_text",), ("pinyin_labelled",),
+    ("colon_field",), ("speaker",), ("bracketed",), ("after_address",), ("clause",), ("english",),
+    ("english_han",), ("memo",), ("proxy",), ("dotted",), ("pinyin_name",), ("pinyin_text",),
+    ("pinyin_labelled",),
 )
 """The kinds of evidence that a name stands in free text, each a pattern, searched together where they
 share a cue (one pass over the text, the earlier kind first where two match at one place). A weak label is
@@ -198,7 +199,7 @@ _SEARCHED = {"english": "latin", "english_han": "latin", "pinyin_name": "latin",
 surname character."""
 _CUES = {
     "titled": alternation(TITLES), "followed": "收|家住|的|[（(]", "person_colon": "[人员者:：]",
-    "colon_field": "[:：]", "bracketed": "[（(]", "after_address": "[（(]",
+    "colon_field": "[:：]", "speaker": "[:：]", "bracketed": "[（(]", "after_address": "[（(]",
     "clause": alternation(SUBJECT_VERBS), "memo": alternation(VALUE_VERBS),
     "proxy": alternation(VALUE_VERBS),
 }
@@ -208,7 +209,7 @@ _LIST_SEPARATOR = "^(?:[、；;，,/ ]){1,2}$"
 _HAN_TAILS = frozenset(("english_han",))
 """Kinds whose pattern holds no group: their cue holds no Han character right before the name, so the name
 is the Han characters a match ends with (`_han_tails`), found without RE2 extracting a group."""
-_PINNED_KINDS = frozenset(("titled", "clause", "memo", "proxy"))
+_PINNED_KINDS = frozenset(("titled", "clause", "memo", "proxy", "speaker"))
 """Patterns whose word after the name (a title or a verb of two characters or more, or one no name
 character starts) says where it ends (`谢志明说`: the name is all before 说, though 明说 is a word)."""
 _CUED_BEFORE = frozenset(("labelled", "memo", "proxy", "person_colon", "english_han"))
@@ -285,6 +286,9 @@ def _patterns() -> dict[str, str]:
         # any label with a colon when the name fills the field (`催收员：李明，`); a name alone in brackets.
         "person_colon": f"(?:[^无有他某每别个众各些的家\\x00-\\x7f][人员者][:：]?|{kin}[:：]){SPACE}*{name}",
         "colon_field": f"[:：]{SPACE}*{name}{ends}",
+        # A name that a colon follows at the start of a field: who speaks or what is theirs (`程文华：承诺…`,
+        # `张飞英:330106…` in an ID column); a verb of speech before the colon is not the name's (`李鹏说：`).
+        "speaker": f"(?:^|[。；;，,\\n\\r]){SPACE}*(?P<name>{opening}{han}??)(?:说|称|讲|道|问|答)?[:：]",
         # In brackets: a three-character name, or any right after an address (`…1502室（沈芳）`).
         "bracketed": f"[（(](?P<name>{surname}{han}{{2}})[）)]",
         "after_address": f"(?:[0-9室号楼栋幢座层户]|^)[（(]{name}[）)]",
@@ -427,6 +431,8 @@ def _cued_and_bare(values: pa.Array) -> TextFound:
                                       np.full(int(mine.sum()), kind in _STRONG_KINDS & _CUED_BEFORE),
                                       np.full(int(mine.sum()), kind in _STRONG_KINDS - _CUED_BEFORE),
                                       kind in _PINNED_KINDS))
+                if kind == "speaker":  # a field's title is a frequent word (`荣誉：`), though jieba tags some
+                    found[-1] = tuple(part[~_frequent_words(text, *found[-1][:3])] for part in found[-1])
     none = np.zeros(0, dtype=np.int64)
     row, start, end = (np.concatenate([none] + [f[k] for f in found]) for k in range(3))
     subtype = np.concatenate([np.zeros(0, dtype=str)] + [f[3] for f in found])
@@ -568,6 +574,17 @@ def _breaks() -> np.ndarray:
     table = np.zeros(0x110000, dtype=bool)
     table[[ord(ch) for ch in _ORGANISATION_BREAKS]] = True
     return table
+
+
+def _frequent_words(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Whether each span of two or three characters is a frequent word of the dictionary."""
+    first = np.searchsorted(text.at, text.offsets[row] + start)
+    length = np.searchsorted(text.at, text.offsets[row] + end) - first
+    frequent = np.zeros(len(row), dtype=bool)
+    for size in (2, 3):
+        chosen = np.flatnonzero(length == size)
+        frequent[chosen] = member(run_keys(text.point, first[chosen], size), "frequent_words")
+    return frequent
 
 
 MASKS = "*＊"

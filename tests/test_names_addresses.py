@@ -566,6 +566,17 @@ def test_pinyin_names_after_a_chinese_label_are_names_in_any_order_and_case(text
     assert _found(text, "CN_PERSON_NAME", column="remark") == names
 
 
+@pytest.mark.parametrize(("text", "column", "names"), [
+    ("张飞英:330106197004037321", "sfzh", ["张飞英"]), ("程军:44030519800819963X", "证件号码", ["程军"]),
+    ("坐席：您好\n张三：我在开会", "通话记录", ["张三"]), ("李鹏说：要加强管理", "remark", ["李鹏"]),
+    ("荣誉：全国劳动模范", "remark", []), ("备注：已还", "remark", []), ("金额：500", "remark", []),
+    ("申通：您的快递已送达", "remark", []),
+])  # fmt: skip
+def test_a_name_a_colon_follows_at_the_start_of_a_field_is_a_name(text: str, column: str, names: list[str]
+                                                                   ) -> None:
+    assert _found(text, "CN_PERSON_NAME", column=column) == names
+
+
 @pytest.mark.parametrize("text", ["孟子刚\u3000１５０４８３２１３２３", "黄想\u3000１９１６１８９１１３９"])
 def test_an_ideographic_space_ends_a_field_holding_a_name(text: str) -> None:
     assert _found(text, "CN_PERSON_NAME", column="remark") == [text.split("\u3000")[0]]
