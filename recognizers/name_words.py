@@ -365,11 +365,12 @@ def form_of_address(head: np.ndarray, first: np.ndarray, given: np.ndarray) -> n
 def relation_or_place(chars: np.ndarray, surname: np.ndarray, size: np.ndarray) -> np.ndarray:
     """Whether each candidate (the rows of `chars`: a surname `surname` characters long, the candidate
     `size` in all) is a word for a relation, starts with one after the surname (`杨阿姨`), ends as a
-    place does, or starts a place's name with the character after it (`玉树市`)."""
+    place does, or starts a place's name with the character after it (`玉树市`; a value's end is none)."""
     rows = np.arange(len(chars))
     relations = (keys_at(chars, 0, size), keys_at(chars, 0, surname + 1), keys_at(chars, surname, 2))
+    starts_place = member(keys_at(chars, 0, size + 1), "places") & (chars[rows, np.minimum(size, WIDTH)] != 0)
     return (np.logical_or.reduce([member(word, "kinship") for word in relations])
-            | member(chars[rows, size - 1], "place_ends") | member(keys_at(chars, 0, size + 1), "places"))
+            | member(chars[rows, size - 1], "place_ends") | starts_place)
 
 
 LONG_WORD_LENGTHS = (4, 5)

@@ -99,6 +99,9 @@ WEAK_LABELS = (
 )  # fmt: skip
 """Words often followed by a name, as often by an ordinary word (`客户马上还款`): an ordinary word after
 them is not a name."""
+PERSON_LABELS = ("客户", "用户", "会员", "学员", "员工", "业务员", "催收员", "坐席", "我叫", "我是")
+"""The weak labels that say a person follows: a name that fills its field after one may be a place's
+name too (`客户龙华，手机…`, `我叫邹平，`), as after a strong label (`姓名：卢龙`)."""
 VALUE_VERBS = ("还款", "转账", "汇款", "付款", "打款", "借款", "代还", "报销", "垫付", "收款")
 """A transaction verb right after a name that starts a memo (`张伟还款`)."""
 SUBJECT_VERBS = (
@@ -170,6 +173,8 @@ UNBROKEN_PIECES = ("阿不都",)
 _KEY_VALUE = f"[\"']?{SPACE}*[:：=>]?{SPACE}*[\"']?{SPACE}*"
 """Between an English label and its value: `Name: `, `name = `, `"name": "` in JSON, `<name>`."""
 _LABEL_END = f"[:：=\\]】>\\-{SPACE_CHARS}]"
+_FIELD_ENDS = f"，,、;；|｜/。（(<\u3000{SPACE_CHARS}"
+"""What ends a field that holds a name (an ideographic space and a tag too)."""
 """What stands between a label and its name, at most two of them: `姓名：`, `姓名=`, `[姓名]`, `【姓名】`,
 `<姓名>`, `转账-`."""
 _SYLLABLE = ("(?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|"
@@ -181,8 +186,8 @@ _NOT_NAMES = frozenset((
 ))  # fmt: skip
 """Placeholders that name columns hold instead of a name."""
 _SEARCHES = (
-    ("labelled", "person_colon"), ("weakly_labelled",), ("titled",), ("followed",), ("field",),
-    ("colon_field",), ("speaker",), ("bracketed",), ("after_address",), ("clause",), ("english",),
+    ("labelled", "person_colon"), ("person_labelled", "weakly_labelled"), ("titled",), ("followed",),
+    ("field",), ("colon_field",), ("speaker",), ("bracketed",), ("after_address",), ("clause",), ("english",),
     ("english_han",), ("memo",), ("proxy",), ("dotted",), ("pinyin_name",), ("pinyin_text",),
     ("pinyin_labelled",),
 )
@@ -215,6 +220,8 @@ character starts) says where it ends (`谢志明说`: the name is all before 说
 _CUED_BEFORE = frozenset(("labelled", "memo", "proxy", "person_colon", "english_han"))
 """Strong kinds whose cue stands right before the name (`代谢凤英还款`: 代 makes a word with 谢, and is the
 cue); the others' cue follows it (`主管汤浩经理`: 经理)."""
+_PERSON_KINDS = frozenset(("labelled", "person_labelled"))
+"""Kinds whose label says a person follows: a name that fills the field after it may be a place's name."""
 _STRONG_KINDS = frozenset(("labelled", "titled", "memo", "proxy", "followed", "person_colon", "english_han"))
 """Patterns whose evidence is as strong as a strong label's."""
 NAME_COLUMN_SHARE = 0.8
@@ -261,7 +268,7 @@ def _patterns() -> dict[str, str]:
     firsts = sorted(set(singles) | {part[0] for part in MINORITY_NAME_PARTS})
     opening = f"(?:{alternation(COMPOUND_SURNAMES)}|[{''.join(firsts)}]){han}"
     name = f"(?P<name>{opening}{han}?)"
-    ends = f"(?:[，,、;；|｜/。（(<{SPACE_CHARS}\u3000]|$)"  # what ends a field (an ideographic space, a tag)
+    ends = f"(?:[{_FIELD_ENDS}]|$)"
     strong = alternation(STRONG_LABELS)
     # An English label, or a name column's pinyin initials as a key or tag (`<xm>`, `lxr=`).
     english = (f"(?:^|[^A-Za-z0-9_])(?:(?i:{alternation(ENGLISH_LABELS)}){_KEY_VALUE}"
@@ -276,6 +283,7 @@ def _patterns() -> dict[str, str]:
         # In free text: a label, then the surname and up to three more Han characters.
         "labelled": f"{strong}{_LABEL_END}{{0,2}}(?P<name>{opening}{han}{{0,2}})",
         "weakly_labelled": f"{alternation(WEAK_LABELS)}{_LABEL_END}{{0,2}}(?P<name>{opening}{han}{{0,2}})",
+        "person_labelled": f"{alternation(PERSON_LABELS)}{_LABEL_END}{{0,2}}(?P<name>{opening}{han}{{0,2}})",
         "titled": f"{name}{alternation(TITLES)}",
         "followed": f"{name}(?:收{ends}|家住|的{strong}|[（(]{strong}[）)])",
         # A field of its own: at the start of a value, or between delimiters (`…,张三,…`, `<td>张三</td>`).
@@ -430,7 +438,7 @@ def _cued_and_bare(values: pa.Array) -> TextFound:
                 found.append(_decided(text, row[mine], start[mine], end[mine],
                                       np.full(int(mine.sum()), kind in _STRONG_KINDS & _CUED_BEFORE),
                                       np.full(int(mine.sum()), kind in _STRONG_KINDS - _CUED_BEFORE),
-                                      kind in _PINNED_KINDS))
+                                      kind in _PINNED_KINDS, kind in _PERSON_KINDS))
                 if kind == "speaker":  # a field's title is a frequent word (`荣誉：`), though jieba tags some
                     found[-1] = tuple(part[~_frequent_words(text, *found[-1][:3])] for part in found[-1])
     none = np.zeros(0, dtype=np.int64)
@@ -649,13 +657,16 @@ def _english_named(values: pa.Array, row: np.ndarray, start: np.ndarray, end: np
 
 
 def _decided(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray, labelled: np.ndarray,
-             followed: np.ndarray, pinned: bool = False) -> tuple[np.ndarray, ...]:
+             followed: np.ndarray, pinned: bool = False, person: bool = False) -> tuple[np.ndarray, ...]:
     """The Han names that candidates (a surname and up to three more characters; all of them a name's if
     `pinned`) hold, as spans: after strong evidence before them (`labelled`) or after them (`followed`: a
     title, `张伟先生`), or weak evidence. After weak evidence a name never lies inside an idiom or a brand
-    (`称花呗利息`)."""
+    (`称花呗利息`). After a label that says a person follows (`person`), a candidate that fills its field
+    may be a place's name."""
     chars, widths, length, before = window(text, row, start, end)
-    size = _han_names(chars, length, labelled, followed, before, pinned)
+    after = chars[np.arange(len(chars)), length]
+    filled = person & ((after == 0) | np.isin(after, [ord(c) for c in _FIELD_ENDS]))
+    size = _han_names(chars, length, labelled, followed, before, pinned, filled)
     named = size > 0
     weak = np.flatnonzero(named & ~(labelled | followed))
     named[weak] = ~inside_long_word(text, np.searchsorted(text.at, text.offsets[row[weak]] + start[weak]),
@@ -707,7 +718,7 @@ def _han_tails(text: Characters, row: np.ndarray, end: np.ndarray) -> np.ndarray
 
 
 def _han_names(chars: np.ndarray, length: np.ndarray, labelled: np.ndarray, followed: np.ndarray,
-               before: np.ndarray, pinned: bool = False) -> np.ndarray:
+               before: np.ndarray, pinned: bool = False, filled: np.ndarray | bool = False) -> np.ndarray:
     """How many characters of each candidate are a name, 0 for none, decided for all candidates at once on
     their code points (`name_words.window`: a surname and up to three Han characters, `length` of them,
     then the character after them, and `before` them): the surname and the one or two given characters
@@ -758,7 +769,8 @@ def _han_names(chars: np.ndarray, length: np.ndarray, labelled: np.ndarray, foll
     keep &= ~word & (~start_word | ((given == 2)
                                     & (name_odds / 3 >= np.where(strong, BARE_ODDS, WORD_START_ODDS))))
     keep &= ~relation_or_place(chars, surname, size)
-    keep &= strong | ~member(keys_at(chars, 0, size), "places")  # `连云港` alone; `黄平还款` is a memo's name
+    # `连云港` alone; `黄平还款` is a memo's name; `客户龙华，` one that fills a person's field (`filled`).
+    keep &= strong | (filled & (size == length)) | ~member(keys_at(chars, 0, size), "places")
     keep &= strong | (name_odds / (1 + given) >= WEAK_ODDS)
     # Else a Tibetan or Mongolian name of one part (`借款人：卓玛`): not a place's start (`乌兰察布`), nor an
     # ordinary word after weak evidence.

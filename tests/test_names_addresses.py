@@ -577,6 +577,15 @@ def test_a_name_a_colon_follows_at_the_start_of_a_field_is_a_name(text: str, col
     assert _found(text, "CN_PERSON_NAME", column=column) == names
 
 
+@pytest.mark.parametrize(("text", "names"), [
+    ("姓名：卢龙", ["卢龙"]), ("我叫邹平，身份证号5113…", ["邹平"]), ("客户梁平，手机1300…", ["梁平"]),
+    ("工作地点为梁平，", []), ("客户在梁平", []), ("来自卢龙", []), ("客户梁平县人", []),
+])  # fmt: skip
+def test_a_name_that_fills_the_field_after_a_label_for_a_person_may_be_a_place_name(
+        text: str, names: list[str]) -> None:
+    assert _found(text, "CN_PERSON_NAME", column="remark") == names
+
+
 @pytest.mark.parametrize("text", ["孟子刚\u3000１５０４８３２１３２３", "黄想\u3000１９１６１８９１１３９"])
 def test_an_ideographic_space_ends_a_field_holding_a_name(text: str) -> None:
     assert _found(text, "CN_PERSON_NAME", column="remark") == [text.split("\u3000")[0]]
