@@ -188,7 +188,7 @@ _NOT_NAMES = frozenset((
 _SEARCHES = (
     ("labelled", "person_colon"), ("person_labelled", "weakly_labelled"), ("titled",), ("followed",),
     ("field",), ("colon_field",), ("speaker",), ("bracketed",), ("after_address",), ("clause",), ("english",),
-    ("english_han",), ("memo",), ("proxy",), ("dotted",), ("pinyin_name",), ("pinyin_text",),
+    ("english_han",), ("memo",), ("proxy", "received"), ("dotted",), ("pinyin_name",), ("pinyin_text",),
     ("pinyin_labelled",),
 )
 """The kinds of evidence that a name stands in free text, each a pattern, searched together where they
@@ -214,15 +214,16 @@ _LIST_SEPARATOR = "^(?:[、；;，,/ ]){1,2}$"
 _HAN_TAILS = frozenset(("english_han",))
 """Kinds whose pattern holds no group: their cue holds no Han character right before the name, so the name
 is the Han characters a match ends with (`_han_tails`), found without RE2 extracting a group."""
-_PINNED_KINDS = frozenset(("titled", "clause", "memo", "proxy", "speaker"))
+_PINNED_KINDS = frozenset(("titled", "clause", "memo", "proxy", "received", "speaker"))
 """Patterns whose word after the name (a title or a verb of two characters or more, or one no name
 character starts) says where it ends (`谢志明说`: the name is all before 说, though 明说 is a word)."""
-_CUED_BEFORE = frozenset(("labelled", "memo", "proxy", "person_colon", "english_han"))
+_CUED_BEFORE = frozenset(("labelled", "memo", "proxy", "received", "person_colon", "english_han"))
 """Strong kinds whose cue stands right before the name (`代谢凤英还款`: 代 makes a word with 谢, and is the
 cue); the others' cue follows it (`主管汤浩经理`: 经理)."""
 _PERSON_KINDS = frozenset(("labelled", "person_labelled"))
 """Kinds whose label says a person follows: a name that fills the field after it may be a place's name."""
-_STRONG_KINDS = frozenset(("labelled", "titled", "memo", "proxy", "followed", "person_colon", "english_han"))
+_STRONG_KINDS = frozenset(("labelled", "titled", "memo", "proxy", "received", "followed", "person_colon",
+                           "english_han"))
 """Patterns whose evidence is as strong as a strong label's."""
 NAME_COLUMN_SHARE = 0.8
 """A column without a name header is a name column when at least this share of its distinct values (and
@@ -304,6 +305,7 @@ def _patterns() -> dict[str, str]:
         "memo": f"^{SPACE}*{name}{alternation(VALUE_VERBS)}",
         "listed": f"[、；;，,/ ]{{1,2}}{opening}{han}{{0,2}}",  # no group, as `english_han`
         "proxy": f"(?:代|替|帮){name}{alternation(VALUE_VERBS)}",
+        "received": f"收到{name}{alternation(VALUE_VERBS)}",  # `收到任秀还款`
         "dotted": f"(?P<name>{han}{{1,10}}(?:{dot}{han}{{1,10}})+)",
         "english": f"{english}(?P<name>{pinyin})",
         # A pinyin surname and a given name in either order, capitalized or in capitals, among other words.

@@ -586,6 +586,14 @@ def test_a_name_that_fills_the_field_after_a_label_for_a_person_may_be_a_place_n
     assert _found(text, "CN_PERSON_NAME", column="remark") == names
 
 
+@pytest.mark.parametrize(("text", "names"), [
+    ("收到任丽娟还款500元", ["任丽娟"]), ("收到王芳转账200元", ["王芳"]),  # 到任 is a word
+    ("收到钱后还款", []), ("收到利息还款", []), ("收到对方转账", []), ("收到上月还款", []),
+])  # fmt: skip
+def test_a_name_between_received_and_a_payment_verb_is_a_name(text: str, names: list[str]) -> None:
+    assert _found(text, "CN_PERSON_NAME", column="memo") == names
+
+
 @pytest.mark.parametrize("text", ["孟子刚\u3000１５０４８３２１３２３", "黄想\u3000１９１６１８９１１３９"])
 def test_an_ideographic_space_ends_a_field_holding_a_name(text: str) -> None:
     assert _found(text, "CN_PERSON_NAME", column="remark") == [text.split("\u3000")[0]]
