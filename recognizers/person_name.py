@@ -187,9 +187,9 @@ _NOT_NAMES = frozenset((
 """Placeholders that name columns hold instead of a name."""
 _SEARCHES = (
     ("labelled", "person_colon"), ("person_labelled", "weakly_labelled"), ("titled",), ("followed",),
-    ("field",), ("colon_field",), ("speaker",), ("bracketed",), ("after_address",), ("clause",), ("english",),
-    ("english_han",), ("memo",), ("proxy", "received"), ("dotted",), ("pinyin_name",), ("pinyin_text",),
-    ("pinyin_labelled",),
+    ("field",), ("colon_field",), ("speaker",), ("chat_header",), ("bracketed",), ("after_address",),
+    ("clause",), ("english",), ("english_han",), ("memo",), ("proxy", "received"), ("dotted",),
+    ("pinyin_name",), ("pinyin_text",), ("pinyin_labelled",),
 )
 """The kinds of evidence that a name stands in free text, each a pattern, searched together where they
 share a cue (one pass over the text, the earlier kind first where two match at one place). A weak label is
@@ -204,7 +204,8 @@ _SEARCHED = {"english": "latin", "english_han": "latin", "pinyin_name": "latin",
 surname character."""
 _CUES = {
     "titled": alternation(TITLES), "followed": "收|家住|的|[（(]", "person_colon": "[人员者:：]",
-    "colon_field": "[:：]", "speaker": "[:：]", "bracketed": "[（(]", "after_address": "[（(]",
+    "colon_field": "[:：]", "speaker": "[:：]", "chat_header": "[0-9]{4}[-/.年][0-9]", "bracketed": "[（(]",
+    "after_address": "[（(]",
     "clause": alternation(SUBJECT_VERBS), "memo": alternation(VALUE_VERBS),
     "proxy": alternation(VALUE_VERBS),
 }
@@ -214,7 +215,7 @@ _LIST_SEPARATOR = "^(?:[、；;，,/ ]){1,2}$"
 _HAN_TAILS = frozenset(("english_han",))
 """Kinds whose pattern holds no group: their cue holds no Han character right before the name, so the name
 is the Han characters a match ends with (`_han_tails`), found without RE2 extracting a group."""
-_PINNED_KINDS = frozenset(("titled", "clause", "memo", "proxy", "received", "speaker"))
+_PINNED_KINDS = frozenset(("titled", "clause", "memo", "proxy", "received", "speaker", "chat_header"))
 """Patterns whose word after the name (a title or a verb of two characters or more, or one no name
 character starts) says where it ends (`谢志明说`: the name is all before 说, though 明说 is a word)."""
 _CUED_BEFORE = frozenset(("labelled", "memo", "proxy", "received", "person_colon", "english_han"))
@@ -296,8 +297,12 @@ def _patterns() -> dict[str, str]:
         "person_colon": f"(?:[^无有他某每别个众各些的家\\x00-\\x7f][人员者][:：]?|{kin}[:：]){SPACE}*{name}",
         "colon_field": f"[:：]{SPACE}*{name}{ends}",
         # A name that a colon follows at the start of a field: who speaks or what is theirs (`程文华：承诺…`,
-        # `张飞英:330106…` in an ID column); a verb of speech before the colon is not the name's (`李鹏说：`).
-        "speaker": f"(?:^|[。；;，,\\n\\r]){SPACE}*(?P<name>{opening}{han}??)(?:说|称|讲|道|问|答)?[:：]",
+        # `张飞英:330106…` in an ID column), in a chat log after the time too, bracketed or with a role
+        # (`16:14:29 【孟霞】说：`, `龙一鸣(用户)：`); a verb of speech before the colon is not the name's.
+        "speaker": f"(?:^|[。；;，,\\n\\r]|[0-9]:[0-9]{{2}}){SPACE}*[【\\[]?"
+                   f"(?P<name>{opening}{han}??)[】\\]]?(?:[（(][^）)]{{1,6}}[）)])?(?:说|称|讲|道|问|答)?[:：]",
+        # A chat log's line that names who writes, then when (`江子涵 2024-01-19 15:16:19`).
+        "chat_header": f"(?:^|[\\n\\r]){SPACE}*(?P<name>{opening}{han}{{0,2}})[ \\t]+[0-9]{{4}}[-/.年][0-9]",
         # In brackets: a three-character name, or any right after an address (`…1502室（沈芳）`).
         "bracketed": f"[（(](?P<name>{surname}{han}{{2}})[）)]",
         "after_address": f"(?:[0-9室号楼栋幢座层户]|^)[（(]{name}[）)]",

@@ -571,6 +571,11 @@ def test_pinyin_names_after_a_chinese_label_are_names_in_any_order_and_case(text
     ("坐席：您好\n张三：我在开会", "通话记录", ["张三"]), ("李鹏说：要加强管理", "remark", ["李鹏"]),
     ("荣誉：全国劳动模范", "remark", []), ("备注：已还", "remark", []), ("金额：500", "remark", []),
     ("申通：您的快递已送达", "remark", []),
+    # Chat logs: after the time, bracketed, with a role, or a line of who writes and when.
+    ("02-27 04:28:35 【黄淑珍】说：打不通\n02-27 04:28:39 【孟霞】说：收到", "聊天记录", ["黄淑珍", "孟霞"]),
+    ("16:14:29 龙一鸣(用户)：改地址\n16:14:30 邵诗雨(客服)：请稍候", "chat_content", ["龙一鸣", "邵诗雨"]),
+    ("郭琳 2024-01-19 15:16:19\n我要改地址\n江子涵 2024-01-19 15:16:21\n已修改", "ltjl", ["郭琳", "江子涵"]),
+    ("【安逸花】尊敬的客户", "remark", []), ("时间 2024-01-19", "remark", []),
 ])  # fmt: skip
 def test_a_name_a_colon_follows_at_the_start_of_a_field_is_a_name(text: str, column: str, names: list[str]
                                                                    ) -> None:
