@@ -96,6 +96,7 @@ STRONG_LABELS = (
 WEAK_LABELS = (
     "客户", "用户", "会员", "学员", "员工", "业务员", "催收员", "坐席", "代", "找", "致电", "联系", "请",
     "为", "与", "由", "给", "根据", "称", "认识", "通知", "我叫", "我是", "转账",
+    "来自", "收款-", "提现-", "亲属卡",  # a payment app's bill: `红包-来自万露`, `收钱码收款-苏军`
 )  # fmt: skip
 """Words often followed by a name, as often by an ordinary word (`客户马上还款`): an ordinary word after
 them is not a name."""
@@ -203,7 +204,7 @@ _SEARCHED = {"english": "latin", "english_han": "latin", "pinyin_name": "latin",
 """Which values a search (by its first kind) looks at: those with a Latin letter, a dot, or (the others) a
 surname character."""
 _CUES = {
-    "titled": alternation(TITLES), "followed": "收|家住|的|[（(]", "person_colon": "[人员者:：]",
+    "titled": alternation(TITLES), "followed": "收|家住|的|[（(]|[向给][你您]", "person_colon": "[人员者:：]",
     "colon_field": "[:：]", "speaker": "[:：]", "chat_header": "[0-9]{4}[-/.年][0-9]", "bracketed": "[（(]",
     "after_address": "[（(]",
     "clause": alternation(SUBJECT_VERBS), "memo": alternation(VALUE_VERBS),
@@ -287,7 +288,7 @@ def _patterns() -> dict[str, str]:
         "weakly_labelled": f"{alternation(WEAK_LABELS)}{_LABEL_END}{{0,2}}(?P<name>{opening}{han}{{0,2}})",
         "person_labelled": f"{alternation(PERSON_LABELS)}{_LABEL_END}{{0,2}}(?P<name>{opening}{han}{{0,2}})",
         "titled": f"{name}{alternation(TITLES)}",
-        "followed": f"{name}(?:收{ends}|家住|的{strong}|[（(]{strong}[）)])",
+        "followed": f"{name}(?:收{ends}|家住|的{strong}|[（(]{strong}[）)]|[向给][你您](?:转账|付款))",
         # A field of its own: at the start of a value, or between delimiters (`…,张三,…`, `<td>张三</td>`).
         "field": f"(?:^|[,，|｜\\t;；>]){SPACE}*{name}{ends}",
         # No group: the name is the Han characters a match ends with (`_han_tails`), its cue holding none.
@@ -299,7 +300,7 @@ def _patterns() -> dict[str, str]:
         # A name that a colon follows at the start of a field: who speaks or what is theirs (`程文华：承诺…`,
         # `张飞英:330106…` in an ID column), in a chat log after the time too, bracketed or with a role
         # (`16:14:29 【孟霞】说：`, `龙一鸣(用户)：`); a verb of speech before the colon is not the name's.
-        "speaker": f"(?:^|[。；;，,\\n\\r]|[0-9]:[0-9]{{2}}){SPACE}*[【\\[]?"
+        "speaker": f"(?:^|[。；;，,\\n\\r\\]]|[0-9]:[0-9]{{2}}){SPACE}*[【\\[]?"
                    f"(?P<name>{opening}{han}??)[】\\]]?(?:[（(][^）)]{{1,6}}[）)])?(?:说|称|讲|道|问|答)?[:：]",
         # A chat log's line that names who writes, then when (`江子涵 2024-01-19 15:16:19`).
         "chat_header": f"(?:^|[\\n\\r]){SPACE}*(?P<name>{opening}{han}{{0,2}})[ \\t]+[0-9]{{4}}[-/.年][0-9]",

@@ -575,6 +575,7 @@ def test_pinyin_names_after_a_chinese_label_are_names_in_any_order_and_case(text
     ("02-27 04:28:35 【黄淑珍】说：打不通\n02-27 04:28:39 【孟霞】说：收到", "聊天记录", ["黄淑珍", "孟霞"]),
     ("16:14:29 龙一鸣(用户)：改地址\n16:14:30 邵诗雨(客服)：请稍候", "chat_content", ["龙一鸣", "邵诗雨"]),
     ("郭琳 2024-01-19 15:16:19\n我要改地址\n江子涵 2024-01-19 15:16:21\n已修改", "ltjl", ["郭琳", "江子涵"]),
+    ("[2024-11-04 10:35:41] 付一鸣：我身份证号…", "chat_content", ["付一鸣"]),
     ("【安逸花】尊敬的客户", "remark", []), ("时间 2024-01-19", "remark", []),
 ])  # fmt: skip
 def test_a_name_a_colon_follows_at_the_start_of_a_field_is_a_name(text: str, column: str, names: list[str]
@@ -597,6 +598,15 @@ def test_a_name_that_fills_the_field_after_a_label_for_a_person_may_be_a_place_n
 ])  # fmt: skip
 def test_a_name_between_received_and_a_payment_verb_is_a_name(text: str, names: list[str]) -> None:
     assert _found(text, "CN_PERSON_NAME", column="memo") == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("红包-来自万露", ["万露"]), ("石海燕向你转账13739.92元", ["石海燕"]), ("亲属卡-严明辉消费", ["严明辉"]),
+    ("收钱码收款-苏军", ["苏军"]), ("收款方严超账户异常", ["严超"]),
+    ("来自北京的客户", []), ("收款成功", []), ("提现到银行卡", []), ("对方向你转账", []),
+])  # fmt: skip
+def test_names_in_a_payment_apps_bill_are_names(text: str, names: list[str]) -> None:
+    assert _found(text, "CN_PERSON_NAME", column="交易对方") == names
 
 
 @pytest.mark.parametrize("text", ["孟子刚\u3000１５０４８３２１３２３", "黄想\u3000１９１６１８９１１３９"])
