@@ -38,7 +38,8 @@ RARE_SURNAMES = tuple(
 characters that start at most three words of jieba's dictionary, so that none reads an ordinary word as a
 name."""
 
-TITLES = ("先生", "女士", "小姐", "老师", "师傅", "同志", "律师", "医生", "经理", "总监")
+TITLES = ("先生", "女士", "小姐", "老师", "师傅", "同志", "律师", "医生", "经理", "总监", "同学", "大哥",
+          "大姐", "阿姨")
 """Titles after a full name (`张伟先生`)."""
 
 RANKS = (

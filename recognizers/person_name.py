@@ -91,6 +91,7 @@ STRONG_LABELS = (
     "妈妈", "爸爸", "通讯录", "联系人1", "联系人2", "联系人3", "户主", "房东", "租客", "领款人", "账户名称",
     "开户名", "客户姓名",
     "法人代表", "法定代表", "之妻", "之夫", "之子", "之女", "之父", "之母", "审核人", "负责人", "实际控制人",
+    "家属", "车主", "伤者", "患者", "司机", "驾驶员", "尊敬的",
 )  # fmt: skip
 """Words after which a surname and given name are a person's name."""
 WEAK_LABELS = (
@@ -173,11 +174,11 @@ UNBROKEN_PIECES = ("阿不都",)
 """Pieces of Uyghur names that hold stop characters (`阿不都拉`, `阿不都热合曼`): no end of a name."""
 _KEY_VALUE = f"[\"']?{SPACE}*[:：=>]?{SPACE}*[\"']?{SPACE}*"
 """Between an English label and its value: `Name: `, `name = `, `"name": "` in JSON, `<name>`."""
-_LABEL_END = f"[:：=\\]】>\\-{SPACE_CHARS}]"
+_LABEL_END = f"[:：=\\]】>）)\\-{SPACE_CHARS}]"
 _FIELD_ENDS = f"，,、;；|｜/。（(<\u3000{SPACE_CHARS}"
 """What ends a field that holds a name (an ideographic space and a tag too)."""
 """What stands between a label and its name, at most two of them: `姓名：`, `姓名=`, `[姓名]`, `【姓名】`,
-`<姓名>`, `转账-`."""
+`<姓名>`, `转账-`, `乙方（借款人）：`."""
 _SYLLABLE = ("(?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|"
              "ai|ei|ao|ou|an|en|in|un|ia|ie|iu|ua|uo|ui|ue|er|a|o|e|i|u|v))")
 """A Mandarin syllable in pinyin without tones: a whole value of two or three such words is a name."""

@@ -609,6 +609,17 @@ def test_names_in_a_payment_apps_bill_are_names(text: str, names: list[str]) -> 
     assert _found(text, "CN_PERSON_NAME", column="交易对方") == names
 
 
+@pytest.mark.parametrize(("text", "names"), [
+    ("伤者龙伟，家属陆刚陪同", ["龙伟", "陆刚"]), ("车主曾超驾驶车辆与万淑珍发生碰撞", ["曾超", "万淑珍"]),
+    ("石强同学已报名", ["石强"]), ("史超阿姨 15805612842", ["史超"]),
+    ("甲方（出借人）：任晨阳 乙方（借款人）：程志强", ["任晨阳", "程志强"]),
+    ("【XX银行】尊敬的江思远，您尾号1521的卡", ["江思远"]),
+    ("尊敬的客户，您好", []), ("尊敬的张先生", []), ("王同学", []), ("患者家属", []), ("司机师傅", []),
+])  # fmt: skip
+def test_names_after_words_for_people_in_claims_contracts_and_messages(text: str, names: list[str]) -> None:
+    assert _found(text, "CN_PERSON_NAME", column="remark") == names
+
+
 @pytest.mark.parametrize("text", ["孟子刚\u3000１５０４８３２１３２３", "黄想\u3000１９１６１８９１１３９"])
 def test_an_ideographic_space_ends_a_field_holding_a_name(text: str) -> None:
     assert _found(text, "CN_PERSON_NAME", column="remark") == [text.split("\u3000")[0]]
