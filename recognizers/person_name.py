@@ -179,6 +179,8 @@ _FIELD_ENDS = f"，,、;；|｜/。（(<\u3000{SPACE_CHARS}"
 """What ends a field that holds a name (an ideographic space and a tag too)."""
 """What stands between a label and its name, at most two of them: `姓名：`, `姓名=`, `[姓名]`, `【姓名】`,
 `<姓名>`, `转账-`, `乙方（借款人）：`."""
+_CAMEL = "[A-Z][a-z]{1,7}[A-Z][a-z]{1,7}"
+"""Two capitalized words written together, as a pinyin name may be (`LinJuan`)."""
 _SYLLABLE = ("(?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|"
              "ai|ei|ao|ou|an|en|in|un|ia|ie|iu|ua|uo|ui|ue|er|a|o|e|i|u|v))")
 """A Mandarin syllable in pinyin without tones: a whole value of two or three such words is a name."""
@@ -314,7 +316,8 @@ def _patterns() -> dict[str, str]:
         "proxy": f"(?:代|替|帮){name}{alternation(VALUE_VERBS)}",
         "received": f"收到{name}{alternation(VALUE_VERBS)}",  # `收到任秀还款`
         "dotted": f"(?P<name>{han}{{1,10}}(?:{dot}{han}{{1,10}})+)",
-        "english": f"{english}(?P<name>{pinyin})",
+        # After an English label, a name written together too if it is pinyin (`Customer LinJuan called`).
+        "english": f"{english}(?P<name>{pinyin}|{_CAMEL})",
         # A pinyin surname and a given name in either order, capitalized or in capitals, among other words.
         "pinyin_text": f"(?:^|[^A-Za-z])(?P<name>{romanized} [A-Z][A-Za-z]{{0,11}}"
                        f"|[A-Z][a-z]{{0,11}} {romanized_title})(?:$|[^A-Za-z])",
@@ -322,7 +325,7 @@ def _patterns() -> dict[str, str]:
         # `联系人：XIA,SONG`, `客户 LeiZhu`): its words must be pinyin (`_pinyin_words`).
         "pinyin_labelled": f"{alternation(CONTEXT)}{_LABEL_END}{{0,2}}(?P<name>{pinyin}"
                            f"|[A-Z][a-zA-Z]{{0,11}}, ?[A-Z][a-zA-Z]{{0,11}}"
-                           f"|[A-Z][a-z]{{1,7}}[A-Z][a-z]{{1,7}})(?:$|[^A-Za-z])",
+                           f"|{_CAMEL})(?:$|[^A-Za-z])",
         "pinyin_name": f"^{SPACE}*(?P<name>(?i:{_SYLLABLE}{{1,2}}(?: {_SYLLABLE}{{1,2}}){{1,2}})){SPACE}*$",
         # Whole values of a name column.
         # `张 伟`, `周  涛`, `王\t芳`: characters spaced out, as fixed-width exports pad a short name.
@@ -630,6 +633,10 @@ def _named_as_found(kind: str, values: pa.Array, row: np.ndarray, start: np.ndar
     subtype = _SUBTYPES[kind]
     if kind == "english":
         row, start, end = _english_named(values, row, start, end)
+        data, offsets = utf8_buffer(values)
+        matched = gather(data, offsets[row] + start, end - start)
+        kept = ~matches(matched, f"^{_CAMEL}$") | _pinyin_words(matched)  # `Customer WeChat`: no name
+        row, start, end = row[kept], start[kept], end[kept]
     if kind not in ("pinyin_text", "pinyin_labelled", "dotted"):  # the match is the name
         return row, start, end, np.full(len(row), subtype)
     data, offsets = utf8_buffer(values)

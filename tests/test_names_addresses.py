@@ -560,6 +560,8 @@ def test_names_starting_with_a_word_after_weak_evidence_are_told_by_their_charac
     ("联系人：XIA,SONG", ["XIA,SONG"]), ("收款人 PING CAI", ["PING CAI"]),
     ("客户 APP Store 来电", []), ("用户 iPhone 登录", []), ("客户 Hong Kong 分行", []),
     ("客户 WeChat Pay", []),
+    ("Customer LinJuan called", ["LinJuan"]), ("Beneficiary Name: ZhuYuting; Account…", ["ZhuYuting"]),
+    ("Payee: PayPal", []),
 ])  # fmt: skip
 def test_pinyin_names_after_a_chinese_label_are_names_in_any_order_and_case(text: str, names: list[str]
                                                                             ) -> None:
