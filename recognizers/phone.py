@@ -189,13 +189,16 @@ def judge(layout: Layout, chars: np.ndarray, parts: Mapping[str, slice]) -> Judg
         return Judged(np.where(ok, Strength.PLAUSIBLE, 0).astype(np.int8),
                       np.full(n, "iot_13_digit"), strings(chars))
     if layout.name == "landline_bare":
+        if part(chars, parts, "cc") is not None:  # +86 / 0086 and the number without its trunk 0
+            national = part(chars, parts, "national")
+            chars = np.concatenate([np.full((n, 1), ord("0"), dtype=np.uint8), national], axis=1)
         short = np.isin(chars[:, 1], list(b"12"))
         strength = np.zeros(n, dtype=np.int8)
         for area_length in (3, 4):
             rows = np.flatnonzero(short == (area_length == 3))
             ok = _landline(chars[rows, :area_length], chars[rows, area_length:])
             strength[rows[ok]] = Strength.VALIDATED
-        return Judged(strength, np.full(n, "landline"), strings(chars))
+        return Judged(np.where(country, strength, 0).astype(np.int8), np.full(n, "landline"), strings(chars))
     area = part(chars, parts, "area")
     if part(chars, parts, "cc") is not None:  # +86 755 …: the trunk 0 is not written
         area = np.concatenate([np.full((n, 1), ord("0"), dtype=np.uint8), area], axis=1)
@@ -214,6 +217,7 @@ LAYOUTS = (
         "mobile": (
             _CC + rf"(?P<num>ddd(?P<s>{_SEP}?)dddd(?P=s)dddd|dddd[ \-]dddd[ \-]ddd|d(?: d){{10}})",
             r"(?P<trunk>d)(?P<num>d{11})",
+            r"\((?P<num>ddd\)[ \-]?dddd[ \-]?dddd)",  # (139)80086114
         ),
         "iot": (r"d{13}",),
         "landline": (
@@ -222,11 +226,12 @@ LAYOUTS = (
             rf"\((?P<area>d{{3,4}})\)[ \-]?{_LOCAL}",
             rf"(?P<cc>\+dd|dddd)[ \-]?(?P<area>d{{2,3}})[ \-]?{_LOCAL}",
         ),
-        "landline_bare": (r"d{10,12}",),
+        "landline_bare": (r"d{10,12}", r"(?P<cc>\+dd|dddd)(?P<national>d{9,11})"),
     })
 )
 """Mobiles bare, 3-4-4 with one kind of separator, 4-4-3, spaced digit by digit, after a country code or
-a trunk 0; IoT numbers bare; landlines with their area code separated, bracketed or after +86, or bare."""
+a trunk 0, or with their first three digits bracketed; IoT numbers bare; landlines with their area code
+separated, bracketed or after +86, or bare (after +86 or 0086 too: `00861064370148`)."""
 
 
 MASK_KEEP = (3, 4)

@@ -437,6 +437,19 @@ def test_landline_without_separators_or_context_is_found_by_its_area_code(text, 
     assert found(text) == [("CN_PHONE", written, written)]
 
 
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("(139)80086114", "(139)80086114"),
+        ("电话(139) 8008 6114", "(139) 8008 6114"),
+        ("单位电话00861064370148", "00861064370148"),
+        ("+861064370148", "+861064370148"),
+    ],
+)
+def test_a_mobile_with_its_segment_bracketed_and_a_landline_after_0086_unseparated_are_found(text, written):
+    assert [(f.entity, text[f.start : f.end]) for f in detect(text)] == [("CN_PHONE", written)]
+
+
 @pytest.mark.parametrize("text", ["备注00012345678", "备注02112345678", "备注05911234567", "备注0571123456"])
 def test_zero_led_runs_with_no_area_code_in_use_or_local_number_are_not_landlines(text):
     assert detect(text) == []
