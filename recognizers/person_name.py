@@ -104,8 +104,9 @@ them is not a name."""
 PERSON_LABELS = ("客户", "用户", "会员", "学员", "员工", "业务员", "催收员", "坐席", "我叫", "我是")
 """The weak labels that say a person follows: a name that fills its field after one may be a place's
 name too (`客户龙华，手机…`, `我叫邹平，`), as after a strong label (`姓名：卢龙`)."""
-VALUE_VERBS = ("还款", "转账", "汇款", "付款", "打款", "借款", "代还", "报销", "垫付", "收款")
-"""A transaction verb right after a name that starts a memo (`张伟还款`)."""
+VALUE_VERBS = ("还款", "转账", "汇款", "付款", "打款", "借款", "代还", "报销", "垫付", "收款", "下单",
+               "下的单")
+"""A transaction verb right after a name that starts a memo (`张伟还款`) or a proxy's (`帮任立新下的单`)."""
 SUBJECT_VERBS = (
     "称", "声称", "表示", "同意", "承诺", "承认", "答应", "说", "来电", "拒绝", "要求", "反映", "确认",
     "告知", "回复", "本人", "已于", "已经", "已将", "目前", "现在", "否认", "不同意", "无力", "失联", "提供",
@@ -293,7 +294,7 @@ def _patterns() -> dict[str, str]:
         "titled": f"{name}{alternation(TITLES)}",
         "followed": f"{name}(?:收{ends}|家住|的{strong}|[（(]{strong}[）)]|[向给][你您](?:转账|付款))",
         # A field of its own: at the start of a value, or between delimiters (`…,张三,…`, `<td>张三</td>`).
-        "field": f"(?:^|[,，|｜\\t;；>]){SPACE}*{name}{ends}",
+        "field": f"(?:^|[,，|｜\\t;；> ]){SPACE}*{name}(?:{ends}|[\\[【0-9])",
         # No group: the name is the Han characters a match ends with (`_han_tails`), its cue holding none.
         "english_han": f"{english}{opening}{han}?",
         # Any word for a person: `…人` (`还款责任人张三`, `债务人：`), a relative with a colon (`二姨：`);

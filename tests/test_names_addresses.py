@@ -622,6 +622,15 @@ def test_names_after_words_for_people_in_claims_contracts_and_messages(text: str
     assert _found(text, "CN_PERSON_NAME", column="remark") == names
 
 
+@pytest.mark.parametrize(("text", "names"), [
+    ("SF724286269951 方诗雨 18935508899 广东省深圳市宝安区科技园路504号", ["方诗雨"]),
+    ("钱一鸣[13564198075]河南省郑州市", ["钱一鸣"]), ("帮任立新下的单，收件人电话18937737917", ["任立新"]),
+    ("本周三 本人关机 紧联无人接", []), ("周一3点回电", []), ("帮我下单", []),
+])  # fmt: skip
+def test_names_in_waybills_and_order_remarks(text: str, names: list[str]) -> None:
+    assert _found(text, "CN_PERSON_NAME", column="ydxx") == names
+
+
 @pytest.mark.parametrize("text", ["孟子刚\u3000１５０４８３２１３２３", "黄想\u3000１９１６１８９１１３９"])
 def test_an_ideographic_space_ends_a_field_holding_a_name(text: str) -> None:
     assert _found(text, "CN_PERSON_NAME", column="remark") == [text.split("\u3000")[0]]
