@@ -91,7 +91,7 @@ STRONG_LABELS = (
     "妈妈", "爸爸", "通讯录", "联系人1", "联系人2", "联系人3", "户主", "房东", "租客", "领款人", "账户名称",
     "开户名", "客户姓名",
     "法人代表", "法定代表", "之妻", "之夫", "之子", "之女", "之父", "之母", "审核人", "负责人", "实际控制人",
-    "家属", "车主", "伤者", "患者", "司机", "驾驶员", "尊敬的",
+    "家属", "车主", "伤者", "患者", "司机", "驾驶员", "尊敬的", "被告", "原告",
 )  # fmt: skip
 """Words after which a surname and given name are a person's name."""
 WEAK_LABELS = (
@@ -277,9 +277,10 @@ def _patterns() -> dict[str, str]:
     name = f"(?P<name>{opening}{han}?)"
     ends = f"(?:[{_FIELD_ENDS}]|$)"
     strong = alternation(STRONG_LABELS)
-    # An English label, or a name column's pinyin initials as a key or tag (`<xm>`, `lxr=`).
+    # An English label, or a name column's header as a key or tag (`<xm>`, `lxr=`, `userName=`).
+    keys = COLUMN_HINTS["token"] + COLUMN_HINTS["joined"] + ("username",)
     english = (f"(?:^|[^A-Za-z0-9_])(?:(?i:{alternation(ENGLISH_LABELS)}){_KEY_VALUE}"
-               f"|(?i:{alternation(COLUMN_HINTS['token'])}){_KEY_VALUE.replace('[:：=>]?', '[:：=>]')})")
+               f"|(?i:{alternation(keys)}){_KEY_VALUE.replace('[:：=>]?', '[:：=>]')})")
     dot = "[" + re.escape(_DOTS) + "]"
     pinyin = r"[A-Z][a-zA-Z]{0,11}(?:[ \-][A-Z][a-zA-Z]{0,11}){1,2}"
     kin = "(?:姨|舅|叔|伯|姑|哥|姐|弟|妹|爸|妈|嫂|婶)"
@@ -292,7 +293,8 @@ def _patterns() -> dict[str, str]:
         "weakly_labelled": f"{alternation(WEAK_LABELS)}{_LABEL_END}{{0,2}}(?P<name>{opening}{han}{{0,2}})",
         "person_labelled": f"{alternation(PERSON_LABELS)}{_LABEL_END}{{0,2}}(?P<name>{opening}{han}{{0,2}})",
         "titled": f"{name}{alternation(TITLES)}",
-        "followed": f"{name}(?:收{ends}|家住|的{strong}|[（(]{strong}[）)]|[向给][你您](?:转账|付款))",
+        "followed": f"{name}(?:收{ends}|家住|的{strong}|[（(]{strong}[）)]|[向给][你您](?:转账|付款)"
+                    f"|[（(](?:身份证|证件|手机|电话))",  # `方洋（身份证号4403…）`
         # A field of its own: at the start of a value, or between delimiters (`…,张三,…`, `<td>张三</td>`).
         "field": f"(?:^|[,，|｜\\t;；> ]){SPACE}*{name}(?:{ends}|[\\[【0-9])",
         # No group: the name is the Han characters a match ends with (`_han_tails`), its cue holding none.

@@ -617,6 +617,9 @@ def test_names_in_a_payment_apps_bill_are_names(text: str, names: list[str]) -> 
     ("甲方（出借人）：任晨阳 乙方（借款人）：程志强", ["任晨阳", "程志强"]),
     ("【XX银行】尊敬的江思远，您尾号1521的卡", ["江思远"]),
     ("尊敬的客户，您好", []), ("尊敬的张先生", []), ("王同学", []), ("患者家属", []), ("司机师傅", []),
+    ("被告严一鸣向原告谭敏借款人民币5万元", ["严一鸣", "谭敏"]), ("被告人", []), ("原告方", []),
+    ("【XX法院】方洋（身份证号440305199009218294），你方涉及的案件", ["方洋"]),
+    ("apply userName=程志强, mobile=13965107210", ["程志强"]),
 ])  # fmt: skip
 def test_names_after_words_for_people_in_claims_contracts_and_messages(text: str, names: list[str]) -> None:
     assert _found(text, "CN_PERSON_NAME", column="remark") == names
