@@ -275,6 +275,7 @@ def _patterns() -> dict[str, str]:
     firsts = sorted(set(singles) | {part[0] for part in MINORITY_NAME_PARTS})
     opening = f"(?:{alternation(COMPOUND_SURNAMES)}|[{''.join(firsts)}]){han}"
     name = f"(?P<name>{opening}{han}?)"
+    labelled = f"(?P<name>{opening}{han}{{0,2}})"  # after a label: up to four characters
     ends = f"(?:[{_FIELD_ENDS}]|$)"
     strong = alternation(STRONG_LABELS)
     # An English label, or a name column's header as a key or tag (`<xm>`, `lxr=`, `userName=`).
@@ -289,9 +290,10 @@ def _patterns() -> dict[str, str]:
     return {
         "opening": opening,  # what a Han name in free text starts with
         # In free text: a label, then the surname and up to three more Han characters.
-        "labelled": f"{strong}{_LABEL_END}{{0,2}}(?P<name>{opening}{han}{{0,2}})",
-        "weakly_labelled": f"{alternation(WEAK_LABELS)}{_LABEL_END}{{0,2}}(?P<name>{opening}{han}{{0,2}})",
-        "person_labelled": f"{alternation(PERSON_LABELS)}{_LABEL_END}{{0,2}}(?P<name>{opening}{han}{{0,2}})",
+        # Labels may follow each other (`微信转账-来自夏国华`): the name follows the last.
+        "labelled": f"(?:{strong}{_LABEL_END}{{0,2}})+{labelled}",
+        "weakly_labelled": f"(?:{alternation(WEAK_LABELS)}{_LABEL_END}{{0,2}})+{labelled}",
+        "person_labelled": f"(?:{alternation(PERSON_LABELS)}{_LABEL_END}{{0,2}})+{labelled}",
         "titled": f"{name}{alternation(TITLES)}",
         "followed": f"{name}(?:收{ends}|家住|的{strong}|[（(]{strong}[）)]|[向给][你您](?:转账|付款)"
                     f"|[（(](?:身份证|证件|手机|电话))",  # `方洋（身份证号4403…）`

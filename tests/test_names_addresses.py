@@ -605,6 +605,7 @@ def test_a_name_between_received_and_a_payment_verb_is_a_name(text: str, names: 
 @pytest.mark.parametrize(("text", "names"), [
     ("红包-来自万露", ["万露"]), ("石海燕向你转账13739.92元", ["石海燕"]), ("亲属卡-严明辉消费", ["严明辉"]),
     ("收钱码收款-苏军", ["苏军"]), ("收款方严超账户异常", ["严超"]),
+    ("微信转账-来自夏国华", ["夏国华"]),  # two labels in a row: 转账 before 来自 took 来自夏 for a name
     ("来自北京的客户", []), ("收款成功", []), ("提现到银行卡", []), ("对方向你转账", []),
 ])  # fmt: skip
 def test_names_in_a_payment_apps_bill_are_names(text: str, names: list[str]) -> None:
