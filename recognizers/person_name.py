@@ -297,8 +297,9 @@ def _patterns() -> dict[str, str]:
         "titled": f"{name}{alternation(TITLES)}",
         "followed": f"{name}(?:收{ends}|家住|的{strong}|[（(]{strong}[）)]|[向给][你您](?:转账|付款)"
                     f"|[（(](?:身份证|证件|手机|电话))",  # `方洋（身份证号4403…）`
-        # A field of its own: at the start of a value, or between delimiters (`…,张三,…`, `<td>张三</td>`).
-        "field": f"(?:^|[,，|｜\\t;；> ]){SPACE}*{name}(?:{ends}|[\\[【0-9])",
+        # A field of its own: at the start of a value or a line, or between delimiters (`…,张三,…`,
+        # `<td>张三</td>`, `1、魏国华 139…`).
+        "field": f"(?:^|[,，|｜\\t\\n\\r;；> ]|[0-9]、){SPACE}*{name}(?:{ends}|[\\[【0-9])",
         # No group: the name is the Han characters a match ends with (`_han_tails`), its cue holding none.
         "english_han": f"{english}{opening}{han}?",
         # Any word for a person: `…人` (`还款责任人张三`, `债务人：`), a relative with a colon (`二姨：`);

@@ -629,7 +629,9 @@ def test_names_after_words_for_people_in_claims_contracts_and_messages(text: str
 @pytest.mark.parametrize(("text", "names"), [
     ("SF724286269951 方诗雨 18935508899 广东省深圳市宝安区科技园路504号", ["方诗雨"]),
     ("钱一鸣[13564198075]河南省郑州市", ["钱一鸣"]), ("帮任立新下的单，收件人电话18937737917", ["任立新"]),
-    ("本周三 本人关机 紧联无人接", []), ("周一3点回电", []), ("帮我下单", []),
+    ("1、魏国华 13915365116\n\n2、方霞 15882312585", ["魏国华", "方霞"]),
+    ("北京市朝阳区新华西街177号\n黄海燕\n15095326056", ["黄海燕"]),
+    ("本周三 本人关机 紧联无人接", []), ("周一3点回电", []), ("帮我下单", []), ("公开、公正、公平", []),
 ])  # fmt: skip
 def test_names_in_waybills_and_order_remarks(text: str, names: list[str]) -> None:
     assert _found(text, "CN_PERSON_NAME", column="ydxx") == names
