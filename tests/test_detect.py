@@ -14,10 +14,13 @@ LABELS = {"CN_NAME": "CN_PERSON_NAME"}
 TRICKY = json.loads((Path(__file__).parent / "corpora" / "shared_tricky.json").read_text(encoding="utf-8"))
 
 
-DECIDED_OTHERWISE = {"c021": [("CN_RESIDENT_ID", 5, 23)]}
+DECIDED_OTHERWISE = {"c021": [("CN_RESIDENT_ID", 5, 23)],
+                     "c004": [("CN_PERSON_NAME", 0, 2), ("CN_RESIDENT_ID", 2, 20)]}
 """Shared cases whose label cnpii deliberately departs from: c021 is an ID with a wrong check character
 right after `身份证号：`; a mistyped ID under an ID label is still somebody's ID, so it is reported (as
-plausible), the way a Luhn-failing card under a card label is."""
+plausible), the way a Luhn-failing card under a card label is. c004 (`张三3101…男`, a case of the IDs)
+labels no name, though the set labels 张三 in a field of its own (c162): a name that starts a value and
+runs into a number is that person's (`钱一鸣[1356…]`, `王芳13812345678`), so it is reported."""
 
 
 @pytest.mark.parametrize("case", TRICKY, ids=[c["id"] for c in TRICKY])
