@@ -11,12 +11,14 @@ alone make one far likelier than ordinary words:
   a title after it (`张伟先生`), a verb that follows a person starting a clause (`郭丽娟同意…`), a
   transaction verb after it in a memo (`张伟还款`, `代苏宁还款`), delimiters around it (`…,张三,…`,
   `（魏小红）` after an address), a name before it in a list (`陈英绫、贾丽娟`), an English label or JSON
-  key (`Beneficiary: ZHANG WEI`, `"name": "李四"`). The name is a surname (single, or compound such as
-  `欧阳`) and one or two given characters: whether the second still belongs to it is decided by the words
-  around it (`李磊电话` is 李磊) and by whether it rather starts a verb (`周利未接通`); an ordinary word
-  that starts with a surname character (`客户马上还款`, `联系人方便时`), a word for a relation (`岳父`),
-  a place (`玉树市`) or a surname with a title alone (`王先生`, `王工`) is not a name. After weak evidence
-  (`由`, a delimiter) the characters must also be likely in a name (`name_odds`: `由于长江` is none);
+  key (`Beneficiary: ZHANG WEI`, `"name": "李四"`), a colon after it that starts a field (`张三：`, a chat
+  log's `16:14:29 【孟霞】说：`), a payment app's wording (`红包-来自万露`). The name is a surname (single,
+  or compound such as `欧阳`) and one or two given characters: whether the second still belongs to it is
+  decided by the words around it (`李磊电话` is 李磊) and by whether it rather starts a verb (`周利未接通`);
+  an ordinary word that starts with a surname character (`客户马上还款`, `联系人方便时`), a word for a
+  relation (`岳父`), a place (`玉树市`) or a surname with a title alone (`王先生`, `王工`) is not a name.
+  After weak evidence (`由`, a delimiter) the characters must also be likely in a name (`name_odds`:
+  `由于长江` is none);
 - **nothing around it** (`张建国在会上说`): `bare_names`, by the odds of its characters (never a brand's or
   a lender's product's: `周大福`, `花呗`), and Tibetan and Mongolian names without a dot (`扎西顿珠`,
   `其其格`; one part alone after a cue: `收款人：图雅`); a cue's name comes first where they overlap;
@@ -176,10 +178,10 @@ UNBROKEN_PIECES = ("阿不都",)
 _KEY_VALUE = f"[\"']?{SPACE}*[:：=>]?{SPACE}*[\"']?{SPACE}*"
 """Between an English label and its value: `Name: `, `name = `, `"name": "` in JSON, `<name>`."""
 _LABEL_END = f"[:：=\\]】>）)\\-{SPACE_CHARS}]"
-_FIELD_ENDS = f"，,、;；|｜/。（(<\u3000{SPACE_CHARS}"
-"""What ends a field that holds a name (an ideographic space and a tag too)."""
 """What stands between a label and its name, at most two of them: `姓名：`, `姓名=`, `[姓名]`, `【姓名】`,
 `<姓名>`, `转账-`, `乙方（借款人）：`."""
+_FIELD_ENDS = f"，,、;；|｜/。（(<\u3000{SPACE_CHARS}"
+"""What ends a field that holds a name (an ideographic space and a tag too)."""
 _CAMEL = "[A-Z][a-z]{1,7}[A-Z][a-z]{1,7}"
 """Two capitalized words written together, as a pinyin name may be (`LinJuan`)."""
 _SYLLABLE = ("(?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|"
@@ -634,21 +636,20 @@ def _ends_on_a_masked_name(text: Characters, row: np.ndarray, start: np.ndarray,
 
 def _named_as_found(kind: str, values: pa.Array, row: np.ndarray, start: np.ndarray, end: np.ndarray
                     ) -> tuple[np.ndarray, ...]:
-    """Pinyin names as found (in free text, those whose words are pinyin: `_pinyin_words`), and dotted
-    names without a label before or words after them (`_dotted_end`, each distinct match once)."""
+    """Pinyin names as found (in free text, those whose words are pinyin: `_pinyin_words`; after an English
+    label, those written together: `Customer WeChat` is none), and dotted names without a label before or
+    words after them (`_dotted_end`, each distinct match once)."""
     subtype = _SUBTYPES[kind]
     if kind == "english":
         row, start, end = _english_named(values, row, start, end)
-        data, offsets = utf8_buffer(values)
-        matched = gather(data, offsets[row] + start, end - start)
-        kept = ~matches(matched, f"^{_CAMEL}$") | _pinyin_words(matched)  # `Customer WeChat`: no name
-        row, start, end = row[kept], start[kept], end[kept]
-    if kind not in ("pinyin_text", "pinyin_labelled", "dotted"):  # the match is the name
+    if kind == "pinyin_name":  # the match is the name
         return row, start, end, np.full(len(row), subtype)
     data, offsets = utf8_buffer(values)
     matched = gather(data, offsets[row] + start, end - start)
     if kind != "dotted":
         pinyin = _pinyin_words(matched)
+        if kind == "english":
+            pinyin |= ~matches(matched, f"^{_CAMEL}$")
         row, start, end = row[pinyin], start[pinyin], end[pinyin]
     else:
         texts = matched.to_pylist()
@@ -749,7 +750,8 @@ def _han_names(chars: np.ndarray, length: np.ndarray, labelled: np.ndarray, foll
     `方便`) unless the evidence is strong (a label right before it, `labelled`, or a title after it,
     `followed`) and the word a rarer noun (`联系人高峰`), never a place (`玉树市`, `为玉树藏…`); unless
     a label stands right before it, not after a character it makes a word with (`由于`, `主管汤浩经理`);
-    after weak evidence only with `WEAK_ODDS`."""
+    after weak evidence only with `WEAK_ODDS`. A place's name may be a name that fills the field after a
+    label for a person (`filled`: `客户梁平，`)."""
     count = len(chars)
     if not count:
         return np.zeros(0, dtype=np.int64)
