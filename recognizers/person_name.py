@@ -196,16 +196,16 @@ _SEARCHES = (
     ("labelled", "person_colon"), ("person_labelled", "weakly_labelled"), ("titled",), ("followed",),
     ("field",), ("colon_field",), ("speaker",), ("chat_header",), ("bracketed",), ("after_address",),
     ("clause",), ("english",), ("english_han",), ("memo",), ("proxy", "received"), ("dotted",),
-    ("pinyin_name",), ("pinyin_text",), ("pinyin_labelled",),
+    ("pinyin_name",), ("pinyin_text",), ("latin_labelled", "pinyin_labelled"),
 )
 """The kinds of evidence that a name stands in free text, each a pattern, searched together where they
 share a cue (one pass over the text, the earlier kind first where two match at one place). A weak label is
 searched apart: its match, no name, would hide a strong label inside it (`联系其朋友金子勇`: 其朋友)."""
 _SUBTYPES = {"english": "pinyin", "pinyin_name": "pinyin", "pinyin_text": "pinyin",
-             "pinyin_labelled": "pinyin", "dotted": "minority"}
+             "pinyin_labelled": "pinyin", "latin_labelled": "pinyin", "dotted": "minority"}
 """The subtype of the names each kind finds (`han` for the others)."""
 _SEARCHED = {"english": "latin", "english_han": "latin", "pinyin_name": "latin", "pinyin_text": "latin",
-             "pinyin_labelled": "latin",
+             "latin_labelled": "latin",
              "dotted": "dotted"}
 """Which values a search (by its first kind) looks at: those with a Latin letter, a dot, or (the others) a
 surname character."""
@@ -334,6 +334,11 @@ def _patterns() -> dict[str, str]:
         "pinyin_labelled": f"{alternation(CONTEXT)}{_LABEL_END}{{0,2}}(?P<name>{pinyin}"
                            f"|[A-Z][a-zA-Z]{{0,11}}, ?[A-Z][a-zA-Z]{{0,11}}"
                            f"|{_CAMEL})(?:$|[^A-Za-z])",
+        # Any capitalized words after a strong label (`持卡人 Cheung Peter`), as after an English one.
+        "latin_labelled": f"{strong}{_LABEL_END}{{0,2}}"
+                          f"(?P<name>[A-Z][a-z]{{1,11}}(?: [A-Z][a-z]{{1,11}}){{1,2}})(?:$|[^A-Za-z])",
+        # Capitalized words in brackets (`（Yuk Ling Chan）`): the name after which they stand decides.
+        "alias": "[（(][A-Z][a-zA-Z]{1,11}(?: [A-Z][a-zA-Z]{1,11}){1,3}[）)]",
         "pinyin_name": f"^{SPACE}*(?P<name>(?i:{_SYLLABLE}{{1,2}}(?: {_SYLLABLE}{{1,2}}){{1,2}})){SPACE}*$",
         # Whole values of a name column.
         # `张 伟`, `周  涛`, `王\t芳`: characters spaced out, as fixed-width exports pad a short name.
@@ -493,12 +498,34 @@ def _cued_and_bare(values: pa.Array) -> TextFound:
     row, start, end, subtype, cued = row[keep], start[keep], end[keep], subtype[keep], cued[keep]
     spread = cued & (subtype == "han")
     again = _repeated(text, row[spread], start[spread], end[spread], (row, start, end))
-    row, start, end = (np.concatenate([a, b]) for a, b in zip((row, start, end), again, strict=True))
-    subtype = np.concatenate([subtype, np.full(len(again[0]), "han")])
+    aliases = _aliases(values, searched["latin"], row, end)
+    row, start, end = (np.concatenate([a, b, c]) for a, b, c in zip((row, start, end), again, aliases,
+                                                                       strict=True))
+    subtype = np.concatenate([subtype, np.full(len(again[0]), "han"), np.full(len(aliases[0]), "pinyin")])
     order = np.lexsort((start, row))
     row, start, end, subtype = row[order], start[order], end[order], subtype[order]
     names = gather(text.data, text.offsets[row] + start, end - start)
     return text_found(row, start, end, subtype, normalize(names), np.full(len(row), Context.FOR))
+
+
+def _aliases(values: pa.Array, latin: np.ndarray, row: np.ndarray, end: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The names in Latin letters in brackets right after a name found (`row`, `end`), among the values
+    that hold a Latin letter (`latin`): the same person's English or Cantonese name (`黄晓东（Yuk Ling
+    Chan）`, `崔俊杰（Chan Peter）`). Row, start and end byte of each, inside its brackets."""
+    none = np.zeros(0, dtype=np.int64)
+    if not len(latin) or not len(row):
+        return none, none, none
+    alias_row, alias_start, alias_end, _ = spans(values.take(pa.array(latin)), _patterns()["alias"])
+    alias_row = latin[alias_row]
+    ends = np.unique((row.astype(np.int64) << 32) | end)
+    key = (alias_row.astype(np.int64) << 32) | alias_start
+    after = ends[np.minimum(np.searchsorted(ends, key), len(ends) - 1)] == key
+    alias_row, alias_start, alias_end = alias_row[after], alias_start[after], alias_end[after]
+    data, offsets = utf8_buffer(values)
+    opening = np.where(data[offsets[alias_row] + alias_start] == ord("("), 1, 3)  # `(` or `（`
+    closing = np.where(data[offsets[alias_row] + alias_end - 1] == ord(")"), 1, 3)
+    return alias_row, alias_start + opening, alias_end - closing
 
 
 def _repeated(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray,
@@ -640,9 +667,9 @@ def _named_as_found(kind: str, values: pa.Array, row: np.ndarray, start: np.ndar
     label, those written together: `Customer WeChat` is none), and dotted names without a label before or
     words after them (`_dotted_end`, each distinct match once)."""
     subtype = _SUBTYPES[kind]
-    if kind == "english":
+    if kind in ("english", "latin_labelled"):
         row, start, end = _english_named(values, row, start, end)
-    if kind == "pinyin_name":  # the match is the name
+    if kind in ("pinyin_name", "latin_labelled"):  # the match is the name
         return row, start, end, np.full(len(row), subtype)
     data, offsets = utf8_buffer(values)
     matched = gather(data, offsets[row] + start, end - start)

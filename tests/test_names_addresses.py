@@ -562,6 +562,10 @@ def test_names_starting_with_a_word_after_weak_evidence_are_told_by_their_charac
     ("客户 WeChat Pay", []),
     ("Customer LinJuan called", ["LinJuan"]), ("Beneficiary Name: ZhuYuting; Account…", ["ZhuYuting"]),
     ("Payee: PayPal", []),
+    # Other romanizations: in brackets after a Han name, or after a strong label.
+    ("黄晓东（Yuk Ling Chan）", ["黄晓东", "Yuk Ling Chan"]),
+    ("持卡人 Cheung Peter 香港九龍", ["Cheung Peter"]),
+    ("微信（WeChat Pay）", []), ("收款人：Tesla Motors", []), ("户名：Apple Inc", []),
 ])  # fmt: skip
 def test_pinyin_names_after_a_chinese_label_are_names_in_any_order_and_case(text: str, names: list[str]
                                                                             ) -> None:
