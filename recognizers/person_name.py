@@ -372,6 +372,51 @@ def find(values: pa.Array, column: str | None) -> TextFound:
     return _in_text(values, held)
 
 
+_LABEL_SEARCHES = frozenset(("labelled", "person_labelled"))
+"""The searches (by their first kind) whose name group takes up to four characters after a label, so that
+a match may take the first characters of another label (`被告韦霞向原告黎平`: 韦霞向原)."""
+LABEL_REACH = 48
+"""How many bytes past such a match a label that starts inside it is read to: the longest label and the
+longest name it takes, with what stands between."""
+
+
+def _cue_spans(values: pa.Array, rows: np.ndarray, kinds: tuple[str, ...], groups: tuple[str, ...]
+               ) -> tuple[np.ndarray, ...]:
+    """Row, start and end byte (of the name group, or of the match without `groups`) and kind of every
+    match of `kinds` in values `rows`. After a label, what a match took past its first two characters is
+    searched again, up to `LABEL_REACH` bytes on: a label there is read (`被告韦霞向原告黎平`: 原告)."""
+    pattern = _search(kinds)
+    row, start, end, which = spans(values.take(pa.array(rows)), pattern, *groups)
+    row = rows[row]
+    if kinds[0] not in _LABEL_SEARCHES or not len(row):
+        return row, start, end, which
+    data, offsets = utf8_buffer(values)
+    parts = [(row, start, end, which)]
+    for _ in range(2):  # a label found so may itself take the start of a third
+        long = np.flatnonzero(end - start > 6)  # more than two Han characters of three bytes
+        if not len(long):
+            break
+        inside = row[long]
+        begin = offsets[inside] + start[long] + 6
+        value_end = offsets[inside + 1]
+        stop = np.minimum(offsets[inside] + end[long] + LABEL_REACH, value_end)
+        for _ in range(3):  # back to the first byte of a character
+            stop = np.where((stop < value_end) & (data[np.minimum(stop, len(data) - 1)] & 0xC0 == 0x80),
+                            stop - 1, stop)
+        again = spans(gather(data, begin, stop - begin), pattern, *groups)
+        # A match cut short by the window's end is none: the whole search reads that name.
+        cut = (begin[again[0]] + again[2] == stop[again[0]]) & (stop[again[0]] < value_end[again[0]])
+        found_row, found_start, found_end, which = (part[~cut] for part in again)
+        shift = begin[found_row] - offsets[inside[found_row]]
+        row, start, end = inside[found_row], found_start + shift, found_end + shift
+        parts.append((row, start, end, which))
+    row, start, end, which = (np.concatenate([p[k] for p in parts]) for k in range(4))
+    key = np.stack([row, start, end, which])
+    _, first = np.unique(key, axis=1, return_index=True)  # a match found again is one match
+    first = np.sort(first)
+    return row[first], start[first], end[first], which[first]
+
+
 def _leading_names(values: pa.Array, rows: np.ndarray) -> TextFound:
     """The name that values `rows` of a name column start with, before what a system or a clerk added
     (`万一霞-黑名单`, `严明超(VIP)`, `程军4523`, `高明等3人`, `*林军一`): the column is the evidence, as a
@@ -450,9 +495,7 @@ def _cued_and_bare(values: pa.Array) -> TextFound:
         if not len(subset):
             continue
         tails = first in _HAN_TAILS
-        groups = () if tails else kinds
-        row, start, end, which = spans(values.take(pa.array(subset)), _search(kinds), *groups)
-        row = subset[row]
+        row, start, end, which = _cue_spans(values, subset, kinds, () if tails else kinds)
         if tails:
             start = _han_tails(text, row, end)
         for number, kind in enumerate(kinds):

@@ -506,6 +506,18 @@ def test_an_address_masked_after_its_divisions_passes_verify(tmp_path: Path) -> 
     assert not any(road in cells for road in ("建设路", "科技园路", "幸福街"))
 
 
+def test_a_label_inside_the_match_of_another_is_read_and_the_run_passes_verify(tmp_path: Path) -> None:
+    """Before, 被告 took 韦霞向原 for its candidate, so 原告 and 黎平 were not read; once 韦霞 was masked the
+    label stood clear, verify read 黎平 and stopped the run."""
+    source = tmp_path / "in"
+    source.mkdir()
+    pq.write_table(pa.table({"cpws": ["经审理查明：1993年9月，被告韦霞向原告黎平借款人民币5万元。"]}),
+                   source / "part-0.parquet")
+    summary = api.run(str(source), str(tmp_path / "out"), None)
+    assert summary.status == "ok", summary
+    assert "黎平" not in pq.read_table(tmp_path / "out").column("cpws")[0].as_py()
+
+
 def test_names_masked_after_a_surname_character_pass_verify(tmp_path: Path) -> None:
     """Before, the surname a mask shows read as the given name of a bare name starting a character earlier
     (`由李**`, `向陈*`) and the run stopped at verify."""
@@ -623,6 +635,7 @@ def test_names_in_a_payment_apps_bill_are_names(text: str, names: list[str]) -> 
     ("【XX银行】尊敬的江思远，您尾号1521的卡", ["江思远"]),
     ("尊敬的客户，您好", []), ("尊敬的张先生", []), ("王同学", []), ("患者家属", []), ("司机师傅", []),
     ("被告严一鸣向原告谭敏借款人民币5万元", ["严一鸣", "谭敏"]), ("被告人", []), ("原告方", []),
+    ("被告韦霞向原告黎平借款", ["韦霞", "黎平"]),  # 韦霞向原: the first label's match took 原 of 原告
     ("【XX法院】方洋（身份证号440305199009218294），你方涉及的案件", ["方洋"]),
     ("apply userName=程志强, mobile=13965107210", ["程志强"]),
 ])  # fmt: skip
