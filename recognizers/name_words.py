@@ -39,8 +39,8 @@ characters that start at most three words of jieba's dictionary, so that none re
 name."""
 
 TITLES = ("先生", "女士", "小姐", "老师", "师傅", "同志", "律师", "医生", "经理", "总监", "同学", "大哥",
-          "大姐", "阿姨")
-"""Titles after a full name (`张伟先生`)."""
+          "大姐", "阿姨", "您好")
+"""Titles after a full name (`张伟先生`), and the greeting a message opens with (`【顺丰速运】孔明您好`)."""
 
 RANKS = (
     "主任", "主管", "行长", "科长", "处长", "局长", "院长", "校长", "所长", "部长", "厂长", "组长", "队长",

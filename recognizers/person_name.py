@@ -293,7 +293,7 @@ def _patterns() -> dict[str, str]:
         "opening": opening,  # what a Han name in free text starts with
         # In free text: a label, then the surname and up to three more Han characters.
         # Labels may follow each other (`微信转账-来自夏国华`): the name follows the last.
-        "labelled": f"(?:{strong}{_LABEL_END}{{0,2}})+{labelled}",
+        "labelled": f"(?:{strong}(?:换成|改为|改成|变更为)?{_LABEL_END}{{0,2}})+{labelled}",  # `收件人换成`
         "weakly_labelled": f"(?:{alternation(WEAK_LABELS)}{_LABEL_END}{{0,2}})+{labelled}",
         "person_labelled": f"(?:{alternation(PERSON_LABELS)}{_LABEL_END}{{0,2}})+{labelled}",
         "titled": f"{name}{alternation(TITLES)}",
