@@ -399,11 +399,9 @@ def _cue_spans(values: pa.Array, rows: np.ndarray, kinds: tuple[str, ...], group
         inside = row[long]
         begin = offsets[inside] + start[long] + 6
         value_end = offsets[inside + 1]
-        stop = np.minimum(offsets[inside] + end[long] + LABEL_REACH, value_end)
-        for _ in range(3):  # back to the first byte of a character
-            stop = np.where((stop < value_end) & (data[np.minimum(stop, len(data) - 1)] & 0xC0 == 0x80),
-                            stop - 1, stop)
-        again = spans(gather(data, begin, stop - begin), pattern, *groups)
+        window = prefix_bytes(data, begin, value_end, end[long] - start[long] - 6 + LABEL_REACH)
+        stop = begin + pc.binary_length(window).to_numpy(zero_copy_only=False)
+        again = spans(window, pattern, *groups)
         # A match cut short by the window's end is none: the whole search reads that name.
         cut = (begin[again[0]] + again[2] == stop[again[0]]) & (stop[again[0]] < value_end[again[0]])
         found_row, found_start, found_end, which = (part[~cut] for part in again)
@@ -561,9 +559,7 @@ def _aliases(values: pa.Array, latin: np.ndarray, row: np.ndarray, end: np.ndarr
         return none, none, none
     alias_row, alias_start, alias_end, _ = spans(values.take(pa.array(latin)), _patterns()["alias"])
     alias_row = latin[alias_row]
-    ends = np.unique((row.astype(np.int64) << 32) | end)
-    key = (alias_row.astype(np.int64) << 32) | alias_start
-    after = ends[np.minimum(np.searchsorted(ends, key), len(ends) - 1)] == key
+    after = np.isin((alias_row.astype(np.int64) << 32) | alias_start, (row.astype(np.int64) << 32) | end)
     alias_row, alias_start, alias_end = alias_row[after], alias_start[after], alias_end[after]
     data, offsets = utf8_buffer(values)
     opening = np.where(data[offsets[alias_row] + alias_start] == ord("("), 1, 3)  # `(` or `（`

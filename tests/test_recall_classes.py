@@ -414,27 +414,19 @@ def test_chinese_numerals_that_are_no_phone_are_not_found(text):
         ("请拨打02747643457", "02747643457"),
         ("已致电02747643457未接", "02747643457"),
         ("座机02747643457", "02747643457"),
+        # Alone too, by an area code in use and a local number starting 2-9.
+        ("备注05394175373已处理", "05394175373"),
+        ("回访结果 053970484840 无人接", "053970484840"),
+        ("01083268529", "01083268529"),
     ],
 )
-def test_landline_without_separators_after_a_calling_verb_is_found(text, written):
+def test_landline_without_separators_after_a_calling_verb_or_alone_is_found(text, written):
     assert found(text) == [("CN_PHONE", written, written)]
 
 
 @pytest.mark.parametrize("text", ["订单号02747643457", "批次02747643457", "打折券02747643457"])
 def test_zero_led_11_digit_runs_labelled_as_something_else_are_not_landlines(text):
     assert detect(text) == []
-
-
-@pytest.mark.parametrize(
-    ("text", "written"),
-    [
-        ("备注05394175373已处理", "05394175373"),
-        ("回访结果 053970484840 无人接", "053970484840"),
-        ("01083268529", "01083268529"),
-    ],
-)
-def test_landline_without_separators_or_context_is_found_by_its_area_code(text, written):
-    assert found(text) == [("CN_PHONE", written, written)]
 
 
 @pytest.mark.parametrize(
