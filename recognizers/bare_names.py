@@ -12,7 +12,7 @@ decided on the batch's code points at once, with no pattern per candidate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -53,8 +53,14 @@ JOINED_PENALTY = 2.0
 (`张明天` before `天气`); where the name with one given character fewer is a name too, that one is taken."""
 
 
-def bare_names(text: Characters) -> tuple[np.ndarray, ...]:
-    """The bare names of a batch, none overlapping another: value row, start and end byte of each."""
+def bare_names(text: Characters, stops: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The bare names of a batch, none overlapping another: value row, start and end byte of each. The
+    characters at `stops` (indices into `text.point`) are read as if their value ended there: no bare name
+    holds one or reads past it. A name found otherwise starts at a stop, and so does the surname a masked
+    name shows: a bare name before either is judged alike before and after that name is masked."""
+    point = text.point.copy()
+    point[stops] = 0
+    text = replace(text, point=point)
     at = np.flatnonzero(starts(text.point, "surnames") | starts(text.point, "compound"))
     compound = member(run_keys(text.point, at, 2), "compound")
     # Most surname characters stand in ordinary words with characters unlikely in a name: the odds of the

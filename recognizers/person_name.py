@@ -511,9 +511,11 @@ def _cued_and_bare(values: pa.Array) -> TextFound:
     row, start, end = (np.concatenate([none] + [f[k] for f in found]) for k in range(3))
     subtype = np.concatenate([np.zeros(0, dtype=str)] + [f[3] for f in found])
     minority_row, minority_start, minority_end = minority_names(text)
-    bare_row, bare_start, bare_end = bare_names(text)
-    unmasked = ~_ends_on_a_masked_name(text, bare_row, bare_start, bare_end)
-    bare_row, bare_start, bare_end = bare_row[unmasked], bare_start[unmasked], bare_end[unmasked]
+    first_byte = text.offsets[np.concatenate([row, minority_row])] + np.concatenate([start, minority_start])
+    index = np.searchsorted(text.at, first_byte)
+    read = index < len(text.at)  # a Latin name's first letter is not read unless it stands by a Han one
+    read[read] = text.at[index[read]] == first_byte[read]
+    bare_row, bare_start, bare_end = bare_names(text, np.concatenate([index[read], _mask_remnants(text)]))
     alone = ~overlapping(bare_row, bare_start, bare_end, *(np.concatenate(spans_of) for spans_of in (
         (row, minority_row), (start, minority_start), (end, minority_end))))  # found otherwise: first
     bare_row, bare_start, bare_end = bare_row[alone], bare_start[alone], bare_end[alone]
@@ -686,18 +688,17 @@ MASKS = "*＊"
 name shows."""
 
 
-def _ends_on_a_masked_name(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray
-                           ) -> np.ndarray:
-    """Whether each name of two characters ends on the surname a masked name shows (`由李**`, `向陈*`,
-    `外呼汪**`: 由李, 向陈 and 呼汪 read as bare names once 李明, 陈婷 and 汪欣妍 are masked, and the run
-    stopped at verify). Such a given character is another name's surname; only bare names are asked, so
-    a name after its cue stays one (`联系人王林*`)."""
-    first = np.searchsorted(text.at, text.offsets[row] + start)
-    last = np.searchsorted(text.at, text.offsets[row] + end) - 1
-    after = np.minimum(last + 1, len(text.point) - 1)
-    masked = (last + 1 < len(text.point)) & (text.value[after] == row)
-    masked &= np.isin(text.point[after], [ord(mask) for mask in MASKS])
-    return masked & (last - first == 1) & member(text.point[last], "surnames")
+def _mask_remnants(text: Characters) -> np.ndarray:
+    """The characters of the surname a masked name shows (`李**`, `欧阳*`): a surname, or a compound one,
+    right before a mask. `由李**`, `向陈*`, `外呼汪**` and `高清蓝*女士` read as bare names once 李明, 陈婷,
+    汪欣妍 and 蓝牙 (a name before 女士) were masked, and the run stopped at verify."""
+    masked = np.isin(text.point, [ord(mask) for mask in MASKS])
+    before = np.flatnonzero(masked[1:] & (text.value[1:] == text.value[:-1]))
+    single = before[member(text.point[before], "surnames")]
+    double = before[before > 0]
+    double = double[(text.value[double - 1] == text.value[double])
+                    & member(run_keys(text.point, double - 1, 2), "compound")]
+    return np.concatenate([single, double - 1, double])
 
 
 def _named_as_found(kind: str, values: pa.Array, row: np.ndarray, start: np.ndarray, end: np.ndarray

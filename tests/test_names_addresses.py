@@ -534,6 +534,18 @@ def test_names_masked_after_a_surname_character_pass_verify(tmp_path: Path) -> N
     assert _found("联系人王林*", "CN_PERSON_NAME") == ["王林"]  # after its cue, still a name
 
 
+def test_a_bare_name_before_a_name_found_by_its_cue_is_read_as_verify_reads_it(tmp_path: Path) -> None:
+    """Before, the bare candidate 高清蓝 overlapped 蓝牙 (a name before 女士) and was dropped whole; once 蓝牙
+    was masked (`高清蓝*女士`), verify read 高清蓝 as a bare name and stopped the run on product titles."""
+    titles = ["防水游戏本女士保温杯高清蓝牙女士 型号X36849", "高清蓝牙女士新款心率宽松不锈钢电脑 型号X10455",
+              "厨房高清蓝牙女士手表防水降噪智能 型号X75479"]
+    source = tmp_path / "in"
+    source.mkdir()
+    pq.write_table(pa.table({"title": titles}), source / "part-0.parquet")
+    summary = api.run(str(source), str(tmp_path / "out"), None)
+    assert summary.status == "ok", summary
+
+
 @pytest.mark.parametrize(("text", "column"), [
     ("周  涛", "姓名"), ("王\t芳", "xm"), ("李\u3000\u3000强", "contact_name"),  # padded to a fixed width
     ("热依拉‧阿布拉", "姓名"), ("阿依古丽∙买买提", "name"),  # other middle dots
