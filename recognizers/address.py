@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from recognizers.arrays import byte_offsets, gather, prefix_bytes, utf8_buffer
+from recognizers.building import built_once
 from recognizers.context import Context, column_supports
 from recognizers.divisions import Division, division_names
 from recognizers.patterns import (
@@ -102,7 +103,7 @@ gazetteer then says which of them are divisions. A flat alternation of every nam
 would cost RE2 seconds per batch of notes, as its automaton outgrows its memory budget."""
 
 
-@functools.cache
+@built_once
 def _patterns() -> dict[str, str]:
     divisions = alternation(name for name in division_names() if len(name) >= 2)
     # Any Han characters before a division's last word: what leads into the address (`家住`) is cut off
@@ -244,7 +245,7 @@ _Words = tuple[frozenset[str], pa.Array]
 """Words as a set and as an Arrow array (`_among`)."""
 
 
-@functools.cache
+@built_once
 def _division_words() -> tuple[_Words, _Words]:
     """The division names, and their first two characters."""
     names = frozenset(division_names())
@@ -261,7 +262,7 @@ def _among(pieces: pa.Array, words: _Words) -> np.ndarray:
     return pc.is_in(pieces, value_set=array).to_numpy(zero_copy_only=False)
 
 
-@functools.cache
+@built_once
 def _compiled_divisions() -> re.Pattern[str]:
     return re.compile(_patterns()["divisions"])
 

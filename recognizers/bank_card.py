@@ -21,7 +21,6 @@ it lacks. Not cards: order, serial and reference numbers, IMEIs (15 digits, Luhn
 from __future__ import annotations
 
 import csv
-import functools
 import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
@@ -32,6 +31,7 @@ import pyarrow.compute as pc
 from cardbin.bankbin import BANKBIN
 
 from recognizers.arrays import decimals, fixed_width_bytes, gather, in_sorted, strings, utf8_buffer
+from recognizers.building import built_once
 from recognizers.checksums import luhn_check_digit, luhn_valid, luhn_valid_rows
 from recognizers.errors import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from recognizers.findings import Strength
@@ -104,7 +104,7 @@ BROAD_ISSUERS = (("62", range(16, 20)), ("81", range(16, 20)), ("103", (19,)), (
 hundreds of BINs no offline table lists), and 16-digit Mastercard numbers of the 2-series."""
 
 
-@functools.cache
+@built_once
 def bins() -> dict[str, str]:
     """BIN prefix (6 or 8 digits, some legacy 4-5) -> issuing bank and product, 'bank|product'."""
     table = dict(BANKBIN)
@@ -113,7 +113,7 @@ def bins() -> dict[str, str]:
     return table
 
 
-@functools.cache
+@built_once
 def bin_lengths() -> dict[str, tuple[int, ...]]:
     """BIN -> the lengths its cards have, where known (`data/bin_lengths.csv`): a number of an uncommon
     length (`UNCOMMON_LENGTHS`) shorter than every one of them is not proven a card by that BIN (a 19-digit
@@ -138,7 +138,7 @@ def calc_check_digit(body: str) -> str:
     return luhn_check_digit(body)
 
 
-@functools.cache
+@built_once
 def _bins_by_length() -> tuple[tuple[int, pa.Array], ...]:
     """The BINs of the tables grouped by length, longest first (a longer BIN overrides a shorter one)."""
     table = bins()
@@ -224,13 +224,13 @@ def _as_numbers(listed: Iterable[str]) -> np.ndarray:
     return np.sort(np.array([int(b) for b in listed], dtype=np.int64))
 
 
-@functools.cache
+@built_once
 def _bin_numbers() -> tuple[tuple[int, np.ndarray], ...]:
     """`_bins_by_length` as sorted integers (a BIN's length tells its leading zeros, if it had any)."""
     return tuple((n, _as_numbers(listed.to_pylist())) for n, listed in _bins_by_length())
 
 
-@functools.cache
+@built_once
 def _bin_numbers_too_long_for(width: int) -> dict[int, np.ndarray]:
     """By length, the BINs whose cards are all longer than `width` digits, for an uncommon width
     (`bin_lengths`)."""
@@ -275,7 +275,7 @@ def _broad(chars: np.ndarray) -> np.ndarray:
     return broad
 
 
-@functools.cache
+@built_once
 def _network_table() -> np.ndarray:
     """`network` (or `unknown`) of every possible `NETWORK_DIGITS` leading digits, by their number."""
     heads = (f"{head:0{NETWORK_DIGITS}d}" for head in range(10**NETWORK_DIGITS))

@@ -12,12 +12,12 @@ Column names are evidence too: a column called `sjhm` (手机号码) or `联系�
 from __future__ import annotations
 
 import enum
-import functools
 import re
 from collections.abc import Mapping
 
 import numpy as np
 
+from recognizers.building import built_once
 from recognizers.findings import Strength
 
 WINDOW = 14
@@ -106,7 +106,7 @@ DEFAULT_THRESHOLD = 0.5
 """Findings below this score are not reported: validated values always pass, plausible ones need context."""
 
 
-@functools.cache
+@built_once
 def score_table() -> np.ndarray:
     """The confidence of a candidate as an array indexed by [strength, context + 1], for scoring in bulk
     (strength 0, no candidate, scores 0)."""

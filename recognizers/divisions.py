@@ -10,11 +10,12 @@ an ID: the code on an ID is the one valid at registration, not at birth.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 
 from stdnum import numdb
+
+from recognizers.building import built_once
 
 _YEARS = re.compile(r"^\[[0-9-]*\]")
 _ABOLISHED = re.compile(r"^\[[0-9]*-[0-9]+\]")
@@ -73,12 +74,12 @@ class Division:
     county: str
 
 
-@functools.cache
+@built_once
 def _loc() -> numdb.NumDB:
     return numdb.get("cn/loc")
 
 
-@functools.cache
+@built_once
 def _latest_names() -> dict[str, str]:
     """The latest name of every prefecture and county code of the table (`440305`: 南山区), read in one
     walk of its tree: renamed units list their names oldest first (`南头区办事处,[1990-]南山区`)."""
@@ -98,7 +99,7 @@ def division(code: str) -> Division:
     return Division(province, city, county)
 
 
-@functools.cache
+@built_once
 def region_provinces() -> dict[str, str]:
     """Province and prefecture-level city names, full (`深圳市`) and short (`深圳`), to their province:
     what a released city or province column generalizes to. Read off the table's tree of prefixes
@@ -141,7 +142,7 @@ _SUFFIXES = (
 `延边朝鲜族`)."""
 
 
-@functools.cache
+@built_once
 def division_names() -> dict[str, Division]:
     """Every province, prefecture and county name the table has held, current and abolished, to the
     division it names; provinces and prefectures also by their short forms (`广东`, `深圳`). A name that

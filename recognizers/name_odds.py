@@ -18,7 +18,6 @@ characters (`泽`, `芳`, `彤`) high ones, function characters (`的`, `在`) v
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import pickle
 from collections.abc import Sequence
@@ -29,6 +28,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv
+
+from recognizers.building import built_once
 
 SURNAME, GIVEN, VERB = 0, 1, 2
 """The rows of `log_odds`: a name's first character, any of its given name, and the first character of a
@@ -78,7 +79,7 @@ def package_file(package: str, *parts: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)), *parts)
 
 
-@functools.cache
+@built_once
 def dictionary() -> Dictionary:
     """jieba's dictionary (`word frequency tag` lines), read once from the installed package by Arrow."""
     columns = {"word": pa.string(), "frequency": pa.int64(), "tag": pa.string()}
@@ -91,7 +92,7 @@ def dictionary() -> Dictionary:
                       pc.starts_with(tags, "nr").to_numpy(), pc.utf8_length(words).to_numpy())
 
 
-@functools.cache
+@built_once
 def log_odds() -> np.ndarray:
     """A (3, `PLANE` + 1) float32 table: the natural log odds of each character as a surname, as a
     character of a given name, and as the start of what follows a name; the last column, for characters
@@ -116,7 +117,7 @@ def _log_shares(points: Sequence[int] | np.ndarray, weights: Sequence[float] | n
     return np.log(counts / counts.sum() + UNSEEN_SHARE)
 
 
-@functools.cache
+@built_once
 def _emissions() -> dict[tuple[str, str], dict[str, float]]:
     with package_file("jieba", "posseg", "prob_emit.p").open("rb") as model:
         return pickle.load(model)  # jieba's own model file, loaded as jieba loads it

@@ -9,7 +9,6 @@ byte offsets, so the candidates of every value are looked at as rows of a matrix
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ import pyarrow as pa
 
 from recognizers.address import DIVISION_SUFFIXES
 from recognizers.arrays import code_points, in_sorted, utf8_buffer
+from recognizers.building import built_once
 from recognizers.divisions import division_names
 from recognizers.name_odds import GIVEN, code_points_of, dictionary, odds
 from recognizers.patterns import overlapping
@@ -144,7 +144,7 @@ FAMOUS_WORD_FREQUENCY = 300
 dictionary tags `高峰`, `智慧` as names)."""
 
 
-@functools.cache
+@built_once
 def surnames() -> tuple[str, ...]:
     """Single surnames (Faker's zh_CN list, the most common first, `COMMON_VARIANTS` and `RARE_SURNAMES`)
     and the compound ones."""
@@ -161,14 +161,14 @@ def _short_words() -> np.ndarray:
     return (words.length >= 2) & (words.length <= 3) & (words.frequency >= MIN_WORD_FREQUENCY)
 
 
-@functools.cache
+@built_once
 def ordinary_words() -> frozenset[str]:
     """The dictionary's short words not tagged as names."""
     words = dictionary()
     return frozenset(words.words[i] for i in np.flatnonzero(_short_words() & ~words.name))
 
 
-@functools.cache
+@built_once
 def place_starts() -> frozenset[str]:
     """The first two and three characters of every division name (`玉树`, `玉树藏`): a name that starts one
     is a place."""
@@ -305,7 +305,7 @@ def word_keys(words: Iterable[str]) -> np.ndarray:
     return np.unique(np.add.reduceat(points << (21 * position), np.flatnonzero(position == 0)))
 
 
-@functools.cache
+@built_once
 def tables() -> dict[str, Sorted]:
     """The word lists `_han_names` looks characters and words up in, as sorted integer keys."""
     words = dictionary()
@@ -419,7 +419,7 @@ def _by_length(words: Iterable[str]) -> dict[int, Sorted]:
             for length, same in grouped.items()}
 
 
-@functools.cache
+@built_once
 def _long_words() -> dict[int, Sorted]:
     """Hashes of the ordinary words of jieba's dictionary of `LONG_WORD_LENGTHS`, and of the `BRANDS`, by
     length."""
@@ -428,7 +428,7 @@ def _long_words() -> dict[int, Sorted]:
     return _by_length([words.words[i] for i in chosen] + list(BRANDS))
 
 
-@functools.cache
+@built_once
 def _full_divisions() -> dict[int, Sorted]:
     """Hashes of the division names written in full (`石家庄市`, `红河哈尼族彝族自治州`), by length."""
     return _by_length(name for name in division_names()
@@ -469,7 +469,7 @@ def listed_minority_names(text: Characters) -> tuple[np.ndarray, np.ndarray]:
             np.concatenate([none] + [np.full(len(named), length) for named, length in found]))
 
 
-@functools.cache
+@built_once
 def _minority_names() -> dict[int, Sorted]:
     return _by_length(MINORITY_NAMES)
 
@@ -512,7 +512,7 @@ def starts(point: np.ndarray, table: str) -> np.ndarray:
     return _first_characters(table)[point]
 
 
-@functools.cache
+@built_once
 def _first_characters(table: str) -> np.ndarray:
     first = np.zeros(0x110000, dtype=bool)  # every code point
     first[tables()[table].keys & ((1 << 21) - 1)] = True

@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 
 from recognizers.arrays import gather, prefix_bytes, utf8_buffer
 from recognizers.bare_names import BARE_ODDS, bare_names, minority_names
+from recognizers.building import built_once
 from recognizers.context import Context, column_supports
 from recognizers.name_odds import GIVEN, SURNAME, VERB, VERB_MARGIN, odds
 from recognizers.name_words import (
@@ -252,7 +253,7 @@ LIST_LENGTH = 5
 """How many names down a list (`联系人：陈英绫、贾丽娟`) the first one's label reaches."""
 
 
-@functools.cache
+@built_once
 def romanized_surnames() -> tuple[str, ...]:
     """Surnames in pinyin, capitalized: Faker's zh_CN list and `COMPOUND_ROMANIZED`."""
     from faker.providers.person.zh_CN import Provider
@@ -266,7 +267,7 @@ def _search(kinds: tuple[str, ...]) -> str:
     return "|".join(f"(?:{_patterns()[kind].replace('(?P<name>', f'(?P<{kind}>')})" for kind in kinds)
 
 
-@functools.cache
+@built_once
 def _patterns() -> dict[str, str]:
     singles = sorted(s for s in surnames() if len(s) == 1)
     surname = f"(?:{alternation(COMPOUND_SURNAMES)}|[{''.join(singles)}])"
@@ -664,7 +665,7 @@ def _starts_organisation(values: pa.Array, text: Characters, row: np.ndarray, en
     return starts
 
 
-@functools.cache
+@built_once
 def _breaks() -> np.ndarray:
     """`_ORGANISATION_BREAKS` as a lookup by code point."""
     table = np.zeros(0x110000, dtype=bool)
@@ -881,7 +882,7 @@ def _pinyin_words(texts: pa.Array) -> np.ndarray:
     return matches(texts, f"^{word}(?: {word})*$") & ~listed.to_numpy(zero_copy_only=False)
 
 
-@functools.cache
+@built_once
 def _labels_anywhere() -> re.Pattern[str]:
     """Every label of `CONTEXT` at every position, overlapping ones too (a lookahead), the longest first:
     where the last one to end before a dotted name ends is where the name may start."""

@@ -19,13 +19,13 @@ starting 10/11/12, digits inside longer numbers, amounts like 13800000000.00元.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 
 import numpy as np
 
 from recognizers import segments
 from recognizers.arrays import decimals, strings
+from recognizers.building import built_once
 from recognizers.errors import InvalidFormat
 from recognizers.findings import Strength
 from recognizers.layouts import Judged, Layout, MaskLayout, equals, layouts, part
@@ -153,7 +153,7 @@ def _iot(digits: np.ndarray) -> np.ndarray:
     return ok
 
 
-@functools.cache
+@built_once
 def _area_table() -> tuple[np.ndarray, np.ndarray]:
     """Area codes as numbers, by their length of 3 and 4 digits (a code's leading 0 is implied)."""
     codes = area_codes()

@@ -13,13 +13,12 @@ and 乾 and 干 stay two characters).
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from recognizers.arrays import utf8_buffer
+from recognizers.building import built_once
 from recognizers.name_odds import package_file
 from recognizers.patterns import matches
 
@@ -38,7 +37,7 @@ def _three_bytes(character: str) -> bool:
     return len(character) == 1 and len(character.encode()) == 3
 
 
-@functools.cache
+@built_once
 def _table() -> tuple[dict[int, int], str]:
     """Traditional to simplified, for characters that are no simplified character themselves, and the
     RE2 class of those characters."""

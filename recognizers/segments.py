@@ -18,13 +18,14 @@ from. Names are the short forms the source uses (北京, 深圳, 内蒙古), wit
 from __future__ import annotations
 
 import csv
-import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import NamedTuple
 
 import numpy as np
+
+from recognizers.building import built_once
 
 AREA_CODE = re.compile(r"0(?:10|2[0-9]|[3-9][0-9]{2})")
 """A landline area code as dialled: 010, 02x or 0 + 3 digits (the source also holds a stray 00479)."""
@@ -55,7 +56,7 @@ class _Tables:
     prefixes: np.ndarray  # records["prefix"], contiguous for searchsorted
 
 
-@functools.cache
+@built_once
 def _tables() -> _Tables:
     """Both data files, read once per process and checked against each other, because a row number that
     points past a list would otherwise surface as a wrong city far from here."""
@@ -127,7 +128,7 @@ def segment_info(number: str) -> dict[str, str]:
     return {"province": place.province, "city": place.city, "carrier": carrier_names()[record["carrier"]]}
 
 
-@functools.cache
+@built_once
 def area_places() -> dict[str, tuple[str, str]]:
     """Landline area code -> (province, city) for every area code of the place records; the city is ''
     where one area code serves several cities (028: 成都, 资阳, 眉山), since the number does not say which."""
@@ -141,7 +142,7 @@ def area_places() -> dict[str, tuple[str, str]]:
     }
 
 
-@functools.cache
+@built_once
 def area_codes() -> frozenset[str]:
     """Landline area codes in use: those of `area_places()` written as an area code is dialled."""
     return frozenset(code for code in area_places() if AREA_CODE.fullmatch(code))
