@@ -21,7 +21,7 @@ from pipeline.errors import TransientError
 from pipeline.known import Gathered, KnownTask, write_gathered
 from pipeline.plan import ColumnPlan, PlanError, is_fractional, output_schema
 from pipeline.risk import add_part, merge_counts
-from pipeline.transform import ColumnFailed, ColumnStats, scan_table, transform_table
+from pipeline.transform import ColumnFailed, ColumnStats, FoundMemo, scan_table, transform_table
 from recognizers import engine, resident_id
 
 if TYPE_CHECKING:
@@ -146,6 +146,7 @@ def process_file(
     file share it even where a batch holds no personal data.
     """
     values = known.values() if known is not None else None
+    memo = FoundMemo()
     keyrings = {a.keyring.fingerprint for p in plans for a in p.actions.values() if a.keyring is not None}
     result = FileResult(relative_path, key_fingerprint=min(keyrings) if keyrings else None)
     writer = None
@@ -167,9 +168,9 @@ def process_file(
                                   plan_types(plans)):
             try:
                 if output_url is None:
-                    table, stats = None, scan_table(batch, plans, values)
+                    table, stats = None, scan_table(batch, plans, values, memo)
                 else:
-                    table, stats = transform_table(batch, plans, values)
+                    table, stats = transform_table(batch, plans, values, memo)
                     if release is not None:
                         table, counted = release.apply(batch, table)
                         classes = add_part(classes, counted)

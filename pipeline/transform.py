@@ -28,6 +28,9 @@ from recognizers.known import KnownValues
 from recognizers.registry import ENTITIES, spec
 
 EXAMPLES_PER_ENTITY = 3
+MEMO_VALUES = 4096
+"""A column's distinct values in a batch, up to this many, are remembered for the task with what the engine
+found in them (`FoundMemo`)."""
 DISPLAY_MASK = build_action("mask", {}, None)
 """Examples in reports are shown as finance apps display them (`138****5678`), never raw."""
 
@@ -238,8 +241,37 @@ def _declared(distinct: pa.Array, plan: ColumnPlan) -> tuple[engine.Found, engin
     return found, whole
 
 
+class FoundMemo:
+    """What the engine found in a column's distinct values, remembered for one task (one file): a column of
+    a few codes, cities or statuses holds the same values in every batch, and searching a few values costs
+    about the fixed cost of the engine's passes (some 10 ms), once a batch and column. The last set of each
+    column is kept, up to `MEMO_VALUES` values. Never shared between tasks: the engine notes what it found
+    in the task's known values, which a memo spares it only for values noted already."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[frozenset[str], pa.Array, engine.Found]] = {}
+
+    def find(self, distinct: pa.Array, plan: ColumnPlan, known: KnownValues | None) -> engine.Found:
+        """`engine.find` of the plan on `distinct` (no nulls), from the memo when the column's last values
+        were the same set; the findings then follow the rows of `distinct`."""
+        if len(distinct) > MEMO_VALUES:
+            return engine.find(distinct, plan.entities, plan.name, plan.threshold, known)
+        key = frozenset(distinct.to_pylist())
+        last = self._last.get(plan.name)
+        if last is None or last[0] != key:
+            found = engine.find(distinct, plan.entities, plan.name, plan.threshold, known)
+            self._last[plan.name] = key, distinct, found
+            return found
+        _, seen, found = last
+        if seen.equals(distinct):
+            return found
+        row = pc.index_in(seen, value_set=distinct).to_numpy()[found.row]
+        order = np.lexsort((found.start, row))
+        return dataclasses.replace(found.take(order), row=row[order])
+
+
 def _map_distinct(distinct: pa.Array, counts: np.ndarray, plan: ColumnPlan, stats: ColumnStats, output: bool,
-                  known: KnownValues | None) -> pa.Array | None:
+                  known: KnownValues | None, memo: FoundMemo | None) -> pa.Array | None:
     """Transform each distinct (non-null) string once; without `output`, only gather the statistics.
     A declared column's every value is its entity, counted only where it parses as it. What is found
     is noted in `known` (when it gathers the run's known values)."""
@@ -249,7 +281,8 @@ def _map_distinct(distinct: pa.Array, counts: np.ndarray, plan: ColumnPlan, stat
         _record(counted, gather(data, offsets[counted.row] + counted.start, counted.end - counted.start),
                 counts, stats)
     else:
-        counted = found = engine.find(distinct, plan.entities, plan.name, plan.threshold, known)
+        counted = found = (memo.find(distinct, plan, known) if memo is not None
+                           else engine.find(distinct, plan.entities, plan.name, plan.threshold, known))
         data, offsets = utf8_buffer(distinct)
     if known is not None and known.gather:
         known.note_reported(known.digests(counted.entity, counted.value))
@@ -274,11 +307,11 @@ def _as_text(array: pa.Array) -> pa.Array:
 
 
 def _transform_values(array: pa.Array, plan: ColumnPlan, stats: ColumnStats, output: bool,
-                      known: KnownValues | None) -> pa.Array | None:
+                      known: KnownValues | None, memo: FoundMemo | None) -> pa.Array | None:
     encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(_as_text(array))
     counts = np.bincount(encoded.indices.drop_null().to_numpy(zero_copy_only=False),
                          minlength=len(encoded.dictionary))
-    mapped = _map_distinct(_as_text(encoded.dictionary), counts, plan, stats, output, known)
+    mapped = _map_distinct(_as_text(encoded.dictionary), counts, plan, stats, output, known, memo)
     if mapped is None:
         return None
     if encoded is array:  # a dictionary column stays one
@@ -300,16 +333,17 @@ def _whole_column(array: pa.Array, plan: ColumnPlan) -> pa.Array:
     return generalize_amounts(array, list(rule.edges or ()))
 
 
-def transform_column(array: pa.Array, plan: ColumnPlan, output: bool = True, known: KnownValues | None = None
-                     ) -> tuple[pa.Array | None, ColumnStats]:
+def transform_column(array: pa.Array, plan: ColumnPlan, output: bool = True, known: KnownValues | None = None,
+                     memo: FoundMemo | None = None) -> tuple[pa.Array | None, ColumnStats]:
     """The column as the plan says it leaves (None unless `output`), and what was found in it (with
-    `known`: the run's known values reported too, and what was found noted)."""
+    `known`: the run's known values reported too, and what was found noted; with `memo`, the task's
+    findings in few distinct values are reused)."""
     stats = ColumnStats(rows=len(array), non_null=len(array) - array.null_count)
     if plan.mode is Mode.KEEP:
         return (array if output else None), stats
     if plan.mode is Mode.WHOLE:
         return (_whole_column(array, plan) if output else None), stats
-    transformed = _transform_values(array, plan, stats, output, known)
+    transformed = _transform_values(array, plan, stats, output, known, memo)
     return (transformed.cast(plan.output_type) if transformed is not None else None), stats
 
 
@@ -322,26 +356,26 @@ class ColumnFailed(Exception):
         super().__init__(f"column {column!r}: {self.reason}")
 
 
-def _column(table: pa.Table, plan: ColumnPlan, output: bool, known: KnownValues | None
+def _column(table: pa.Table, plan: ColumnPlan, output: bool, known: KnownValues | None, memo: FoundMemo | None
             ) -> tuple[pa.Array | None, ColumnStats]:
     try:
-        return transform_column(table.column(plan.name).combine_chunks(), plan, output, known)
+        return transform_column(table.column(plan.name).combine_chunks(), plan, output, known, memo)
     except (pa.ArrowException, ValueError, TypeError) as error:  # a value Arrow or a decoder refuses
         raise ColumnFailed(plan.name, error) from None
 
 
-def transform_table(table: pa.Table, plans: list[ColumnPlan], known: KnownValues | None = None
-                    ) -> tuple[pa.Table, dict[str, ColumnStats]]:
+def transform_table(table: pa.Table, plans: list[ColumnPlan], known: KnownValues | None = None,
+                    memo: FoundMemo | None = None) -> tuple[pa.Table, dict[str, ColumnStats]]:
     """Apply every column's plan to a table (one batch); returns the new table and per-column stats.
     Raises `ColumnFailed` naming the column whose values cannot be transformed."""
     columns, stats = [], {}
     for plan in plans:
-        array, stats[plan.name] = _column(table, plan, True, known)
+        array, stats[plan.name] = _column(table, plan, True, known, memo)
         columns.append(array)
     return pa.Table.from_arrays(columns, schema=output_schema(table.schema, plans)), stats
 
 
-def scan_table(table: pa.Table, plans: list[ColumnPlan], known: KnownValues | None = None
-               ) -> dict[str, ColumnStats]:
+def scan_table(table: pa.Table, plans: list[ColumnPlan], known: KnownValues | None = None,
+               memo: FoundMemo | None = None) -> dict[str, ColumnStats]:
     """What `transform_table` would find in a table, without building its output (scan and verify)."""
-    return {plan.name: _column(table, plan, False, known)[1] for plan in plans}
+    return {plan.name: _column(table, plan, False, known, memo)[1] for plan in plans}

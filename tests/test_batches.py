@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline import api, partition
+from pipeline import api, partition, transform
 
 DEFAULT = str(Path(__file__).parent.parent / "configs" / "default.yaml")
 
@@ -57,3 +58,30 @@ def test_the_widest_row_group_and_nested_columns_count(tmp_path, monkeypatch):
         batches = list(partition.read_batches(str(path), "part-0.parquet", columns, None))
         assert sum(b.num_rows for b in batches) == 5100
         assert max(b.get_total_buffer_size() for b in batches) <= 2 * 64 * 1024, columns
+
+
+def test_a_column_of_few_values_is_searched_once_a_file_in_whatever_order_batches_hold_them(
+        tmp_path, monkeypatch):
+    """A column's few distinct values come in another order in each batch: the task's memo searches them
+    once a pass, and its findings follow each batch's order (the output is what one batch writes)."""
+    statuses = ["逾期，联系人王芳13812345678", "已结清", "逾期 客户李强", "正常"]
+    source = tmp_path / "in"
+    source.mkdir()
+    notes = [f"第{i}次通话记录：" + "客户表示本月工资未到账，承诺下周还款。" * 35 for i in range(300)]
+    status = [statuses[(7 * i + i // 30) % 4] for i in range(300)]  # batch k starts on status 3k mod 4
+    pq.write_table(pa.table({"note": notes, "status": status}), source / "part-0.parquet")
+    assert api.run(str(source), str(tmp_path / "whole"), DEFAULT).status == "ok"
+    searched: Counter[str] = Counter()
+    find = transform.engine.find
+
+    def counted(values, entities=None, column=None, *args):
+        searched[column] += 1
+        return find(values, entities, column, *args)
+
+    monkeypatch.setattr(transform.engine, "find", counted)
+    monkeypatch.setattr(partition, "BATCH_BYTES", 64 * 1024)
+    assert api.run(str(source), str(tmp_path / "cut"), DEFAULT).status == "ok"
+    whole, cut = (pq.read_table(tmp_path / name / "part-0.parquet") for name in ("whole", "cut"))
+    assert cut.equals(whole)
+    assert "王芳" not in "".join(cut.column("status").to_pylist())
+    assert 6 * searched["status"] <= searched["note"]  # the statuses once a pass, the notes once a batch
