@@ -43,7 +43,7 @@ from pipeline.keys import KeyMaterialError, Keyring, KeySource
 from pipeline.known import KnownTask, SessionKey
 from pipeline.known import match as match_known
 from pipeline.lattice import Decision
-from pipeline.names import display_name
+from pipeline.names import display_names
 from pipeline.partition import (
     FileResult,
     integer_columns_with_pii,
@@ -293,12 +293,14 @@ def _merge(results: Sequence[FileResult]) -> dict[str, ColumnStats]:
 def _column_entries(results: Sequence[FileResult], plans: Sequence[ColumnPlan] = ()
                     ) -> list[tuple[str, str, dict[str, Any]]]:
     """(column, the key reports show it under, report entry) per column found in. The key is the
-    column's display name (`names.display_name`: masked where the name holds personal data), made
+    column's display name (`names.display_names`: masked where the name holds personal data), made
     unique (` #2`) where two names mask alike."""
     actions = {p.name: {e: a.name for e, a in p.actions.items()} for p in plans}
     entries, keys = [], set()
-    for name, stats in _merge(results).items():
-        key = shown = display_name(name)
+    merged = _merge(results)
+    displayed = display_names(list(merged))
+    for name, stats in merged.items():
+        key = shown = displayed[name]
         number = 1
         while key in keys:
             number += 1
@@ -346,7 +348,7 @@ def _log_throughput(what: str, rows: int, files: int, started: float) -> None:
 
 
 def _not_scanned(plans: Sequence[ColumnPlan]) -> list[str]:
-    kept = [display_name(p.name) for p in plans if p.mode is Mode.KEEP]
+    kept = list(display_names([p.name for p in plans if p.mode is Mode.KEEP]).values())
     return (
         [f"not scanned (kept by policy, or not a type that holds text or ID digits): {', '.join(kept)}"]
         if kept

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from pipeline import storage
 from pipeline.actions.tokenize import TOKEN_SHAPE
 from pipeline.keys import KeyMaterialError, Keyring
-from pipeline.names import display_name, names_with_personal_data
+from pipeline.names import display_names, names_with_personal_data
 from pipeline.partition import FileResult, plan_types, read_batches, read_schema
 from pipeline.plan import ColumnPlan, Mode, is_string_like
 
@@ -45,12 +45,13 @@ def refuse_personal_metadata(files: Sequence[storage.InputFile], storage_options
     for file in files:
         schema = read_schema(file.url, file.relative_path, storage_options)
         places = [("schema metadata", schema.metadata)]
-        places += [(f"metadata of column {display_name(f.name)!r}", f.metadata) for f in schema]
+        shown = display_names(schema.names)
+        places += [(f"metadata of column {shown[f.name]!r}", f.metadata) for f in schema]
         for place, metadata in places:
             for key, value in (metadata or {}).items():
                 found = names_with_personal_data([], [value.decode("utf-8", "replace")])
                 if found:
-                    name = display_name(key.decode("utf-8", "replace"))
+                    name = display_names([key.decode("utf-8", "replace")]).popitem()[1]
                     raise storage.InputError(f"{file.relative_path}: {place}, key {name!r} holds "
                                              f"{found[0].entity}; drop the metadata (metadata: drop)")
 
