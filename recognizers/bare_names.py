@@ -63,6 +63,10 @@ def bare_names(text: Characters, stops: np.ndarray) -> tuple[np.ndarray, ...]:
     text = replace(text, point=point)
     at = np.flatnonzero(starts(text.point, "surnames") | starts(text.point, "compound"))
     compound = member(run_keys(text.point, at, 2), "compound")
+    # The first character of a compound surname starts a name alone only if it is a surname itself (`太史`
+    # is one, `太` is none: `价格太贵`).
+    single = compound | member(text.point[at], "surnames")
+    at, compound = at[single], compound[single]
     # Most surname characters stand in ordinary words with characters unlikely in a name: the odds of the
     # surname and the next two characters, before any penalty, already rule them out.
     surname = 1 + compound.astype(np.int64)

@@ -44,6 +44,7 @@ def _names(text: str) -> list[str]:
     ("今借到祖力皮亚·托合提人民币2万元", ["祖力皮亚·托合提"]),
     ("5号上午MA JIANHUA到柜台办理", ["MA JIANHUA"]),
     ("She lives with Lin Wei in Hangzhou", ["Lin Wei"]),
+    ("太史慈说下个月还", ["太史慈"]),  # the compound surname still starts a name
 ])  # fmt: skip
 def test_names_without_a_cue(text: str, names: list[str]) -> None:
     assert _names(text) == names
@@ -71,6 +72,7 @@ def test_names_without_a_cue(text: str, names: list[str]) -> None:
     "他说一家人都搬走了",  # 家人 is no label before a name
     "李宁牌运动鞋已签收",
     "【安逸花】尊敬的客户，您的账单已出",
+    "客户嫌手续费太贵", "宝宝不是太喜欢",  # 太 starts the compound surname 太史 and is no surname alone
 ])  # fmt: skip
 def test_words_titles_and_places_are_not_bare_names(text: str) -> None:
     assert _names(text) == []
