@@ -174,6 +174,8 @@ ENGLISH_TAIL_BYTES = 48
 """How far past a name after an English label its capitalized words are read for `ENGLISH_NOT_NAME_WORDS`
 (the label's pattern takes three words at most: `… Computer` of `… Computer Systems Co., Ltd.`)."""
 _DOTS = "·•・．.‧∙･"
+PERIODS = ".．"
+"""The dots (`_DOTS`) that also end sentences."""
 UNBROKEN_PIECES = ("阿不都",)
 """Pieces of Uyghur names that hold stop characters (`阿不都拉`, `阿不都热合曼`): no end of a name."""
 _KEY_VALUE = f"[\"']?{SPACE}*[:：=>]?{SPACE}*[\"']?{SPACE}*"
@@ -722,10 +724,12 @@ def _named_as_found(kind: str, values: pa.Array, row: np.ndarray, start: np.ndar
     else:
         texts = matched.to_pylist()
         names = [_dotted_end(text) for text in texts]
+        named = np.array([bool(name) for name in names], dtype=bool)
         # Past a label the match began with.
         start = start + np.array([len(t[: t.find(n)].encode()) for t, n in zip(texts, names, strict=True)],
                                  dtype=np.int64)
         end = start + np.array([len(name.encode()) for name in names], dtype=np.int64)
+        row, start, end = row[named], start[named], end[named]
     return row, start, end, np.full(len(row), subtype)
 
 
@@ -892,7 +896,8 @@ def _labels_anywhere() -> re.Pattern[str]:
 @functools.lru_cache(maxsize=1 << 16)
 def _dotted_end(text: str) -> str:
     """A dotted name without a label before it or the words after its last part (`借款人买买提·艾力来电`
-    is `买买提·艾力`). The stop characters of `UNBROKEN_PIECES` end nothing (`古丽米拉·阿不都拉`)."""
+    is `买买提·艾力`), empty where a period stands for the dot and ends a sentence. The stop characters
+    of `UNBROKEN_PIECES` end nothing (`古丽米拉·阿不都拉`)."""
     scan = text  # the text as the rules read it, of the same length
     for piece in UNBROKEN_PIECES:
         scan = scan.replace(piece, piece[0] + "\uffff" * (len(piece) - 1))
@@ -906,10 +911,12 @@ def _dotted_end(text: str) -> str:
         begin -= 1
     text, scan = text[begin:], scan[begin:]
     dot_at = max(text.rfind(d) for d in _DOTS)
-    for i in range(dot_at + 3, len(text)):
-        if scan[i] in STOP or scan[i : i + 2] in words:
-            return text[:i]
-    return text
+    end = next((i for i in range(dot_at + 3, len(text)) if scan[i] in STOP or scan[i : i + 2] in words),
+               len(text))
+    # A period typed for the dot is a sentence's end where an ordinary word follows it (`已还款.承诺`).
+    if any(ch in PERIODS and scan[i + 1 : i + 3] in words for i, ch in enumerate(text[:end])):
+        return ""
+    return text[:end]
 
 
 def normalize(names: pa.Array) -> pa.Array:

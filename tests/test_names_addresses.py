@@ -534,6 +534,18 @@ def test_names_masked_after_a_surname_character_pass_verify(tmp_path: Path) -> N
     assert _found("联系人王林*", "CN_PERSON_NAME") == ["王林"]  # after its cue, still a name
 
 
+@pytest.mark.parametrize(("text", "names"), [
+    ("客户已还款.承诺下月结清", []), ("电话无人接听.明天再打", []), ("已告知.客户表示理解", []),
+    ("感觉很好．质量不错", []), ("家里有事.晚点还", []),
+    ("联系人阿依古丽.买买提，电话无人接听", ["阿依古丽.买买提"]), ("热依拉．阿布拉来电", ["热依拉．阿布拉"]),
+    ("借款人买买提·艾力来电", ["买买提·艾力"]),
+])  # fmt: skip
+def test_a_period_typed_between_sentences_is_no_dot_of_a_name(text: str, names: list[str]) -> None:
+    """A period (`.`, `．`) also stands where a minority name's middle dot could not be typed. Before, every
+    sentence that ended on one read as a dotted name with the next: 款.承诺, 听.明天."""
+    assert _found(text, "CN_PERSON_NAME", column="remark") == names
+
+
 def test_a_bare_name_before_a_name_found_by_its_cue_is_read_as_verify_reads_it(tmp_path: Path) -> None:
     """Before, the bare candidate 高清蓝 overlapped 蓝牙 (a name before 女士) and was dropped whole; once 蓝牙
     was masked (`高清蓝*女士`), verify read 高清蓝 as a bare name and stopped the run on product titles."""
