@@ -31,7 +31,7 @@ from recognizers.name_words import (
     run_keys,
     starts,
 )
-from recognizers.patterns import overlapping_earlier
+from recognizers.patterns import first_by_priority
 
 BARE_ODDS = 1.0
 """A bare name (no cue around it) is reported when its characters' mean log odds of being a name's
@@ -101,7 +101,8 @@ def bare_names(text: Characters, stops: np.ndarray) -> tuple[np.ndarray, ...]:
     start = text.at[at] - text.offsets[row]
     last = at + size - 1
     end = text.at[last] + text.width[last] - text.offsets[row]
-    alone = ~overlapping_earlier(row, start, end)  # then the earlier stays (`豆桂芳`, not 桂芳)
+    # Then the earlier stays (`豆桂芳`, not 桂芳), and a candidate overlapping only one that lost is kept.
+    alone = np.sort(first_by_priority(row, start, end, start))
     return row[alone], start[alone], end[alone]
 
 

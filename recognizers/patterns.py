@@ -246,17 +246,6 @@ def overlapping(row: np.ndarray, start: np.ndarray, end: np.ndarray, other_row: 
     return (before >= 0) & (reach[np.maximum(before, 0)] > (row.astype(np.int64) << 32) + start)
 
 
-def overlapping_earlier(row: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Whether each span overlaps one that starts before it in its value (or at the same byte and is
-    listed before it)."""
-    order = np.lexsort((start, row))
-    shift = row[order].astype(np.int64) << 32
-    reach = np.maximum.accumulate(shift + end[order])
-    overlaps = np.zeros(len(row), dtype=bool)
-    overlaps[order[1:]] = shift[1:] + start[order][1:] < reach[:-1]
-    return overlaps
-
-
 def whole_spans(values: pa.Array) -> tuple[np.ndarray, np.ndarray, pa.Array]:
     """Start and end byte of each value without its surrounding whitespace, and the values so trimmed:
     a column value found whole."""

@@ -13,7 +13,7 @@ from recognizers import detect, person_name
 from recognizers.arrays import code_points
 from recognizers.name_odds import GIVEN, SURNAME, VERB, log_odds, odds
 from recognizers.name_words import characters, inside_long_word, member, overlapping_division, tables
-from recognizers.patterns import overlapping, overlapping_earlier
+from recognizers.patterns import overlapping
 
 
 def _names(text: str) -> list[str]:
@@ -135,9 +135,6 @@ def test_overlaps_agree_with_pairwise_comparison() -> None:
     other_row, other_start, other_end = (np.array(column) for column in zip(*others, strict=True))
     expected = [any(r == o[0] and s < o[2] and o[1] < e for o in others) for r, s, e in spans]
     assert overlapping(row, start, end, other_row, other_start, other_end).tolist() == expected
-    earlier = [any(r == p[0] and (p[1], i2) < (s, i) and s < p[2] for i2, p in enumerate(spans))
-               for i, (r, s, e) in enumerate(spans)]
-    assert overlapping_earlier(row, start, end).tolist() == earlier
     none = np.zeros(0, dtype=np.int64)
     assert overlapping(row, start, end, none, none, none).tolist() == [False] * len(spans)
 

@@ -558,6 +558,19 @@ def test_a_bare_name_before_a_name_found_by_its_cue_is_read_as_verify_reads_it(t
     assert summary.status == "ok", summary
 
 
+def test_a_bare_name_is_dropped_only_for_a_name_that_is_kept(tmp_path: Path) -> None:
+    """Before, 卿和宝 lost to 金善卿, which it overlapped, and 和宝义, which overlapped 卿和宝 alone, was
+    dropped with it; once 金善卿 was masked, verify read 和宝义 and stopped the run (a book review)."""
+    source = tmp_path / "in"
+    source.mkdir()
+    review = "书里的男女主角金善卿和宝义都是比较有意思的人"
+    pq.write_table(pa.table({"comment": [review]}), source / "part-0.parquet")
+    summary = api.run(str(source), str(tmp_path / "out"), None)
+    assert summary.status == "ok", summary
+    written = pq.read_table(tmp_path / "out").column("comment")[0].as_py()
+    assert "善卿" not in written and "宝义" not in written
+
+
 @pytest.mark.parametrize(("text", "column"), [
     ("周  涛", "姓名"), ("王\t芳", "xm"), ("李\u3000\u3000强", "contact_name"),  # padded to a fixed width
     ("热依拉‧阿布拉", "姓名"), ("阿依古丽∙买买提", "name"),  # other middle dots
