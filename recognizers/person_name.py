@@ -490,6 +490,7 @@ def _cued_and_bare(values: pa.Array) -> TextFound:
     with_han = values.take(pa.array(han))  # one pass for each cue, however many kinds share it
     cued = {cue: han[matches(with_han, cue)] for cue in dict.fromkeys(_CUES.values())} if len(han) else {}
     found: list[tuple[np.ndarray, ...]] = []  # row, start, end, subtype
+    remnants = _mask_remnants(text)
     for kinds in _SEARCHES:
         first = kinds[0]
         subset = cued.get(_CUES[first], han) if first in _CUES else searched[_SEARCHED.get(first, "han")]
@@ -504,7 +505,11 @@ def _cued_and_bare(values: pa.Array) -> TextFound:
             if kind in _SUBTYPES:  # pinyin and dotted names: as found, or trimmed
                 found.append(_named_as_found(kind, values, row[mine], start[mine], end[mine]))
             else:
-                found.append(_decided(text, row[mine], start[mine], end[mine],
+                # After weak evidence a masked name's surname ends the candidate (`与穆斯*`, once 斯林 of
+                # 穆斯林 is masked); after strong evidence it is the name's (`联系人王林*`).
+                ending = end[mine] if kind in _STRONG_KINDS else _before_any(text, row[mine], start[mine],
+                                                                            end[mine], remnants)
+                found.append(_decided(text, row[mine], start[mine], ending,
                                       np.full(int(mine.sum()), kind in _STRONG_KINDS & _CUED_BEFORE),
                                       np.full(int(mine.sum()), kind in _STRONG_KINDS - _CUED_BEFORE),
                                       kind in _PINNED_KINDS, kind in _PERSON_KINDS))
@@ -514,17 +519,17 @@ def _cued_and_bare(values: pa.Array) -> TextFound:
     row, start, end = (np.concatenate([none] + [f[k] for f in found]) for k in range(3))
     subtype = np.concatenate([np.zeros(0, dtype=str)] + [f[3] for f in found])
     minority_row, minority_start, minority_end = minority_names(text)
-    first_byte = text.offsets[np.concatenate([row, minority_row])] + np.concatenate([start, minority_start])
-    index = np.searchsorted(text.at, first_byte)
-    read = index < len(text.at)  # a Latin name's first letter is not read unless it stands by a Han one
-    read[read] = text.at[index[read]] == first_byte[read]
-    bare_row, bare_start, bare_end = bare_names(text, np.concatenate([index[read], _mask_remnants(text)]))
-    alone = ~overlapping(bare_row, bare_start, bare_end, *(np.concatenate(spans_of) for spans_of in (
-        (row, minority_row), (start, minority_start), (end, minority_end))))  # found otherwise: first
-    bare_row, bare_start, bare_end = bare_row[alone], bare_start[alone], bare_end[alone]
+    # Bare names are read as verify will read them once the names found are masked: a name found stands
+    # as the end of its value for a bare name before or after it (`赵志文王桦`: 文王 is a word, but not
+    # once 赵志文 is masked). So bare names are read twice, the second time past those the first found.
+    stops = np.concatenate([_characters_of(text, np.concatenate([row, minority_row]),
+                                           np.concatenate([start, minority_start]),
+                                           np.concatenate([end, minority_end])), remnants])
+    first = bare_names(text, stops)
+    second = bare_names(text, np.concatenate([stops, _characters_of(text, *first)]))
+    bare_row, bare_start, bare_end = (np.concatenate([a, b]) for a, b in zip(first, second, strict=True))
     # Where finds overlap, the earliest (and longest) comes first (`借款人扎西顿珠` is one name, `包·巴特尔`
     # too): bare names overlap no cue's or minority name, but the names of a list after them may.
-    priority = np.concatenate([minority_start, start, bare_start])
     row, start, end = (np.concatenate(spans_of) for spans_of in (
         (minority_row, row, bare_row), (minority_start, start, bare_start), (minority_end, end, bare_end)))
     cued = np.concatenate([np.zeros(len(minority_row), dtype=bool), np.ones(len(subtype), dtype=bool),
@@ -533,14 +538,15 @@ def _cued_and_bare(values: pa.Array) -> TextFound:
     listed = _listed(values, text, row, end)
     row, start, end = (np.concatenate([a, b]) for a, b in zip((row, start, end), listed, strict=True))
     subtype = np.concatenate([subtype, np.full(len(listed[0]), "han")])
-    priority = np.concatenate([priority, listed[1]])
     cued = np.concatenate([cued, np.ones(len(listed[0]), dtype=bool)])
-    named = ~_starts_organisation(values, text, row, end)
-    row, start, end, subtype, priority, cued = (
-        row[named], start[named], end[named], subtype[named], priority[named], cued[named])
+    named = ~_starts_organisation(values, text, row, start, end)
+    row, start, end, subtype, cued = row[named], start[named], end[named], subtype[named], cued[named]
     if not len(row):
         return no_text_found()
-    keep = first_by_priority(row, start, end, priority)
+    # A minority name takes in the names it overlaps: `安德鲁·托马斯` read from 鲁 (安德 is a word) and the
+    # bare 安德鲁 are one name, and neither alone leaves the other's part masked.
+    start, end = _joined_to_minority_names(row, start, end, subtype == "minority")
+    keep = first_by_priority(row, start, end, start)
     row, start, end, subtype, cued = row[keep], start[keep], end[keep], subtype[keep], cued[keep]
     spread = cued & (subtype == "han")
     again = _repeated(text, row[spread], start[spread], end[spread], (row, start, end))
@@ -645,10 +651,13 @@ but for the characters that start words inside organisations' names (`华星电�
 `云帆电子商务有限公司`), and a count (`李明经营一家公司`: 李明 is a person)."""
 
 
-def _starts_organisation(values: pa.Array, text: Characters, row: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Whether each name found is the start of an organisation's name: the Han characters after it, up to
-    one of `_ORGANISATION_BREAKS`, hold an organisation word (`户名华泰通安网络有限公司`). The runs of the
-    batch are cut from its characters (`text`, read from `values`) at once and searched in one pass."""
+def _starts_organisation(values: pa.Array, text: Characters, row: np.ndarray, start: np.ndarray,
+                         end: np.ndarray) -> np.ndarray:
+    """Whether each name found (`row`, `start`, `end`) is the start of an organisation's name: the Han
+    characters after it, up to one of `_ORGANISATION_BREAKS` or the next name found, hold an organisation
+    word (`户名华泰通安网络有限公司`). A list of people and their places is none (`陈玉昆辽宁省大连市…
+    发行员周永东辽宁省辽阳市第二人民医院`), as verify reads it once 周永东 is masked. The runs of the batch
+    are cut from its characters (`text`, read from `values`) at once and searched in one pass."""
     starts = np.zeros(len(row), dtype=bool)
     chosen = np.flatnonzero(np.isin(row, np.flatnonzero(matches(values, alternation(ORGANISATION_WORDS)))))
     if not len(chosen) or not len(text.at):
@@ -658,6 +667,7 @@ def _starts_organisation(values: pa.Array, text: Characters, row: np.ndarray, en
     # A run stops at a character that is no Han one or a break, and at the first character of a value.
     stops = ~is_han(text.point) | _breaks()[text.point]
     stops[1:] |= text.value[1:] != text.value[:-1]
+    stops[_characters_of(text, row, start, np.minimum(start + 1, end))] = True
     stops = np.append(np.flatnonzero(stops), len(text.at))
     stop = stops[np.searchsorted(stops, after)]
     run_end = np.append(text.at, len(text.data))[stop]
@@ -689,6 +699,42 @@ def _frequent_words(text: Characters, row: np.ndarray, start: np.ndarray, end: n
 MASKS = "*＊"
 """What a mask writes (its default character, in either width): a surname right before it is what a masked
 name shows."""
+
+
+def _before_any(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray, stops: np.ndarray
+                ) -> np.ndarray:
+    """The end byte of each span (byte offsets into its value), cut before the first of `stops` (indices
+    into `text.point`) after its first character."""
+    stops = np.sort(stops)
+    first = np.searchsorted(text.at, text.offsets[row] + start)
+    last = np.searchsorted(text.at, text.offsets[row] + end)
+    following = stops[np.minimum(np.searchsorted(stops, first, side="right"), max(len(stops) - 1, 0))] \
+        if len(stops) else last
+    cut = (following > first) & (following < last)
+    return np.where(cut, text.at[np.where(cut, following, 0)] - text.offsets[row], end)
+
+
+def _joined_to_minority_names(row: np.ndarray, start: np.ndarray, end: np.ndarray, minority: np.ndarray
+                              ) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end of each span, those of a minority name (`minority`) widened to every span of its
+    value that it overlaps."""
+    order = np.argsort(row, kind="stable")
+    sorted_row = row[order]
+    joined_start, joined_end = start.copy(), end.copy()
+    for i in np.flatnonzero(minority):
+        same = order[np.searchsorted(sorted_row, row[i]):np.searchsorted(sorted_row, row[i], side="right")]
+        touching = same[(start[same] < end[i]) & (end[same] > start[i])]
+        joined_start[i], joined_end[i] = start[touching].min(), end[touching].max()
+    return joined_start, joined_end
+
+
+def _characters_of(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The indices into `text.point` of the characters read inside each span (byte offsets into its
+    value): a Latin name's letters are read only beside a Han character."""
+    first = np.searchsorted(text.at, text.offsets[row] + start)
+    last = np.searchsorted(text.at, text.offsets[row] + end)
+    count = last - first
+    return np.repeat(first, count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
 
 
 def _mask_remnants(text: Characters) -> np.ndarray:

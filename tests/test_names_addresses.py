@@ -558,6 +558,23 @@ def test_a_bare_name_before_a_name_found_by_its_cue_is_read_as_verify_reads_it(t
     assert summary.status == "ok", summary
 
 
+@pytest.mark.parametrize("text", [
+    "美国宇航员安德鲁·托马斯将接替",  # the dotted name read from 鲁 lost to 安德鲁, and 托马斯 stayed
+    "今年的大年初一与穆斯林的三大节日之一",  # 斯林 masked: 与穆斯* read 穆斯 after the weak label 与
+    "本报记者廖玒陈智霞", "（赵志文王桦）",  # names back to back: 文王 is a word until 赵志文 is masked
+    # read as the start of an organisation's name (…医院) until the name in between was masked
+    "科协普及部部长陈玉昆辽宁省大连市普兰店新华书店农村发行员周永东辽宁省辽阳市第二人民医院医务科副主任",
+])  # fmt: skip
+def test_what_a_mask_leaves_beside_a_name_reads_as_before_it_was_masked(tmp_path: Path, text: str) -> None:
+    """News text (People's Daily) whose runs stopped at verify: what stood beside a masked name read as
+    a name once the name was masked."""
+    source = tmp_path / "in"
+    source.mkdir()
+    pq.write_table(pa.table({"text": [text]}), source / "part-0.parquet")
+    summary = api.run(str(source), str(tmp_path / "out"), None)
+    assert summary.status == "ok", summary
+
+
 def test_a_bare_name_is_dropped_only_for_a_name_that_is_kept(tmp_path: Path) -> None:
     """Before, 卿和宝 lost to 金善卿, which it overlapped, and 和宝义, which overlapped 卿和宝 alone, was
     dropped with it; once 金善卿 was masked, verify read 和宝义 and stopped the run (a book review)."""
