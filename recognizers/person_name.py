@@ -519,15 +519,9 @@ def _cued_and_bare(values: pa.Array) -> TextFound:
     row, start, end = (np.concatenate([none] + [f[k] for f in found]) for k in range(3))
     subtype = np.concatenate([np.zeros(0, dtype=str)] + [f[3] for f in found])
     minority_row, minority_start, minority_end = minority_names(text)
-    # Bare names are read as verify will read them once the names found are masked: a name found stands
-    # as the end of its value for a bare name before or after it (`赵志文王桦`: 文王 is a word, but not
-    # once 赵志文 is masked). So bare names are read twice, the second time past those the first found.
-    stops = np.concatenate([_characters_of(text, np.concatenate([row, minority_row]),
-                                           np.concatenate([start, minority_start]),
-                                           np.concatenate([end, minority_end])), remnants])
-    first = bare_names(text, stops)
-    second = bare_names(text, np.concatenate([stops, _characters_of(text, *first)]))
-    bare_row, bare_start, bare_end = (np.concatenate([a, b]) for a, b in zip(first, second, strict=True))
+    found_otherwise = (np.concatenate(spans_of) for spans_of in (
+        (row, minority_row), (start, minority_start), (end, minority_end)))
+    bare_row, bare_start, bare_end = _bare_names_beside(values, text, *found_otherwise, remnants)
     # Where finds overlap, the earliest (and longest) comes first (`借款人扎西顿珠` is one name, `包·巴特尔`
     # too): bare names overlap no cue's or minority name, but the names of a list after them may.
     row, start, end = (np.concatenate(spans_of) for spans_of in (
@@ -699,6 +693,35 @@ def _frequent_words(text: Characters, row: np.ndarray, start: np.ndarray, end: n
 MASKS = "*＊"
 """What a mask writes (its default character, in either width): a surname right before it is what a masked
 name shows."""
+
+
+BARE_READINGS = 4
+"""How many times bare names are read past the names found before (`_bare_names_beside`)."""
+
+
+def _bare_names_beside(values: pa.Array, text: Characters, row: np.ndarray, start: np.ndarray,
+                       end: np.ndarray, remnants: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Bare names (`bare_names`), read as verify reads them once the names found (`row`, `start`, `end`)
+    are masked: a name found stands as the end of its value for a bare name before or after it
+    (`赵志文王桦`: 文王 is a word only until 赵志文 is masked), as does the surname a mask shows
+    (`remnants`). The values where a reading found bare names are read again past them, up to
+    `BARE_READINGS` times (`范军左刚柴丽娟`: 柴丽娟, then 左刚, then 范军)."""
+    stops = np.concatenate([_characters_of(text, row, start, end), remnants])
+    parts = [bare_names(text, stops)]
+    known = [(row, start, end), parts[0]]
+    for _ in range(BARE_READINGS - 1):
+        rows = np.unique(parts[-1][0])
+        if not len(rows):
+            break
+        subset = characters(values.take(pa.array(rows)))
+        known_row, known_start, known_end = (np.concatenate([k[i] for k in known]) for i in range(3))
+        mine = np.isin(known_row, rows)
+        local = np.searchsorted(rows, known_row[mine])
+        found_row, found_start, found_end = bare_names(subset, np.concatenate([
+            _characters_of(subset, local, known_start[mine], known_end[mine]), _mask_remnants(subset)]))
+        parts.append((rows[found_row], found_start, found_end))
+        known.append(parts[-1])
+    return tuple(np.concatenate([part[i] for part in parts]) for i in range(3))
 
 
 def _before_any(text: Characters, row: np.ndarray, start: np.ndarray, end: np.ndarray, stops: np.ndarray
