@@ -766,7 +766,9 @@ def _mask_remnants(text: Characters) -> np.ndarray:
     汪欣妍 and 蓝牙 (a name before 女士) were masked, and the run stopped at verify."""
     masked = np.isin(text.point, [ord(mask) for mask in MASKS])
     before = np.flatnonzero(masked[1:] & (text.value[1:] == text.value[:-1]))
-    single = before[member(text.point[before], "surnames")]
+    # A place's last character before a mask is what a masked address shows (`石家庄裕华区****`: 区 is a
+    # surname too).
+    single = before[member(text.point[before], "surnames") & ~member(text.point[before], "place_ends")]
     double = before[before > 0]
     double = double[(text.value[double - 1] == text.value[double])
                     & member(run_keys(text.point, double - 1, 2), "compound")]
