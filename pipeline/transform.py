@@ -11,6 +11,7 @@ each span stays byte-identical. `scan_table` gathers the same statistics without
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -29,8 +30,12 @@ from recognizers.registry import ENTITIES, spec
 
 EXAMPLES_PER_ENTITY = 3
 MEMO_VALUES = 4096
-"""A column's distinct values in a batch, up to this many, are remembered for the task with what the engine
-found in them (`FoundMemo`)."""
+"""A column's distinct values in a batch, up to this many, are remembered with what the engine found in
+them (`FoundMemo`)."""
+SHARED_VALUES = 256
+"""Sets of at most this many values in which the engine reads no number are remembered for the process."""
+SHARED_SETS = 2048
+"""How many such sets the process remembers (the oldest is forgotten first)."""
 DISPLAY_MASK = build_action("mask", {}, None)
 """Examples in reports are shown as finance apps display them (`138****5678`), never raw."""
 
@@ -241,33 +246,54 @@ def _declared(distinct: pa.Array, plan: ColumnPlan) -> tuple[engine.Found, engin
     return found, whole
 
 
+_SHARED: dict[tuple, tuple[pa.Array, engine.Found]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
 class FoundMemo:
-    """What the engine found in a column's distinct values, remembered for one task (one file): a column of
-    a few codes, cities or statuses holds the same values in every batch, and searching a few values costs
-    about the fixed cost of the engine's passes (some 10 ms), once a batch and column. The last set of each
-    column is kept, up to `MEMO_VALUES` values. Never shared between tasks: the engine notes what it found
-    in the task's known values, which a memo spares it only for values noted already."""
+    """What the engine found in a column's few distinct values, remembered: a column of codes, cities or
+    statuses holds the same values in every batch and file, and searching a few values costs about the
+    fixed cost of the engine's passes (some 10 ms). Sets of up to `SHARED_VALUES` values in which the
+    engine reads no number are remembered for the whole process, by column, entities and threshold
+    (`SHARED_SETS` of them): only numbers are ever looked up in a run's known values. Any other set of up
+    to `MEMO_VALUES` values only by the task (one file) that searched it, the last of each column: the
+    engine notes what it reads in the task's known values, which a memo spares it only for values noted
+    already."""
 
     def __init__(self) -> None:
         self._last: dict[str, tuple[frozenset[str], pa.Array, engine.Found]] = {}
 
     def find(self, distinct: pa.Array, plan: ColumnPlan, known: KnownValues | None) -> engine.Found:
-        """`engine.find` of the plan on `distinct` (no nulls), from the memo when the column's last values
-        were the same set; the findings then follow the rows of `distinct`."""
+        """`engine.find` of the plan on `distinct` (no nulls), from the memo when the same set was searched
+        before; the findings then follow the rows of `distinct`."""
         if len(distinct) > MEMO_VALUES:
             return engine.find(distinct, plan.entities, plan.name, plan.threshold, known)
-        key = frozenset(distinct.to_pylist())
+        values = frozenset(distinct.to_pylist())
+        if len(distinct) <= SHARED_VALUES and not engine.reads_numbers(distinct):
+            key = (plan.name, tuple(plan.entities), plan.threshold, values)
+            with _SHARED_LOCK:  # a set two threads ask for at once is searched once
+                hit = _SHARED.get(key)
+                if hit is None:
+                    hit = distinct, engine.find(distinct, plan.entities, plan.name, plan.threshold, known)
+                    while len(_SHARED) >= SHARED_SETS:
+                        del _SHARED[next(iter(_SHARED))]
+                    _SHARED[key] = hit
+            return _reordered(*hit, distinct)
         last = self._last.get(plan.name)
-        if last is None or last[0] != key:
+        if last is None or last[0] != values:
             found = engine.find(distinct, plan.entities, plan.name, plan.threshold, known)
-            self._last[plan.name] = key, distinct, found
+            self._last[plan.name] = values, distinct, found
             return found
-        _, seen, found = last
-        if seen.equals(distinct):
-            return found
-        row = pc.index_in(seen, value_set=distinct).to_numpy()[found.row]
-        order = np.lexsort((found.start, row))
-        return dataclasses.replace(found.take(order), row=row[order])
+        return _reordered(last[1], last[2], distinct)
+
+
+def _reordered(seen: pa.Array, found: engine.Found, distinct: pa.Array) -> engine.Found:
+    """`found` in the values `seen`, moved to the rows the same values hold in `distinct`."""
+    if seen.equals(distinct):
+        return found
+    row = pc.index_in(seen, value_set=distinct).to_numpy()[found.row]
+    order = np.lexsort((found.start, row))
+    return dataclasses.replace(found.take(order), row=row[order])
 
 
 def _map_distinct(distinct: pa.Array, counts: np.ndarray, plan: ColumnPlan, stats: ColumnStats, output: bool,

@@ -434,6 +434,15 @@ def find(values: pa.Array, entities: Iterable[str] | None = None, column: str | 
     return _valued_as_written(found, written, traditional) if len(traditional) else found
 
 
+def reads_numbers(values: pa.Array) -> bool:
+    """Whether any of `values` holds a digit as `find` reads numbers (full-width digits and numerals read
+    out folded first; an escape that stands for a digit is written with ASCII digits). Where none does,
+    what `find` reports never depends on the run's known values, which are numbers."""
+    folded, _ = _fold_values(values.cast(pa.string()) if values.type != pa.string() else values)
+    data, _ = utf8_buffer(folded)
+    return bool(((data >= ord("0")) & (data <= ord("9"))).any())
+
+
 def _valued_as_written(found: Found, written: pa.Array, rows: np.ndarray) -> Found:
     """`found` with the names and addresses in `rows` (values written with traditional characters)
     valued as written: `recognizers.scripts` only lets the finders read them."""

@@ -85,3 +85,27 @@ def test_a_column_of_few_values_is_searched_once_a_file_in_whatever_order_batche
     assert cut.equals(whole)
     assert "王芳" not in "".join(cut.column("status").to_pylist())
     assert 6 * searched["status"] <= searched["note"]  # the statuses once a pass, the notes once a batch
+
+
+def test_a_column_of_few_values_without_numbers_is_searched_once_a_process(tmp_path, monkeypatch):
+    """Statuses in which the engine reads no number are remembered across the tasks of a process: four
+    files, one batch each, search them once a pass (transform, verify), not once a file."""
+    monkeypatch.setattr(transform, "_SHARED", {})
+    statuses = ["逾期 客户李强", "已结清", "正常", "催收中，联系人王芳"]
+    source = tmp_path / "in"
+    source.mkdir()
+    for part in range(4):
+        status = [statuses[(part + i) % 4] for i in range(40)]
+        pq.write_table(pa.table({"status": status, "n": list(range(40))}), source / f"part-{part}.parquet")
+    searched: Counter[str] = Counter()
+    find = transform.engine.find
+
+    def counted(values, entities=None, column=None, *args):
+        searched[column] += 1
+        return find(values, entities, column, *args)
+
+    monkeypatch.setattr(transform.engine, "find", counted)
+    assert api.run(str(source), str(tmp_path / "out"), DEFAULT).status == "ok"
+    written = " ".join(pq.read_table(tmp_path / "out").column("status").to_pylist())
+    assert "李强" not in written and "王芳" not in written and written.count("李*") == 40
+    assert searched["status"] <= 2  # once a plan (the run's, verify's); before, once a file and pass
