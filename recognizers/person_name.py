@@ -728,11 +728,12 @@ def _before_any(text: Characters, row: np.ndarray, start: np.ndarray, end: np.nd
                 ) -> np.ndarray:
     """The end byte of each span (byte offsets into its value), cut before the first of `stops` (indices
     into `text.point`) after its first character."""
+    if not len(stops):
+        return end
     stops = np.sort(stops)
     first = np.searchsorted(text.at, text.offsets[row] + start)
     last = np.searchsorted(text.at, text.offsets[row] + end)
-    following = stops[np.minimum(np.searchsorted(stops, first, side="right"), max(len(stops) - 1, 0))] \
-        if len(stops) else last
+    following = stops[np.minimum(np.searchsorted(stops, first, side="right"), len(stops) - 1)]
     cut = (following > first) & (following < last)
     return np.where(cut, text.at[np.where(cut, following, 0)] - text.offsets[row], end)
 
