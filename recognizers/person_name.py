@@ -231,7 +231,7 @@ character starts) says where it ends (`谢志明说`: the name is all before 说
 _CUED_BEFORE = frozenset(("labelled", "memo", "proxy", "received", "person_colon", "english_han"))
 """Strong kinds whose cue stands right before the name (`代谢凤英还款`: 代 makes a word with 谢, and is the
 cue); the others' cue follows it (`主管汤浩经理`: 经理)."""
-_PERSON_KINDS = frozenset(("labelled", "person_labelled"))
+_PERSON_KINDS = frozenset(("labelled", "person_labelled", "person_colon"))
 """Kinds whose label says a person follows: a name that fills the field after it may be a place's name."""
 _STRONG_KINDS = frozenset(("labelled", "titled", "memo", "proxy", "received", "followed", "person_colon",
                            "english_han"))
@@ -925,7 +925,11 @@ def _han_names(chars: np.ndarray, length: np.ndarray, labelled: np.ndarray, foll
     cut |= odds(second, VERB) - odds(second, GIVEN) > VERB_MARGIN  # `周利未接通`: 未 starts what follows
     cut |= member(keys_at(chars, surname + 1, 3), "words")  # `王婷医药费`
     cut |= member(keys_at(chars, surname + 1, 2), "after_name")  # `王怡三人`, `王莉之子`
-    given = np.where(has_second & (pinned | ~cut), 2, 1)
+    # Three characters that fill the field right after a strong label for a person are a name whatever
+    # words they make and though 诺 ends a name elsewhere (`借款人：李一诺，`; `代理人：高一鸣，`: 高一), but
+    # for a function character (`同事刘明了 我`).
+    whole = labelled & filled & has_second & (surname + 2 == length) & ~member(second, "function")
+    given = np.where(has_second & (pinned | ~cut | whole), 2, 1)
     keep &= ~form_of_address(chars[:, 0], first, given)
     size = surname + given
     name_odds = odds(chars[:, 0], SURNAME) + odds(first, GIVEN) + np.where(given == 2, odds(second, GIVEN), 0)
@@ -933,9 +937,9 @@ def _han_names(chars: np.ndarray, length: np.ndarray, labelled: np.ndarray, foll
                         for key in (keys_at(chars, 0, size), keys_at(chars, 0, surname + 1)))
     # A surname and given character that make a word are no name, but where a second given character
     # follows and the characters are a name's (`联系人王国庆`: 王国 is a word; `客户黄金凤来电`, after weak
-    # evidence, with `WORD_START_ODDS`).
-    keep &= ~word & (~start_word | ((given == 2)
-                                    & (name_odds / 3 >= np.where(strong, BARE_ODDS, WORD_START_ODDS))))
+    # evidence, with `WORD_START_ODDS`), or the three fill a strong label's field (`whole`).
+    start_odds = name_odds / 3 >= np.where(strong, BARE_ODDS, WORD_START_ODDS)
+    keep &= ~word & (~start_word | ((given == 2) & (start_odds | whole)))
     keep &= ~relation_or_place(chars, surname, size)
     # `连云港` alone; `黄平还款` is a memo's name; `客户龙华，` one that fills a person's field (`filled`).
     keep &= strong | (filled & (size == length)) | ~member(keys_at(chars, 0, size), "places")

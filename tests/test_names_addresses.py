@@ -535,6 +535,16 @@ def test_names_masked_after_a_surname_character_pass_verify(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(("text", "names"), [
+    ("借款人：李一诺，身份证号码见附件", ["李一诺"]),  # 诺 ends a name elsewhere (`张三承诺`)
+    ("委托诉讼代理人：高一鸣，北京市某律师事务所律师。", ["高一鸣"]),  # 高一 is a word
+    ("收款人：万一鸣，开户行建设银行", ["万一鸣"]),  # so is 万一
+    ("麻烦不要再打给我同事刘明了 我这个月肯定还", ["刘明"]),  # a function character is none of it
+])  # fmt: skip
+def test_three_characters_that_fill_a_person_label_field_are_a_name(text: str, names: list[str]) -> None:
+    assert _found(text, "CN_PERSON_NAME", column="remark") == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
     ("客户已还款.承诺下月结清", []), ("电话无人接听.明天再打", []), ("已告知.客户表示理解", []),
     ("感觉很好．质量不错", []), ("家里有事.晚点还", []),
     ("联系人阿依古丽.买买提，电话无人接听", ["阿依古丽.买买提"]), ("热依拉．阿布拉来电", ["热依拉．阿布拉"]),
