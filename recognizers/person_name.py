@@ -99,7 +99,7 @@ STRONG_LABELS = (
 """Words after which a surname and given name are a person's name."""
 WEAK_LABELS = (
     "客户", "用户", "会员", "学员", "员工", "业务员", "催收员", "坐席", "代", "找", "致电", "联系", "请",
-    "为", "与", "由", "给", "根据", "称", "认识", "通知", "我叫", "我是", "转账",
+    "为", "与", "由", "给", "根据", "称", "认识", "通知", "转告", "我叫", "我是", "转账",
     "来自", "收款-", "提现-", "亲属卡",  # a payment app's bill: `红包-来自万露`, `收钱码收款-苏军`
 )  # fmt: skip
 """Words often followed by a name, as often by an ordinary word (`客户马上还款`): an ordinary word after
@@ -115,7 +115,7 @@ SUBJECT_VERBS = (
     "告知", "回复", "本人", "已于", "已经", "已将", "目前", "现在", "否认", "不同意", "无力", "失联", "提供",
     "的手机", "的电话", "的身份证", "的银行卡", "的账户", "的工作单位", "的家人", "的父亲", "的母亲",
     "的妻子", "的丈夫",
-    "系", "名下", "逾期", "欠款", "拖欠", "未还", "已还", "下落不明", "拒接", "到场", "签字",
+    "系", "名下", "逾期", "欠款", "拖欠", "未还", "已还", "下落不明", "拒接", "到场", "签字", "不在",
 )  # fmt: skip
 """What follows a person who begins a clause in a note (`郭丽娟同意…`, `，徐芬欣是…` is left alone)."""
 CONTEXT: tuple[str, ...] = STRONG_LABELS + WEAK_LABELS

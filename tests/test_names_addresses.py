@@ -535,6 +535,16 @@ def test_names_masked_after_a_surname_character_pass_verify(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(("text", "names"), [
+    ("拨打紧急联系人无人接听，承诺转告方志丽", ["方志丽"]),  # 方志 is a word
+    ("外访成都市武侯区，万欢不在家，其同事称已外出打工", ["万欢"]), ("，龙一不在家", ["龙一"]),
+    ("答应转告家人", []), ("，资料不在，", []),
+])  # fmt: skip
+def test_whom_a_collector_asks_to_pass_a_message_on_or_finds_away_is_named(text: str, names: list[str]
+                                                                              ) -> None:
+    assert _found(text, "CN_PERSON_NAME", column="remark") == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
     ("借款人：李一诺，身份证号码见附件", ["李一诺"]),  # 诺 ends a name elsewhere (`张三承诺`)
     ("委托诉讼代理人：高一鸣，北京市某律师事务所律师。", ["高一鸣"]),  # 高一 is a word
     ("收款人：万一鸣，开户行建设银行", ["万一鸣"]),  # so is 万一
