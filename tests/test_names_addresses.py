@@ -649,7 +649,7 @@ def test_names_starting_with_a_word_after_weak_evidence_are_told_by_their_charac
     ("客户 XIULAN LUO 来电", ["XIULAN LUO"]), ("客户 LeiZhu 来电", ["LeiZhu"]),
     ("联系人：XIA,SONG", ["XIA,SONG"]), ("收款人 PING CAI", ["PING CAI"]),
     ("客户 APP Store 来电", []), ("用户 iPhone 登录", []), ("客户 Hong Kong 分行", []),
-    ("客户 WeChat Pay", []),
+    ("客户 WeChat Pay", []), ("客户陈宇航 (英文名 GaoHua) 来电", ["陈宇航", "GaoHua"]),
     ("Customer LinJuan called", ["LinJuan"]), ("Beneficiary Name: ZhuYuting; Account…", ["ZhuYuting"]),
     ("Payee: PayPal", []),
     # Other romanizations: in brackets after a Han name, or after a strong label.
