@@ -701,6 +701,8 @@ def test_a_name_between_received_and_a_payment_verb_is_a_name(text: str, names: 
     ("收钱码收款-苏军", ["苏军"]), ("收款方严超账户异常", ["严超"]),
     ("微信转账-来自夏国华", ["夏国华"]),  # two labels in a row: 转账 before 来自 took 来自夏 for a name
     ("来自北京的客户", []), ("收款成功", []), ("提现到银行卡", []), ("对方向你转账", []),
+    ("财付通-李子红", ["李子红"]), ("退款给钱艳欣", ["钱艳欣"]),  # 给钱 is a word
+    ("财付通支付", []), ("退款给客户", []),
 ])  # fmt: skip
 def test_names_in_a_payment_apps_bill_are_names(text: str, names: list[str]) -> None:
     assert _found(text, "CN_PERSON_NAME", column="交易对方") == names
