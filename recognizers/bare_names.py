@@ -56,8 +56,8 @@ JOINED_PENALTY = 2.0
 def bare_names(text: Characters, stops: np.ndarray) -> tuple[np.ndarray, ...]:
     """The bare names of a batch, none overlapping another: value row, start and end byte of each. The
     characters at `stops` (indices into `text.point`) are read as if their value ended there: no bare name
-    holds one or reads past it. A name found otherwise starts at a stop, and so does the surname a masked
-    name shows: a bare name before either is judged alike before and after that name is masked."""
+    holds one or reads past it. The characters of a name found otherwise are stops, and so is the surname
+    a masked name shows: a bare name beside either is judged alike before and after that name is masked."""
     point = text.point.copy()
     point[stops] = 0
     text = replace(text, point=point)
