@@ -47,6 +47,13 @@ def in_sorted(values: np.ndarray, listed: np.ndarray) -> np.ndarray:
     return listed[at] == values
 
 
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The integers of each range [start, start + count), one range after another, without a loop."""
+    counts = np.asarray(counts, dtype=np.int64)
+    return (np.repeat(np.asarray(starts, dtype=np.int64), counts) + np.arange(int(counts.sum()))
+            - np.repeat(np.cumsum(counts) - counts, counts))
+
+
 def gather(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> pa.Array:
     """The byte ranges [start, start + length) of `data` as a string array, without a Python loop or an
     index per byte: ranges that overlap none before them (in start order) are cut by one `take` from a

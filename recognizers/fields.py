@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recognizers.arrays import gather, replaced, utf8_buffer
+from recognizers.arrays import gather, ranges, replaced, utf8_buffer
 from recognizers.context import column_supports
 from recognizers.escapes import PERCENT_ESCAPED, REFERENCED, Finder, Reading, read
 from recognizers.patterns import TextFound, matches, together
@@ -164,8 +164,7 @@ def _placed(finder: Finder, texts: pa.Array, column: str | None, fields: np.ndar
     first = np.cumsum(count) - count
     repeat = count[searched.row]
     which = np.repeat(np.arange(len(searched)), repeat)  # each finding once for each field holding it
-    piece = order[np.repeat(first[searched.row], repeat) + np.arange(len(which))
-                  - np.repeat(np.cumsum(repeat) - repeat, repeat)]
+    piece = order[ranges(first[searched.row], repeat)]
     key_bytes = key_bytes[piece]
     prefix = np.where(key_bytes > 0, key_bytes + _LABEL_BYTES, 0)
     start, end = searched.start[which], searched.end[which]

@@ -38,7 +38,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recognizers.arrays import gather, prefix_bytes, utf8_buffer
+from recognizers.arrays import gather, prefix_bytes, ranges, utf8_buffer
 from recognizers.bare_names import BARE_ODDS, bare_names, minority_names
 from recognizers.building import built_once
 from recognizers.context import Context, column_supports
@@ -758,8 +758,7 @@ def _characters_of(text: Characters, row: np.ndarray, start: np.ndarray, end: np
     value): a Latin name's letters are read only beside a Han character."""
     first = np.searchsorted(text.at, text.offsets[row] + start)
     last = np.searchsorted(text.at, text.offsets[row] + end)
-    count = last - first
-    return np.repeat(first, count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    return ranges(first, last - first)
 
 
 def _mask_remnants(text: Characters) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from recognizers.arrays import gather, prefix_bytes, utf8_buffer
+from recognizers.arrays import gather, prefix_bytes, ranges, utf8_buffer
 
 
 def _sliced(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> pa.Array:
@@ -40,3 +40,9 @@ def test_prefix_bytes_end_on_a_character_and_before_the_limit():
     cut = prefix_bytes(data, offsets[:-1], offsets[1:], np.array([4, 7, 5]))
     assert cut.to_pylist() == ["ab", "中国", "x"]  # 4 and 7 bytes cut a character: it is left out
     assert prefix_bytes(data, offsets[:-1], offsets[1:], 6).to_pylist() == ["ab中", "中国", "x"]
+
+
+def test_ranges_lay_each_range_out_in_turn():
+    starts, counts = np.array([5, 0, 9, 2]), np.array([3, 0, 1, 2])
+    assert ranges(starts, counts).tolist() == [5, 6, 7, 9, 2, 3]
+    assert ranges(np.zeros(0, np.int64), np.zeros(0, np.int64)).tolist() == []
