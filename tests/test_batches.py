@@ -60,6 +60,19 @@ def test_the_widest_row_group_and_nested_columns_count(tmp_path, monkeypatch):
         assert max(b.get_total_buffer_size() for b in batches) <= 2 * 64 * 1024, columns
 
 
+def _searches_by_column(monkeypatch) -> Counter[str]:
+    """How many times the transform asks the engine to search each column, counted from now on."""
+    searched: Counter[str] = Counter()
+    find = transform.engine.find
+
+    def counted(values, entities=None, column=None, *args):
+        searched[column] += 1
+        return find(values, entities, column, *args)
+
+    monkeypatch.setattr(transform.engine, "find", counted)
+    return searched
+
+
 def test_a_column_of_few_values_is_searched_once_a_file_in_whatever_order_batches_hold_them(
         tmp_path, monkeypatch):
     """A column's few distinct values come in another order in each batch: the task's memo searches them
@@ -71,14 +84,7 @@ def test_a_column_of_few_values_is_searched_once_a_file_in_whatever_order_batche
     status = [statuses[(7 * i + i // 30) % 4] for i in range(300)]  # batch k starts on status 3k mod 4
     pq.write_table(pa.table({"note": notes, "status": status}), source / "part-0.parquet")
     assert api.run(str(source), str(tmp_path / "whole"), DEFAULT).status == "ok"
-    searched: Counter[str] = Counter()
-    find = transform.engine.find
-
-    def counted(values, entities=None, column=None, *args):
-        searched[column] += 1
-        return find(values, entities, column, *args)
-
-    monkeypatch.setattr(transform.engine, "find", counted)
+    searched = _searches_by_column(monkeypatch)
     monkeypatch.setattr(partition, "BATCH_BYTES", 64 * 1024)
     assert api.run(str(source), str(tmp_path / "cut"), DEFAULT).status == "ok"
     whole, cut = (pq.read_table(tmp_path / name / "part-0.parquet") for name in ("whole", "cut"))
@@ -97,14 +103,7 @@ def test_a_column_of_few_values_without_numbers_is_searched_once_a_process(tmp_p
     for part in range(4):
         status = [statuses[(part + i) % 4] for i in range(40)]
         pq.write_table(pa.table({"status": status, "n": list(range(40))}), source / f"part-{part}.parquet")
-    searched: Counter[str] = Counter()
-    find = transform.engine.find
-
-    def counted(values, entities=None, column=None, *args):
-        searched[column] += 1
-        return find(values, entities, column, *args)
-
-    monkeypatch.setattr(transform.engine, "find", counted)
+    searched = _searches_by_column(monkeypatch)
     assert api.run(str(source), str(tmp_path / "out"), DEFAULT).status == "ok"
     written = " ".join(pq.read_table(tmp_path / "out").column("status").to_pylist())
     assert "李强" not in written and "王芳" not in written and written.count("李*") == 40

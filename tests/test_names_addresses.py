@@ -30,6 +30,16 @@ def keyring(monkeypatch: pytest.MonkeyPatch) -> Keyring:
     return Keyring.load(KeySource(env="CNPII_TEST_NAMES_KEY"))
 
 
+def _released(tmp_path: Path, table: pa.Table) -> pa.Table:
+    """What a run of the default policy writes for `table`, once verify passed it."""
+    source = tmp_path / "in"
+    source.mkdir()
+    pq.write_table(table, source / "part-0.parquet")
+    summary = api.run(str(source), str(tmp_path / "out"), None)
+    assert summary.status == "ok", summary
+    return pq.read_table(tmp_path / "out")
+
+
 def _found(text: str, entity: str, column: str | None = None) -> list[str]:
     return [text[f.start : f.end] for f in detect(text, column=column) if f.entity == entity]
 
@@ -441,15 +451,11 @@ def test_a_name_or_address_overlapping_a_number_keeps_what_lies_outside_it(
 
 def test_names_and_addresses_written_against_numbers_are_masked(tmp_path: Path) -> None:
     """Before, the address failed the run at verify."""
-    source = tmp_path / "in"
-    source.mkdir()
-    pq.write_table(pa.table({
+    written = _released(tmp_path, pa.table({
         "note": ["电话13812345678科技园路1号", "张伟一三八一二三四五六七八", None],
         "address": ["广东省深圳市南山区科技园路1号 13912345678", "北京市朝阳区建国路88号", None],
-    }), source / "part-0.parquet")
-    summary = api.run(str(source), str(tmp_path / "out"), None)
-    assert summary.status == "ok", summary
-    cells = " ".join(v for c in pq.read_table(tmp_path / "out").columns for v in c.to_pylist() if v)
+    }))
+    cells = " ".join(v for c in written.columns for v in c.to_pylist() if v)
     assert not any(word in cells for word in ("张伟", "科技园路", "建国路"))
     assert "13812345678" not in cells and "13912345678" not in cells
 
@@ -468,13 +474,9 @@ def test_a_value_of_a_name_column_that_is_not_a_name_whole_is_searched_as_text(t
 
 def test_names_in_a_name_column_beside_other_text_are_masked(tmp_path: Path) -> None:
     """Before, they stayed in clear and verify, which reads the column the same way, passed them."""
-    source = tmp_path / "in"
-    source.mkdir()
-    pq.write_table(pa.table({"contact_name": ["王芳13812345678", "李强（父亲）", "陈英、贾丽娟", "赵磊"]}),
-                   source / "part-0.parquet")
-    summary = api.run(str(source), str(tmp_path / "out"), None)
-    assert summary.status == "ok", summary
-    cells = " ".join(v for v in pq.read_table(tmp_path / "out").column("contact_name").to_pylist() if v)
+    names = ["王芳13812345678", "李强（父亲）", "陈英、贾丽娟", "赵磊"]
+    cells = " ".join(v for v in _released(tmp_path, pa.table({"contact_name": names})).column("contact_name")
+                     .to_pylist() if v)
     assert not any(word in cells for word in ("王芳", "李强", "陈英", "贾丽娟", "赵磊", "13812345678"))
 
 
@@ -495,27 +497,19 @@ def test_an_address_masked_after_its_divisions_passes_verify(tmp_path: Path) -> 
                  "河南省三门峡市灵宝县科技园路603号", "广东省惠州市惠城区幸福街6号"]
     for text in addresses:
         assert _found(text, "CN_ADDRESS", column="remark") == [text]
-    source = tmp_path / "in"
-    source.mkdir()
-    pq.write_table(pa.table({"remark": [f"外访{a}，本人不在" for a in addresses], "gsdz": addresses,
-                             "dz": [f"1381234567{k} {a}" for k, a in enumerate(addresses)]}),
-                   source / "part-0.parquet")
-    summary = api.run(str(source), str(tmp_path / "out"), None)
-    assert summary.status == "ok", summary
-    cells = " ".join(v for c in pq.read_table(tmp_path / "out").columns for v in c.to_pylist())
+    written = _released(tmp_path, pa.table({
+        "remark": [f"外访{a}，本人不在" for a in addresses], "gsdz": addresses,
+        "dz": [f"1381234567{k} {a}" for k, a in enumerate(addresses)],
+    }))
+    cells = " ".join(v for c in written.columns for v in c.to_pylist())
     assert not any(road in cells for road in ("建设路", "科技园路", "幸福街"))
 
 
 def test_a_label_inside_the_match_of_another_is_read_and_the_run_passes_verify(tmp_path: Path) -> None:
     """Before, 被告 took 韦霞向原 for its candidate, so 原告 and 黎平 were not read; once 韦霞 was masked the
     label stood clear, verify read 黎平 and stopped the run."""
-    source = tmp_path / "in"
-    source.mkdir()
-    pq.write_table(pa.table({"cpws": ["经审理查明：1993年9月，被告韦霞向原告黎平借款人民币5万元。"]}),
-                   source / "part-0.parquet")
-    summary = api.run(str(source), str(tmp_path / "out"), None)
-    assert summary.status == "ok", summary
-    assert "黎平" not in pq.read_table(tmp_path / "out").column("cpws")[0].as_py()
+    record = "经审理查明：1993年9月，被告韦霞向原告黎平借款人民币5万元。"
+    assert "黎平" not in _released(tmp_path, pa.table({"cpws": [record]})).column("cpws")[0].as_py()
 
 
 def test_names_masked_after_a_surname_character_pass_verify(tmp_path: Path) -> None:
@@ -524,12 +518,7 @@ def test_names_masked_after_a_surname_character_pass_verify(tmp_path: Path) -> N
     notes = ["客服陈晓东回复：已为您登记，稍后由李明辉跟进", "向陈婷发送律师函，要求24号前清偿全部欠款。",
              "12:07 外呼汪欣妍本人，承诺2/2还款1800块", "离职交接：李明辉的工作由潘志强接手，即日生效",
              "您的订单已由彭丽签收"]
-    source = tmp_path / "in"
-    source.mkdir()
-    pq.write_table(pa.table({"remark": notes}), source / "part-0.parquet")
-    summary = api.run(str(source), str(tmp_path / "out"), None)
-    assert summary.status == "ok", summary
-    cells = " ".join(pq.read_table(tmp_path / "out").column("remark").to_pylist())
+    cells = " ".join(_released(tmp_path, pa.table({"remark": notes})).column("remark").to_pylist())
     assert not any(name in cells for name in ("明辉", "陈婷", "欣妍", "志强", "彭丽"))
     assert _found("联系人王林*", "CN_PERSON_NAME") == ["王林"]  # after its cue, still a name
 
@@ -571,11 +560,7 @@ def test_a_bare_name_before_a_name_found_by_its_cue_is_read_as_verify_reads_it(t
     was masked (`高清蓝*女士`), verify read 高清蓝 as a bare name and stopped the run on product titles."""
     titles = ["防水游戏本女士保温杯高清蓝牙女士 型号X36849", "高清蓝牙女士新款心率宽松不锈钢电脑 型号X10455",
               "厨房高清蓝牙女士手表防水降噪智能 型号X75479"]
-    source = tmp_path / "in"
-    source.mkdir()
-    pq.write_table(pa.table({"title": titles}), source / "part-0.parquet")
-    summary = api.run(str(source), str(tmp_path / "out"), None)
-    assert summary.status == "ok", summary
+    _released(tmp_path, pa.table({"title": titles}))
 
 
 @pytest.mark.parametrize("text", [
@@ -592,23 +577,14 @@ def test_a_bare_name_before_a_name_found_by_its_cue_is_read_as_verify_reads_it(t
 def test_what_a_mask_leaves_beside_a_name_reads_as_before_it_was_masked(tmp_path: Path, text: str) -> None:
     """News text (People's Daily) whose runs stopped at verify: what stood beside a masked name read as
     a name once the name was masked."""
-    source = tmp_path / "in"
-    source.mkdir()
-    pq.write_table(pa.table({"text": [text]}), source / "part-0.parquet")
-    summary = api.run(str(source), str(tmp_path / "out"), None)
-    assert summary.status == "ok", summary
+    _released(tmp_path, pa.table({"text": [text]}))
 
 
 def test_a_bare_name_is_dropped_only_for_a_name_that_is_kept(tmp_path: Path) -> None:
     """Before, 卿和宝 lost to 金善卿, which it overlapped, and 和宝义, which overlapped 卿和宝 alone, was
     dropped with it; once 金善卿 was masked, verify read 和宝义 and stopped the run (a book review)."""
-    source = tmp_path / "in"
-    source.mkdir()
     review = "书里的男女主角金善卿和宝义都是比较有意思的人"
-    pq.write_table(pa.table({"comment": [review]}), source / "part-0.parquet")
-    summary = api.run(str(source), str(tmp_path / "out"), None)
-    assert summary.status == "ok", summary
-    written = pq.read_table(tmp_path / "out").column("comment")[0].as_py()
+    written = _released(tmp_path, pa.table({"comment": [review]})).column("comment")[0].as_py()
     assert "善卿" not in written and "宝义" not in written
 
 
